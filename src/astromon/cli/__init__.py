@@ -1,0 +1,1 @@
+"""The ``astromon`` command-line interface (Typer)."""

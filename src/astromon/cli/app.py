@@ -1,0 +1,1 @@
+"""Typer app — being written."""

@@ -1,0 +1,1 @@
+"""astromon.cross_match (façade) — being written."""

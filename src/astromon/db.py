@@ -1,0 +1,1 @@
+"""astromon.db (façade) — being written."""

@@ -1,0 +1,245 @@
+"""The six astromon tables: column names, types, display formats and conversion to the schema.
+
+Units: ``ra``/``dec`` in degrees; ``y_angle``, ``z_angle``, ``r_angle``, ``dy``, ``dz``, ``dr``,
+``separation``, ``near_neighbor_dist`` and region ``radius`` in arcsec; ``sim_z`` in mm;
+``tstart`` in CXC seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from astropy.table import Column, Table
+
+from astromon.domain.errors import MissingTableException, SchemaError
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_IDS",
+    "TABLES",
+    "TABLE_NAMES",
+    "ColumnSpec",
+    "TableSpec",
+    "category_id",
+    "category_name",
+    "empty_table",
+    "get_spec",
+    "set_formats",
+    "to_schema",
+]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: name and kind ('i32', 'f32', 'f64' or 'str')."""
+
+    name: str
+    kind: str
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(_NUMPY_TYPES[self.kind])
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: its name, ordered columns and primary key."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def has_obsid(self) -> bool:
+        return "obsid" in self.names
+
+    def column(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+_NUMPY_TYPES: Final = {"i32": "int32", "f32": "float32", "f64": "float64", "str": "str"}
+
+
+def _spec(name: str, columns: str, key: tuple[str, ...]) -> TableSpec:
+    cols = tuple(ColumnSpec(*item.split(":")) for item in columns.split())
+    return TableSpec(name, cols, key)
+
+
+TABLES: Final[dict[str, TableSpec]] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "astromon_obs",
+            "obsid:i32 version:f32 detector:str target:str grating:str sim_z:f32 date_obs:str "
+            "tstart:f32 ascdsver:str ra:f64 dec:f64 roll:f64 category_id:i32",
+            ("obsid",),
+        ),
+        _spec(
+            "astromon_xray_src",
+            "obsid:i32 id:i32 ra:f64 dec:f64 net_counts:f32 y_angle:f32 z_angle:f32 r_angle:f32 "
+            "snr:f32 near_neighbor_dist:f32 pileup:f32 acis_streak:i32 caldb_version:str",
+            ("obsid", "id"),
+        ),
+        _spec(
+            "astromon_cat_src",
+            "obsid:i32 id:i32 x_id:i32 catalog:str name:str ra:f64 dec:f64 separation:f32 "
+            "mag:f32 y_angle:f32 z_angle:f32",
+            ("obsid", "id"),
+        ),
+        _spec(
+            "astromon_xcorr",
+            "select_name:str obsid:i32 c_id:i32 x_id:i32 dy:f32 dz:f32 dr:f32",
+            ("select_name", "obsid", "x_id"),
+        ),
+        _spec(
+            "astromon_regions",
+            "region_id:i32 region_id_str:str last_modified:str ra:f64 dec:f64 radius:f32 "
+            "obsid:i32 user:str comments:str",
+            ("region_id",),
+        ),
+        _spec("astromon_meta", "last_region_id:i32", ()),
+    )
+}
+
+TABLE_NAMES: Final[list[str]] = list(TABLES)
+
+CATEGORIES: Final[dict[int, str]] = {
+    10: "Normal Stars and WD",
+    20: "WD Binaries and CVs",
+    30: "BH and NS Binaries",
+    40: "Normal Galaxies",
+    50: "Active Galaxies and Quasars",
+    60: "Extragalactic Diffuse Emission & Surveys",
+    70: "Galactic Diffuse Emission & Surveys",
+    100: "Solar System and Misc",
+    110: "SN, SNR, and Isolated NS",
+    120: "Clusters of Galaxies",
+    200: "Unknown",
+}
+CATEGORY_IDS: Final[dict[str, int]] = {name.lower(): cid for cid, name in CATEGORIES.items()}
+
+_FOUR_DECIMALS: Final = frozenset({"ra", "dec", "x_ra", "x_dec", "c_ra", "c_dec", "pileup"})
+
+
+def category_id(name: str) -> int:
+    """Category id of a category name (case-insensitive); unknown names give 200 (Unknown)."""
+    return CATEGORY_IDS.get(str(name).strip().lower(), 200)
+
+
+def category_name(cid: int) -> str:
+    """Category name of a category id; unknown ids give 'Unknown'."""
+    return CATEGORIES.get(int(cid), CATEGORIES[200])
+
+
+def get_spec(name: str) -> TableSpec:
+    """The spec of table ``name``; unknown names raise MissingTableException."""
+    try:
+        return TABLES[name]
+    except (KeyError, TypeError):
+        raise MissingTableException(
+            f"{name!r} is not an astromon table. Known tables: {', '.join(TABLE_NAMES)}"
+        ) from None
+
+
+def set_formats(table: Table) -> Table:
+    """Set display formats in place: ra/dec-like columns and pileup '.4f', other floats '.2f'."""
+    for name in table.colnames:
+        col = table[name]
+        if isinstance(col, Column) and col.dtype.kind == "f":
+            col.format = ".4f" if name in _FOUR_DECIMALS else ".2f"
+    return table
+
+
+def empty_table(name: str) -> Table:
+    """An empty table with the schema of ``name`` (columns in order, typed, formatted)."""
+    spec = get_spec(name)
+    table = Table([Column(name=c.name, dtype=c.dtype, length=0) for c in spec.columns])
+    return set_formats(table)
+
+
+def _as_unicode(values: Any) -> np.ndarray[Any, Any]:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "S":
+        return np.char.decode(arr, "utf-8")
+    if arr.dtype.kind == "U":
+        return arr
+    if arr.dtype.kind == "O" or arr.dtype.kind in "iufb":
+        return np.array(
+            [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in arr], dtype=str
+        )
+    raise SchemaError(f"cannot convert values of dtype {arr.dtype} to strings")
+
+
+def _convert_column(table_name: str, spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
+    if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
+        if spec.kind in ("f32", "f64"):
+            values = np.ma.filled(np.ma.asarray(values, dtype=spec.dtype), np.nan)
+        else:
+            raise SchemaError(
+                f"column {table_name}.{spec.name} has missing (masked) values, "
+                f"which are only allowed in float columns"
+            )
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise SchemaError(f"column {table_name}.{spec.name} must be one-dimensional")
+    if spec.kind == "str":
+        return _as_unicode(arr)
+    if arr.dtype.kind in "SUO":
+        raise SchemaError(
+            f"column {table_name}.{spec.name} must be numeric ({spec.kind}), "
+            f"got strings such as {arr[:1].tolist()!r}"
+        )
+    if spec.kind == "i32":
+        if arr.dtype.kind == "f":
+            finite = np.isfinite(arr)
+            if not finite.all() or (arr != np.round(arr)).any():
+                bad = arr[~finite | (arr != np.round(np.where(finite, arr, 0)))][:1].tolist()
+                raise SchemaError(
+                    f"column {table_name}.{spec.name} must hold integers, got {bad!r}"
+                )
+        info = np.iinfo(np.int32)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise SchemaError(f"column {table_name}.{spec.name} has values outside the int32 range")
+        return arr.astype(np.int32)
+    return arr.astype(spec.dtype)
+
+
+def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Table:
+    """Convert ``data`` to the schema of table ``name``.
+
+    Extra columns are dropped; columns come out in schema order with schema types and formats.
+
+    Raises
+    ------
+    MissingTableException
+        ``name`` is not an astromon table.
+    SchemaError
+        ``data`` has no column in common with the schema, lacks schema columns (named in the
+        message), or has values that cannot be converted (wrong type, masked integers...).
+    """
+    spec = get_spec(name)
+    table = data if isinstance(data, Table) else Table(data)
+    common = [c for c in spec.names if c in table.colnames]
+    if not common:
+        raise SchemaError(
+            f"data for {name} has no column in common with the schema "
+            f"(got {table.colnames}, expected {spec.names})"
+        )
+    missing = [c for c in spec.names if c not in table.colnames]
+    if missing:
+        raise SchemaError(f"data for {name} lacks the columns {missing}")
+    out = Table(
+        [Column(_convert_column(name, c, table[c]), name=c) for c in spec.columns],
+        copy=False,
+    )
+    return set_formats(out)

@@ -1,0 +1,1 @@
+"""astromon.observation (façade) — being written."""

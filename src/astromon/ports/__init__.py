@@ -1,0 +1,1 @@
+"""Ports: the typing.Protocol interfaces that services depend on and adapters implement."""

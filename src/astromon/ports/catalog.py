@@ -1,0 +1,38 @@
+"""The catalog port: cone searches in reference catalogs (VizieR, local catalog files)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from astropy.table import Table
+from numpy.typing import ArrayLike
+
+__all__ = ["CatalogService"]
+
+
+@runtime_checkable
+class CatalogService(Protocol):
+    """Finds catalog stars around a set of positions.
+
+    ``catalog`` is a name of the catalog registry (``astromon.domain.catalogs``).
+    """
+
+    def query(
+        self,
+        catalog: str,
+        ra: ArrayLike,
+        dec: ArrayLike,
+        radius_arcsec: float,
+        epoch: float,
+    ) -> Table:
+        """Stars within ``radius_arcsec`` of any of the (ra, dec) positions (degrees).
+
+        All positions go in one query. ``epoch`` is the observation time as a decimal year;
+        catalogs with proper motions give positions at that epoch.
+
+        Returns a table with columns catalog (str), name (str), ra, dec (degrees, float64) and
+        mag (float32, NaN when the catalog has none); each star once.
+
+        Raises CatalogError naming the catalog and the server or file when it cannot answer.
+        """
+        ...

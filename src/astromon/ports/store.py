@@ -1,0 +1,79 @@
+"""The storage port: where the six astromon tables live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from astropy.table import Table
+
+__all__ = ["RegionChange", "Store", "TableWrite"]
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """One write of :meth:`Store.save_many`.
+
+    ``data`` is already converted to the schema (:func:`astromon.domain.schema.to_schema`).
+    With ``ignore_obsid`` false and a table that has an ``obsid`` column, stored rows whose
+    obsid is in ``data`` are deleted and ``data`` appended; otherwise the table is replaced.
+    """
+
+    table: str
+    data: Table
+    ignore_obsid: bool = False
+
+
+RegionChange = Callable[[Table, int], tuple[Table, int]]
+"""A pure change of the regions: (regions, last_region_id) -> (new regions, new last id)."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A database of astromon tables.
+
+    Every write is one transaction: it happens whole or not at all.
+    """
+
+    @property
+    def location(self) -> str:
+        """Human-readable location (path) of the database, used in messages."""
+        ...
+
+    @property
+    def writable(self) -> bool:
+        """False for read-only stores (legacy HDF5 files)."""
+        ...
+
+    def table_names(self) -> list[str]:
+        """Names of the astromon tables present in the database."""
+        ...
+
+    def read_table(self, name: str) -> Table:
+        """The whole table, in schema column order, strings as unicode.
+
+        Raises MissingTableException (listing the available tables) when absent.
+        """
+        ...
+
+    def save_many(self, writes: Sequence[TableWrite]) -> None:
+        """Apply the writes in one transaction (all or nothing)."""
+        ...
+
+    def modify_regions(self, change: RegionChange) -> Table:
+        """Read regions and ``last_region_id``, apply ``change``, write both back.
+
+        One transaction; missing tables count as empty (last id 0). Returns the new regions.
+        """
+        ...
+
+    def read_cross_matches(self, select_name: str) -> Table:
+        """``astromon_xcorr`` rows of ``select_name`` joined with obs, cat_src and xray_src.
+
+        Columns (in order): select_name, obsid, c_id, x_id, dy, dz, dr, then the
+        astromon_obs columns after obsid, then catalog, name, c_ra, c_dec, separation, mag,
+        c_y_angle, c_z_angle, then x_ra, x_dec, net_counts, x_y_angle, x_z_angle, r_angle,
+        snr, near_neighbor_dist, pileup, acis_streak, caldb_version. Sorted by obsid, x_id.
+        """
+        ...

@@ -1,0 +1,1 @@
+"""Application services (use cases). They depend on ports, never on adapter classes."""

@@ -1,0 +1,1 @@
+"""astromon.utils (façade) — being written."""
