@@ -239,7 +239,7 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
     if missing:
         raise SchemaError(f"data for {name} lacks the columns {missing}")
     out = Table(
-        [Column(_convert_column(name, c, table[c]), name=c) for c in spec.columns],
+        [Column(_convert_column(name, c, table[c.name]), name=c.name) for c in spec.columns],
         copy=False,
     )
     return set_formats(out)
