@@ -1,1 +1,214 @@
-"""astromon.utils (façade) — being written."""
+"""Utilities: the CIAO runner, logging helpers, CALALIGN offsets (SPEC §4)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import structlog
+from astropy.table import Table
+
+from astromon import bootstrap
+from astromon.domain.calalign import calalign_offsets_table, read_calalign_files
+from astromon.domain.errors import ValidationError
+
+__all__ = [
+    "Ciao",
+    "FlowException",
+    "LoggingCallDecorator",
+    "calalign_from_files",
+    "chdir",
+    "ciao_context",
+    "communicate",
+    "get_calalign_offsets",
+    "logging_call_decorator",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Ciao: type[Any] = bootstrap.ciao_class()
+"""The CIAO runner class (see :class:`adapters.ciao.Ciao`)."""
+
+
+def communicate(
+    process: Any,
+    logger: Any = None,
+    level: str = "WARNING",
+    text: bool = False,
+    logging_tag: str = "",
+) -> list[str]:
+    """Real-time reading of a subprocess' stdout: each line is logged, all are returned.
+
+    Parameters
+    ----------
+    process : subprocess.Popen
+        Started with ``stdout=PIPE``.
+    logger : structlog logger, optional
+    level : str
+        Log level of the lines.
+    text : bool
+        Whether the pipe is in text mode.
+    logging_tag : str
+        Added to each log event.
+    """
+    result: list[str] = bootstrap.ciao_communicate()(process, logger, level, text, logging_tag)
+    return result
+
+
+class FlowException(Exception):
+    """Interrupts the execution flow of a function wrapped by :data:`logging_call_decorator`.
+
+    The decorator logs it and returns None, unless its ``raise_flow_exceptions`` is True.
+    """
+
+
+class LoggingCallDecorator:
+    """Decorator logging structlog ``call start``/``call end`` events around a call.
+
+    A :class:`FlowException` raised by the call is logged (``call interrupted``) and swallowed
+    (the call returns None) unless ``raise_flow_exceptions`` is True; other exceptions are
+    logged (``call failed``) and re-raised.
+    """
+
+    def __init__(self, raise_flow_exceptions: bool = False) -> None:
+        self.raise_flow_exceptions = raise_flow_exceptions
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R | None]:
+        log: Any = structlog.get_logger(func.__module__)
+        name = func.__qualname__
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            log.info("call start", function=name)
+            try:
+                result = func(*args, **kwargs)
+            except FlowException as exc:
+                log.info("call interrupted", function=name, reason=str(exc))
+                if self.raise_flow_exceptions:
+                    raise
+                return None
+            except Exception as exc:
+                log.warning("call failed", function=name, error=f"{type(exc).__name__}: {exc}")
+                raise
+            log.info("call end", function=name)
+            return result
+
+        return wrapper
+
+
+logging_call_decorator = LoggingCallDecorator()
+"""The default :class:`LoggingCallDecorator`."""
+
+
+class chdir(contextlib.AbstractContextManager["chdir"]):  # noqa: N801 (seed name)
+    """Context manager to temporarily change to a directory."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self._previous: Path | None = None
+
+    def __enter__(self) -> chdir:
+        self._previous = Path.cwd()
+        os.chdir(self.directory)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            os.chdir(self._previous)
+
+
+@contextlib.contextmanager
+def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Iterator[dict[str, str]]:
+    """Set the CIAO context (``PFILES`` and ``ASCDS_WORK_PATH``) of ``os.environ`` for a block.
+
+    ``PFILES`` becomes ``{directory};{rest}`` where rest is the read-only part of the current
+    PFILES (or ``$ASCDS_INSTALL/param:$ASCDS_INSTALL/contrib/param``). Restored on exit.
+
+    Raises
+    ------
+    ValidationError
+        ``directory`` contains ':'.
+    """
+    directory = Path(directory)
+    if ":" in str(directory):
+        raise ValidationError(f"CIAO working directory must not contain ':', got {directory}")
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("PFILES", "ASCDS_WORK_PATH")}
+    current = saved["PFILES"] or ""
+    rest = current.split(";", 1)[1] if ";" in current else current
+    if not rest and os.environ.get("ASCDS_INSTALL"):
+        install = os.environ["ASCDS_INSTALL"]
+        rest = f"{install}/param:{install}/contrib/param"
+    os.environ["PFILES"] = f"{directory};{rest}"
+    os.environ["ASCDS_WORK_PATH"] = str(directory)
+    if logger is not None:
+        logger.debug("ciao context", PFILES=os.environ["PFILES"])
+    try:
+        yield {"PFILES": os.environ["PFILES"], "ASCDS_WORK_PATH": str(directory)}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _default_calalign_dir() -> Path:
+    env = os.environ.get("ASTROMON_CALALIGN_DIR")
+    if env:
+        return Path(env)
+    caldb = os.environ.get("CALDB")
+    if caldb:
+        return Path(caldb) / "data" / "chandra" / "pcad" / "align"
+    raise ValidationError(
+        "no calalign_dir given and neither $ASTROMON_CALALIGN_DIR nor $CALDB is set"
+    )
+
+
+def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> Table:
+    """Get data from the CALALIGN files in ``calalign_dir``.
+
+    Parameters
+    ----------
+    calalign_dir : pathlib.Path, optional
+        Directory of ``pcadD{YYYY-MM-DD}align{Nxxxx}.fits`` files (default
+        ``$ASTROMON_CALALIGN_DIR``, else ``$CALDB/data/chandra/pcad/align``).
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per file and INSTR_ID: calalign_version, filename, date, caldb_version,
+        instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
+    """
+    directory = Path(calalign_dir) if calalign_dir is not None else _default_calalign_dir()
+    return read_calalign_files(directory)
+
+
+def get_calalign_offsets(
+    all_matches: Table, ref_calalign: Any = None, calalign_dir: str | os.PathLike[str] | None = None
+) -> Table:
+    """Offsets (arcsec) of the CALALIGN each match was processed with and of a reference one.
+
+    Parameters
+    ----------
+    all_matches : astropy.table.Table
+        Columns obsid, x_id, detector, caldb_version and tstart (CXC s), as in the tables of
+        ``astromon.db.get_cross_matches``.
+    ref_calalign : str or int, optional
+        Reference CALALIGN version (``'N0010'`` or 10); default the latest valid one.
+    calalign_dir : pathlib.Path, optional
+        See :func:`calalign_from_files`.
+
+    Returns
+    -------
+    astropy.table.Table
+        obsid, x_id, calalign_dy, calalign_dz, aca_misalign, fts_misalign, calalign_version,
+        ref_calalign_dy, ref_calalign_dz, ref_aca_misalign, ref_fts_misalign,
+        ref_calalign_version, after_caldb.
+    """
+    return calalign_offsets_table(all_matches, calalign_from_files(calalign_dir), ref_calalign)

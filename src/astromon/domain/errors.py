@@ -56,5 +56,6 @@ class ReadOnlyDatabaseError(DatabaseError):
 class CatalogError(AstromonError):
     """A catalog service or catalog file could not answer a query."""
 
+
 class ProcessingError(AstromonError):
     """An observation-processing step failed."""

@@ -25,10 +25,13 @@ __all__ = [
     "TableSpec",
     "category_id",
     "category_name",
+    "conforms",
     "empty_table",
     "get_spec",
     "set_formats",
     "to_schema",
+    "validate_text",
+    "validate_values",
 ]
 
 
@@ -180,6 +183,18 @@ def _as_unicode(values: Any) -> np.ndarray[Any, Any]:
     raise SchemaError(f"cannot convert values of dtype {arr.dtype} to strings")
 
 
+def _numeric_objects(
+    table_name: str, spec: ColumnSpec, arr: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """An object array of numbers as a numeric array; any non-number is a SchemaError."""
+    for value in arr:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.number)):
+            raise SchemaError(
+                f"column {table_name}.{spec.name} must be numeric ({spec.kind}), got {value!r}"
+            )
+    return arr.astype(np.float64)
+
+
 def _convert_column(table_name: str, spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
     if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
         if spec.kind in ("f32", "f64"):
@@ -194,7 +209,9 @@ def _convert_column(table_name: str, spec: ColumnSpec, values: Any) -> np.ndarra
         raise SchemaError(f"column {table_name}.{spec.name} must be one-dimensional")
     if spec.kind == "str":
         return _as_unicode(arr)
-    if arr.dtype.kind in "SUO":
+    if arr.dtype.kind == "O":
+        arr = _numeric_objects(table_name, spec, arr)
+    if arr.dtype.kind in "SU":
         raise SchemaError(
             f"column {table_name}.{spec.name} must be numeric ({spec.kind}), "
             f"got strings such as {arr[:1].tolist()!r}"
@@ -243,3 +260,114 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
         copy=False,
     )
     return set_formats(out)
+
+
+def conforms(name: str, data: Any) -> bool:
+    """True when ``data`` is already a Table in the schema of ``name``.
+
+    Same column names in order, schema dtypes (any unicode width for strings), no masked
+    column, one-dimensional columns: :func:`to_schema` would change nothing but formats.
+    """
+    spec = get_spec(name)
+    if not isinstance(data, Table) or data.colnames != spec.names or data.has_masked_columns:
+        return False
+    for col in spec.columns:
+        values = data[col.name]
+        if values.ndim != 1:
+            return False
+        if col.kind == "str":
+            if values.dtype.kind != "U":
+                return False
+        elif values.dtype != col.dtype:
+            return False
+    return True
+
+
+_POSITION_TABLES: Final = frozenset(
+    {"astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_regions"}
+)
+
+
+def _first_bad(values: np.ndarray[Any, Any], bad: np.ndarray[Any, Any]) -> tuple[int, Any]:
+    row = int(np.flatnonzero(bad)[0])
+    return row, values[row].item()
+
+
+def validate_text(name: str, table: Table) -> None:
+    """Check that every text column of ``table`` can be stored (valid unicode, UTF-8).
+
+    Raises
+    ------
+    SchemaError
+        A string holds characters that have no UTF-8 encoding (lone surrogates); the
+        message names the column and row.
+    """
+    for colname in table.colnames:
+        values = np.asarray(table[colname])
+        if values.dtype.kind != "U" or values.size == 0:
+            continue
+        try:
+            np.char.encode(values, "utf-8")
+        except UnicodeEncodeError:
+            for row, text in enumerate(values.tolist()):
+                try:
+                    str(text).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise SchemaError(
+                        f"{name}.{colname} in row {row} is not valid unicode text: {text!r}"
+                    ) from None
+
+
+def validate_values(name: str, table: Table) -> None:
+    """Check the values of a table already converted with :func:`to_schema`.
+
+    Rules: text is valid unicode (:func:`validate_text`); ``ra`` (degrees) finite and in
+    [0, 360); ``dec`` (degrees) finite and in [-90, 90]; region ``radius`` (arcsec) finite
+    and >= 0; ``astromon_meta`` has one row with ``last_region_id >= 0``; no primary key
+    (:attr:`TableSpec.key`) appears twice.
+
+    Raises
+    ------
+    ValidationError
+        The first offending value, named with its column and row.
+    """
+    from astromon.domain.errors import ValidationError
+
+    spec = get_spec(name)
+    validate_text(name, table)
+    if name in _POSITION_TABLES:
+        ra = np.asarray(table["ra"], dtype=np.float64)
+        dec = np.asarray(table["dec"], dtype=np.float64)
+        checks = [
+            ("ra", ra, ~((ra >= 0) & (ra < 360)), "degrees, must be finite and in [0, 360)"),
+            ("dec", dec, ~((dec >= -90) & (dec <= 90)), "degrees, must be finite, in [-90, 90]"),
+        ]
+        if name == "astromon_regions":
+            radius = np.asarray(table["radius"], dtype=np.float64)
+            checks.append(("radius", radius, ~(radius >= 0), "arcsec, must be finite and >= 0"))
+        for column, values, bad, rule in checks:
+            if bad.any():
+                row, value = _first_bad(values, bad)
+                raise ValidationError(f"{name}.{column}={value!r} in row {row} is invalid ({rule})")
+    if name == "astromon_meta":
+        if len(table) != 1:
+            raise ValidationError(f"astromon_meta must have exactly one row, got {len(table)}")
+        if int(table["last_region_id"][0]) < 0:
+            raise ValidationError(
+                f"astromon_meta.last_region_id must be >= 0, got {int(table['last_region_id'][0])}"
+            )
+    keys = [spec.key] if spec.key else []
+    if name == "astromon_regions":
+        keys.append(("region_id_str",))
+    for key in keys:
+        if len(table) < 2:
+            break
+        sub = table[list(key)]
+        arr = np.asarray(sub.as_array())
+        order = np.argsort(arr, kind="stable")
+        sorted_rows = arr[order]
+        same = sorted_rows[1:] == sorted_rows[:-1]
+        if same.any():
+            row = int(order[int(np.flatnonzero(same)[0]) + 1])
+            value = {col: table[col][row].item() for col in key}
+            raise ValidationError(f"{name} has more than one row with {value} (row {row})")

@@ -27,12 +27,16 @@ class CatalogService(Protocol):
     ) -> Table:
         """Stars within ``radius_arcsec`` of any of the (ra, dec) positions (degrees).
 
-        All positions go in one query. ``epoch`` is the observation time as a decimal year;
-        catalogs with proper motions give positions at that epoch.
+        All positions go in one query. ``epoch`` is the observation time as a Julian epoch
+        (years, TT; e.g. ``CxoTime(t).jyear``); catalogs the registry marks as propagated give
+        positions moved to that epoch with
+        :func:`astromon.domain.catalogs.propagate_proper_motion`.
 
         Returns a table with columns catalog (str), name (str), ra, dec (degrees, float64) and
-        mag (float32, NaN when the catalog has none); each star once.
+        mag (float32, NaN when the catalog has none); each star once (see
+        :func:`astromon.domain.catalogs.counterpart_table`).
 
-        Raises CatalogError naming the catalog and the server or file when it cannot answer.
+        Raises ValidationError for catalog names that are not registered, and CatalogError
+        naming the catalog and the server or file when it cannot answer.
         """
         ...

@@ -1,12 +1,55 @@
-"""Ports used to process observations: archives, CIAO, observation info, source detection."""
+"""Ports used to process observations: archives, CIAO, observation info, source detection.
+
+:class:`astromon.observation.Observation` drives these ports. Without CIAO
+(``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`
+and a :class:`SourceDetector`; the contract is then:
+
+- ``process()`` downloads (through the retriever) the ``obspar``, ``evt2`` and ``acal`` file
+  types, reads the obspar, applies the selection rules, calls
+  ``detector.detect(evt2, outdir, obsid, snr)`` with ``outdir`` the ``sources`` directory of the
+  working directory (the detector writes ``{obsid}_celldetect.src`` there), reports the
+  CIAO-only steps as SKIP, and archives.
+- ``get_sources()`` reads that source list (columns RA, DEC, COMPONENT, NET_COUNTS, SNR,
+  PSFRATIO) and computes y/z/r_angle from the evt2 header's RA_PNT/DEC_PNT/ROLL_PNT,
+  near_neighbor_dist, pileup (0 without a pileup map), acis_streak (0 without streaks) and
+  caldb_version (CALDBVER of the ``acal`` file).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ArchiveRetriever", "CiaoRunner", "ObservationInfo", "SourceDetector"]
+from astromon.domain.errors import ProcessingError
+
+__all__ = ["ArchiveRetriever", "CiaoRunner", "ObservationInfo", "SourceDetector", "ToolError"]
+
+
+class ToolError(ProcessingError):
+    """An external tool (CIAO tool, arc5gl, download_chandra_obsid) exited non-zero.
+
+    Attributes
+    ----------
+    tool : str
+        The tool's name.
+    returncode : int
+        Its exit status.
+    output : list of str
+        The lines it wrote (stdout and stderr); the last ones are in the message too.
+    """
+
+    def __init__(self, tool: str, returncode: int, output: Sequence[str], command: str = ""):
+        self.tool = tool
+        self.returncode = returncode
+        self.output = list(output)
+        self.command = command
+        tail = "\n".join(self.output[-20:])
+        super().__init__(
+            f"{tool} failed with exit status {returncode}"
+            + (f" (command: {command})" if command else "")
+            + (f":\n{tail}" if tail else " without output")
+        )
 
 
 @runtime_checkable

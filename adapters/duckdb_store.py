@@ -1,0 +1,659 @@
+"""The astromon tables in one DuckDB file: the :class:`~astromon.ports.store.Store` of record.
+
+* Schema with primary keys (obsid; (obsid, id); (select_name, obsid, x_id); region_id, and
+  unique region_id_str), created inside the first write transaction.
+* Each ``save_many``/``modify_regions`` is one transaction; any error rolls it back, leaving
+  the file as it was.
+* Reads go through read-only connections. Connections are short-lived: after an operation the
+  connection lingers for ``linger`` seconds (so that a loop of saves does not pay for opening
+  the file each time) and is then closed by a timer, releasing DuckDB's file lock for other
+  processes.
+* A file locked by another process is retried with exponential backoff for up to
+  ``lock_timeout`` seconds, then :class:`~astromon.domain.errors.DatabaseLockedError` names
+  the file and the holder (PID) when DuckDB reports it.
+* Bulk data moves through Arrow (``register`` + ``INSERT ... SELECT``), never row by row.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from astropy.table import Column, Table
+
+from astromon.domain.errors import (
+    DatabaseError,
+    DatabaseLockedError,
+    MissingTableException,
+    ValidationError,
+)
+from astromon.domain.schema import (
+    TABLE_NAMES,
+    TABLES,
+    TableSpec,
+    conforms,
+    empty_table,
+    get_spec,
+    set_formats,
+    to_schema,
+)
+from astromon.ports.store import RegionChange, TableWrite
+
+__all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
+
+DEFAULT_LOCK_TIMEOUT: Final = 30.0
+"""Seconds to wait for a file locked by another process."""
+
+DEFAULT_LINGER: Final = 0.2
+"""Seconds an idle connection stays open before it is closed."""
+
+_SQL_TYPES: Final = {"i32": "INTEGER", "f32": "FLOAT", "f64": "DOUBLE", "str": "VARCHAR"}
+_ARROW_TYPES: Final = {
+    "i32": pa.int32(),
+    "f32": pa.float32(),
+    "f64": pa.float64(),
+    "str": pa.string(),
+}
+_CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_INCOMING: Final = "_astromon_incoming"
+
+# output column -> (table alias, source column) of Store.read_cross_matches
+_JOIN_ALIASES: Final = {
+    "astromon_xcorr": "x",
+    "astromon_obs": "o",
+    "astromon_cat_src": "c",
+    "astromon_xray_src": "s",
+}
+_CROSS_MATCH_SELECT: Final[list[tuple[str, str, str]]] = [
+    *[(c, "astromon_xcorr", c) for c in TABLES["astromon_xcorr"].names],
+    *[(c, "astromon_obs", c) for c in TABLES["astromon_obs"].names if c != "obsid"],
+    ("catalog", "astromon_cat_src", "catalog"),
+    ("name", "astromon_cat_src", "name"),
+    ("c_ra", "astromon_cat_src", "ra"),
+    ("c_dec", "astromon_cat_src", "dec"),
+    ("separation", "astromon_cat_src", "separation"),
+    ("mag", "astromon_cat_src", "mag"),
+    ("c_y_angle", "astromon_cat_src", "y_angle"),
+    ("c_z_angle", "astromon_cat_src", "z_angle"),
+    ("x_ra", "astromon_xray_src", "ra"),
+    ("x_dec", "astromon_xray_src", "dec"),
+    ("net_counts", "astromon_xray_src", "net_counts"),
+    ("x_y_angle", "astromon_xray_src", "y_angle"),
+    ("x_z_angle", "astromon_xray_src", "z_angle"),
+    *[
+        (c, "astromon_xray_src", c)
+        for c in ("r_angle", "snr", "near_neighbor_dist", "pileup", "acis_streak")
+    ],
+    ("caldb_version", "astromon_xray_src", "caldb_version"),
+]
+CROSS_MATCH_KINDS: Final = {
+    out: TABLES[table].column(col).kind for out, table, col in _CROSS_MATCH_SELECT
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ddl(spec: TableSpec) -> str:
+    columns = [f"{_quote(c.name)} {_SQL_TYPES[c.kind]} NOT NULL" for c in spec.columns]
+    if spec.key:
+        columns.append(f"PRIMARY KEY ({', '.join(_quote(k) for k in spec.key)})")
+    if spec.name == "astromon_regions":
+        columns.append(f"UNIQUE ({_quote('region_id_str')})")
+    return f"CREATE TABLE {_quote(spec.name)} ({', '.join(columns)})"
+
+
+def _expected_columns(spec: TableSpec) -> list[tuple[str, str]]:
+    return [(c.name, _SQL_TYPES[c.kind]) for c in spec.columns]
+
+
+# --- connections ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Handle:
+    """An open connection to one file, owned by the pool."""
+
+    con: duckdb.DuckDBPyConnection
+    read_only: bool
+    pid: int
+    identity: tuple[int, int]
+    inventory: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    inspected: bool = False
+    generation: int = 0
+    expires: float | None = None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+_LOCK_PATTERN: Final = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)", re.S)
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+class _ConnectionPool:
+    """Per-process cache of open connections, closed after ``linger`` seconds idle.
+
+    One daemon thread (the reaper) closes connections whose linger time is over.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._handles: dict[str, _Handle] = {}
+        self._orphans: list[_Handle] = []  # inherited across fork: never touched again
+        self._reaper_pid = 0
+
+    @contextmanager
+    def connection(
+        self, path: Path, *, write: bool, lock_timeout: float, linger: float
+    ) -> Iterator[_Handle]:
+        key = str(path)
+        with self._lock:
+            handle = self._reuse(key, path, write)
+            if handle is None:
+                handle = self._open(path, write=write, lock_timeout=lock_timeout)
+                self._handles[key] = handle
+            try:
+                yield handle
+            except BaseException:
+                self._close(key)  # a failed operation never leaves a connection behind
+                raise
+            if linger <= 0:
+                self._close(key)
+            else:
+                handle.expires = time.monotonic() + linger
+                self._ensure_reaper()
+                self._wake.notify()
+
+    def _reuse(self, key: str, path: Path, write: bool) -> _Handle | None:
+        handle = self._handles.get(key)
+        if handle is None:
+            return None
+        if handle.pid != os.getpid():
+            self._orphans.append(self._handles.pop(key))
+            return None
+        handle.expires = None
+        handle.generation += 1
+        if (write and handle.read_only) or _identity(path) != handle.identity:
+            self._close(key)
+            return None
+        return handle
+
+    def _open(self, path: Path, *, write: bool, lock_timeout: float) -> _Handle:
+        deadline = time.monotonic() + max(lock_timeout, 0.0)
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=not write, config=dict(_CONFIG))
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise _database_error(path, exc) from None
+                now = time.monotonic()
+                if now >= deadline:
+                    match = _LOCK_PATTERN.search(str(exc))
+                    holder = f" (held by {match.group(1).strip()})" if match else ""
+                    raise DatabaseLockedError(
+                        f"database file {path} is locked by another process{holder}; "
+                        f"gave up after {lock_timeout:g} s"
+                    ) from None
+                time.sleep(min(delay * (1.0 + random.random()), deadline - now))
+                delay = min(delay * 2.0, 0.5)
+        identity = _identity(path)
+        if identity is None:  # pragma: no cover - duckdb always creates the file
+            con.close()
+            raise DatabaseError(f"database file {path} vanished while being opened")
+        return _Handle(con=con, read_only=not write, pid=os.getpid(), identity=identity)
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper_pid == os.getpid():
+            return
+        self._reaper_pid = os.getpid()
+        thread = threading.Thread(target=self._reap, name="astromon-duckdb-reaper", daemon=True)
+        thread.start()
+
+    def _reap(self) -> None:
+        pid = os.getpid()
+        with self._lock:
+            while self._reaper_pid == pid:
+                now = time.monotonic()
+                for key, handle in list(self._handles.items()):
+                    if handle.expires is not None and handle.expires <= now:
+                        self._close(key)
+                pending = [h.expires for h in self._handles.values() if h.expires is not None]
+                self._wake.wait(timeout=max(min(pending) - now, 0.001) if pending else None)
+
+    def _close(self, key: str) -> None:
+        handle = self._handles.pop(key, None)
+        if handle is None:
+            return
+        if handle.pid != os.getpid():
+            self._orphans.append(handle)
+            return
+        with contextlib.suppress(duckdb.Error):
+            handle.con.close()
+
+    def release(self, path: Path | None = None) -> None:
+        """Close the cached connection of ``path`` (every one when None)."""
+        with self._lock:
+            keys = list(self._handles) if path is None else [str(path)]
+            for key in keys:
+                self._close(key)
+
+
+_POOL = _ConnectionPool()
+atexit.register(_POOL.release)
+
+
+def release_connections(path: str | os.PathLike[str] | None = None) -> None:
+    """Close idle cached connections now (of one file, or all), releasing their file locks."""
+    _POOL.release(None if path is None else Path(path).absolute())
+
+
+def _database_error(path: Path, exc: BaseException) -> DatabaseError:
+    text = str(exc)
+    if "not a valid DuckDB database file" in text:
+        return DatabaseError(f"{path} is not a DuckDB database file (nor a legacy HDF5 file)")
+    if "Is a directory" in text:
+        return DatabaseError(f"database path {path} is a directory, not a file")
+    if "different configuration" in text:
+        return DatabaseError(
+            f"{path} is already open in this process by other code with other settings: {text}"
+        )
+    return DatabaseError(f"cannot use database file {path}: {text}")
+
+
+# --- conversions ---------------------------------------------------------------------------
+
+
+def _to_arrow(spec: TableSpec, table: Table) -> pa.Table:
+    arrays = []
+    for col in spec.columns:
+        values = np.asarray(table[col.name])
+        if col.kind == "str":
+            arrays.append(pa.array(values.astype(str).tolist(), type=pa.string()))
+        else:
+            arrays.append(
+                pa.array(values.astype(col.dtype, copy=False), type=_ARROW_TYPES[col.kind])
+            )
+    return pa.Table.from_arrays(arrays, names=spec.names)
+
+
+def _conform(name: str, data: Table) -> Table:
+    """``data`` in the schema of ``name``; no conversion when it already is."""
+    return data if conforms(name, data) else to_schema(name, data)
+
+
+def _column(name: str, kind: str, values: Any) -> Column:
+    if np.ma.isMaskedArray(values):
+        mask = np.ma.getmaskarray(values)
+        if kind in ("f32", "f64"):
+            values = np.ma.filled(values.astype(np.float64), np.nan)
+        elif kind == "str":
+            values = np.where(mask, "", np.ma.getdata(values))
+        elif mask.any():
+            raise DatabaseError(f"column {name} holds NULL values")
+        else:
+            values = np.ma.getdata(values)
+    arr = np.asarray(values)
+    if kind == "str":
+        arr = arr.astype(str) if len(arr) else np.zeros(0, dtype="U1")
+    else:
+        arr = arr.astype({"i32": np.int32, "f32": np.float32, "f64": np.float64}[kind], copy=False)
+    if not arr.flags.writeable:  # Arrow hands out read-only buffers; users sort and edit tables
+        arr = arr.copy()
+    return Column(arr, name=name, copy=False)
+
+
+def _fetch_table(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    kinds: dict[str, str],
+    params: Any = None,
+    order: Sequence[str] = (),
+) -> Table:
+    """Run ``sql`` and return its columns ``kinds`` as a typed Table (through Arrow).
+
+    ``order`` names columns to sort the rows by (in numpy, cheaper than SQL ORDER BY).
+    """
+    arrow = con.sql(sql, params=params).to_arrow_table()
+    data = {name: arrow.column(name).to_numpy(zero_copy_only=False) for name in kinds}
+    if order and arrow.num_rows:
+        rows = np.lexsort([data[name] for name in reversed(order)])
+        data = {name: values[rows] for name, values in data.items()}
+    table = Table([_column(name, kind, data[name]) for name, kind in kinds.items()], copy=False)
+    set_formats(table)
+    if "obsid" in table.colnames:
+        table.add_index("obsid")
+    return table
+
+
+def _attach_observations(matches: Table, obs: Table, select_name: str) -> Table:
+    """``matches`` with ``select_name`` and the observation columns, in the port's order."""
+    obsid = np.asarray(matches["obsid"])
+    obs_obsid = np.asarray(obs["obsid"])
+    order = np.argsort(obs_obsid, kind="stable")
+    rows = order[np.searchsorted(obs_obsid[order], obsid)] if len(obs) else order[:0]
+    columns = []
+    for out, table, col in _CROSS_MATCH_SELECT:
+        if out == "select_name":
+            values: Any = np.array([select_name] * len(matches), dtype=str)
+            columns.append(_column(out, "str", values))
+        elif table == "astromon_obs":
+            columns.append(Column(np.asarray(obs[col])[rows], name=out, copy=False))
+        else:
+            columns.append(matches[out])
+    table = Table(columns, copy=False)
+    set_formats(table)
+    table.add_index("obsid")
+    return table
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+class DuckDBStore:
+    """The astromon tables in one DuckDB file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The DuckDB file. It is created by the first write (its directory must exist); reading
+        a file that does not exist is an error.
+    lock_timeout : float
+        Seconds to keep retrying when another process holds the file.
+    linger : float
+        Seconds an idle connection is kept open before being closed (0 closes at once).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        linger: float = DEFAULT_LINGER,
+    ) -> None:
+        self._path = Path(path).absolute()
+        try:
+            self._lock_timeout = float(lock_timeout)
+            self._linger = float(linger)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"lock_timeout and linger must be seconds, got {lock_timeout!r}, {linger!r}"
+            ) from None
+        if self._path.is_dir():
+            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+
+    def __repr__(self) -> str:
+        return f"DuckDBStore({str(self._path)!r})"
+
+    # --- Store protocol ---------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return str(self._path)
+
+    @property
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    def close(self) -> None:
+        """Close this file's cached connection now (releasing its lock)."""
+        _POOL.release(self._path)
+
+    def table_names(self) -> list[str]:
+        with self._reading() as handle:
+            return [name for name in TABLE_NAMES if name in handle.inventory]
+
+    def read_table(self, name: str) -> Table:
+        spec = get_spec(name)
+        with self._reading() as handle:
+            self._require(handle, [name])
+            sql = f"SELECT {', '.join(_quote(c) for c in spec.names)} FROM {_quote(name)}"
+            kinds = {c.name: c.kind for c in spec.columns}
+            return self._run(lambda: _fetch_table(handle.con, sql, kinds))
+
+    def read_cross_matches(self, select_name: str) -> Table:
+        """The joined cross-match (see the port); the joins run in SQL.
+
+        The observation columns are attached afterwards by obsid (one row per observation is
+        fetched instead of one per match), which keeps the fetched strings few.
+        """
+        if not isinstance(select_name, str):
+            raise ValidationError(f"select_name must be a string, got {select_name!r}")
+        tables = ["astromon_xcorr", "astromon_obs", "astromon_cat_src", "astromon_xray_src"]
+        joined = [
+            item
+            for item in _CROSS_MATCH_SELECT
+            if item[1] != "astromon_obs" and item[0] != "select_name"
+        ]
+        select = ", ".join(
+            f"{_JOIN_ALIASES[table]}.{_quote(col)} AS {_quote(out)}" for out, table, col in joined
+        )
+        sql = (
+            f"SELECT {select} FROM astromon_xcorr x "
+            "SEMI JOIN astromon_obs o ON o.obsid = x.obsid "
+            "JOIN astromon_cat_src c ON c.obsid = x.obsid AND c.id = x.c_id "
+            "JOIN astromon_xray_src s ON s.obsid = x.obsid AND s.id = x.x_id "
+            "WHERE x.select_name = ?"
+        )
+        kinds = {out: CROSS_MATCH_KINDS[out] for out, _, _ in joined}
+        with self._reading() as handle:
+            self._require(handle, tables)
+            matches = self._run(
+                lambda: _fetch_table(handle.con, sql, kinds, [select_name], ("obsid", "x_id"))
+            )
+            obs_sql = (
+                "SELECT * FROM astromon_obs WHERE obsid IN "
+                "(SELECT DISTINCT obsid FROM astromon_xcorr WHERE select_name = ?)"
+            )
+            obs_kinds = {c.name: c.kind for c in TABLES["astromon_obs"].columns}
+            obs = self._run(lambda: _fetch_table(handle.con, obs_sql, obs_kinds, [select_name]))
+        return _attach_observations(matches, obs, select_name)
+
+    def save_many(self, writes: Sequence[TableWrite]) -> None:
+        prepared = [(get_spec(w.table), _conform(w.table, w.data), w.ignore_obsid) for w in writes]
+        with self._writing() as handle:
+            self._transaction(handle, lambda: self._apply_writes(handle, prepared))
+
+    def modify_regions(self, change: RegionChange) -> Table:
+        result: list[Table] = []
+
+        def work() -> None:
+            regions = (
+                self._select_all(handle, "astromon_regions")
+                if "astromon_regions" in handle.inventory
+                else empty_table("astromon_regions")
+            )
+            last_id = 0
+            if "astromon_meta" in handle.inventory:
+                rows = handle.con.execute(
+                    "SELECT max(last_region_id) FROM astromon_meta"
+                ).fetchall()
+                last_id = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+            new_regions, new_last = change(regions, last_id)
+            new_regions = to_schema("astromon_regions", new_regions)
+            meta = to_schema("astromon_meta", {"last_region_id": [int(new_last)]})
+            self._apply_writes(
+                handle,
+                [
+                    (TABLES["astromon_regions"], new_regions, True),
+                    (TABLES["astromon_meta"], meta, True),
+                ],
+            )
+            result.append(new_regions)
+
+        with self._writing() as handle:
+            self._transaction(handle, work)
+        set_formats(result[0])
+        if "obsid" in result[0].colnames:
+            result[0].add_index("obsid")
+        return result[0]
+
+    # --- internals ----------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[_Handle]:
+        if not self._path.exists():
+            raise DatabaseError(f"astromon database file {self._path} does not exist")
+        if self._path.is_dir():
+            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        with _POOL.connection(
+            self._path, write=False, lock_timeout=self._lock_timeout, linger=self._linger
+        ) as handle:
+            self._inspect(handle, write=False)
+            yield handle
+
+    @contextmanager
+    def _writing(self) -> Iterator[_Handle]:
+        if self._path.is_dir():
+            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        if not self._path.parent.is_dir():
+            raise DatabaseError(
+                f"cannot create database file {self._path}: "
+                f"directory {self._path.parent} does not exist"
+            )
+        with _POOL.connection(
+            self._path, write=True, lock_timeout=self._lock_timeout, linger=self._linger
+        ) as handle:
+            self._inspect(handle, write=True)
+            yield handle
+
+    def _inspect(self, handle: _Handle, *, write: bool) -> None:
+        """Read the table inventory once per connection and reject foreign schemas."""
+        if not handle.inspected:
+            rows = self._run(
+                lambda: handle.con.execute(
+                    "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                    "WHERE database_name = current_database() AND schema_name = 'main' "
+                    "ORDER BY table_name, column_index"
+                ).fetchall()
+            )
+            found: dict[str, list[tuple[str, str]]] = {}
+            for table, column, dtype in rows:
+                found.setdefault(str(table), []).append((str(column), str(dtype)))
+            handle.inventory = found
+            handle.inspected = True
+        inventory = handle.inventory
+        for name, columns in inventory.items():
+            if name in TABLES and columns != _expected_columns(TABLES[name]):
+                raise DatabaseError(
+                    f"{self._path} has a table {name} whose columns {columns} do not match the "
+                    f"astromon schema {_expected_columns(TABLES[name])}: "
+                    "it is not an astromon database"
+                )
+        foreign = sorted(n for n in inventory if n not in TABLES)
+        if write and foreign and not any(n in TABLES for n in inventory):
+            raise DatabaseError(
+                f"{self._path} is a DuckDB database without astromon tables (it holds "
+                f"{', '.join(foreign)}); refusing to write astromon tables into it"
+            )
+
+    def _require(self, handle: _Handle, names: Sequence[str]) -> None:
+        present = [n for n in TABLE_NAMES if n in handle.inventory]
+        for name in names:
+            if name not in handle.inventory:
+                if not present and handle.inventory:
+                    detail = (
+                        f"{self._path} holds no astromon tables (it holds "
+                        f"{', '.join(sorted(handle.inventory))}): not an astromon database"
+                    )
+                else:
+                    detail = f"available tables: {', '.join(present) or 'none'}"
+                raise MissingTableException(f"table {name!r} is not in {self._path}; {detail}")
+
+    def _run(self, work: Any) -> Any:
+        try:
+            return work()
+        except duckdb.Error as exc:
+            raise _database_error(self._path, exc) from None
+
+    def _transaction(self, handle: _Handle, work: Any) -> None:
+        con = handle.con
+        inventory = {k: list(v) for k, v in handle.inventory.items()}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            work()
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            handle.inventory = inventory
+            if isinstance(exc, duckdb.ConstraintException):
+                raise ValidationError(f"{self._path}: {exc}") from None
+            if isinstance(exc, duckdb.Error):
+                raise _database_error(self._path, exc) from None
+            raise
+
+    def _apply_writes(
+        self, handle: _Handle, prepared: Sequence[tuple[TableSpec, Table, bool]]
+    ) -> None:
+        for spec, data, ignore_obsid in prepared:
+            self._write_one(handle, spec, data, ignore_obsid)
+
+    def _write_one(self, handle: _Handle, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
+        """One table write inside the open transaction (the obsid-replacement rule)."""
+        con = handle.con
+        name = _quote(spec.name)
+        if spec.name not in handle.inventory:
+            con.execute(_ddl(spec))
+            handle.inventory[spec.name] = _expected_columns(spec)
+        incoming = _to_arrow(spec, data)
+        con.register(_INCOMING, incoming)
+        try:
+            if spec.has_obsid and not ignore_obsid:
+                obsids = np.unique(np.asarray(data["obsid"])).tolist()
+                if 0 < len(obsids) <= 1000:
+                    marks = ", ".join("?" * len(obsids))
+                    con.execute(f"DELETE FROM {name} WHERE obsid IN ({marks})", obsids)
+                elif obsids:
+                    con.execute(
+                        f"DELETE FROM {name} "
+                        f"WHERE obsid IN (SELECT DISTINCT obsid FROM {_INCOMING})"
+                    )
+            else:
+                con.execute(f"DELETE FROM {name}")
+            if len(data):
+                columns = ", ".join(_quote(c) for c in spec.names)
+                try:
+                    con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {_INCOMING}")
+                except duckdb.ConstraintException as exc:
+                    raise ValidationError(
+                        f"{self._path}: cannot save {spec.name} (key {list(spec.key)}): {exc}"
+                    ) from None
+        finally:
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it
+                con.unregister(_INCOMING)
+
+    def _select_all(self, handle: _Handle, name: str) -> Table:
+        spec = TABLES[name]
+        sql = f"SELECT {', '.join(_quote(c) for c in spec.names)} FROM {_quote(name)}"
+        return _fetch_table(handle.con, sql, {c.name: c.kind for c in spec.columns})

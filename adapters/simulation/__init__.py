@@ -1,0 +1,20 @@
+"""A simulated Chandra observatory for the CIAO-free, network-free demo.
+
+- :mod:`.model`: detectors, injected time-dependent offsets, observation and source plans;
+- :mod:`.files`: obspar, evt2, acal and star-catalog writers;
+- :mod:`.archive`: the ArchiveRetriever and ObservationInfo adapters;
+- :mod:`.observatory`: :class:`SimulatedObservatory`, which ties them together.
+"""
+
+from adapters.simulation.archive import SimulatedArchive, SimulatedObservationInfo
+from adapters.simulation.model import INJECTED_OFFSETS, PlannedObservation
+from adapters.simulation.observatory import DEFAULT_OBSERVATIONS, SimulatedObservatory
+
+__all__ = [
+    "DEFAULT_OBSERVATIONS",
+    "INJECTED_OFFSETS",
+    "PlannedObservation",
+    "SimulatedArchive",
+    "SimulatedObservationInfo",
+    "SimulatedObservatory",
+]

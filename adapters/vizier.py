@@ -1,0 +1,348 @@
+"""The VizieR catalog service: cone searches through astroquery's ``Vizier``.
+
+One request per catalog carries all the positions of an observation (in chunks of
+:data:`MAX_POSITIONS_PER_REQUEST`). For catalogs with proper motions (see
+:mod:`astromon.domain.catalogs`) VizieR is asked for the catalog positions, proper motions and
+epochs; the positions are moved to the observation epoch here, with the same function the
+local-catalog adapter uses, and the cone is widened by how far a fast star may have moved.
+
+Transient failures (HTTP 5xx and 429, time-outs, refused or dropped connections) are retried
+with exponential back-off; when VizieR cannot answer, :class:`CatalogError` names the catalog
+and the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import numpy as np
+import requests
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+from astroquery.vizier import VizierClass
+from numpy.typing import ArrayLike, NDArray
+
+from astromon.domain.catalogs import (
+    CatalogSpec,
+    counterpart_table,
+    get_catalog,
+    propagate_proper_motion,
+    stars_near_positions,
+)
+from astromon.domain.errors import CatalogError, ValidationError
+
+__all__ = ["DEFAULT_SERVER", "MAX_POSITIONS_PER_REQUEST", "VizierCatalogService"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SERVER: Final = "vizier.cds.unistra.fr"
+"""VizieR mirror used when none is configured (HTTPS)."""
+
+MAX_POSITIONS_PER_REQUEST: Final = 2000
+"""Positions sent in one VizieR request; larger sets are split."""
+
+_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+_ERROR_INFO = re.compile(rb"<INFO[^>]*\bname=\"Error\"[^>]*\bvalue=\"([^\"]*)\"", re.IGNORECASE)
+
+
+class _TransientError(Exception):
+    """A failure worth retrying."""
+
+
+class _VizierAt(VizierClass):  # type: ignore[misc]
+    """astroquery's Vizier talking to a configurable base URL (scheme, host, port)."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base_url = base_url
+
+    def _server_to_url(self, return_type: str = "votable") -> str:
+        return f"{self._base_url}/viz-bin/{return_type}"
+
+    def _parse_result(self, response: Any, **kwargs: Any) -> Any:
+        found = _ERROR_INFO.search(response.content[:20000])
+        if found:
+            raise CatalogError(
+                f"VizieR reported an error: {found.group(1).decode(errors='replace')}"
+            )
+        return super()._parse_result(response, **kwargs)
+
+
+def _base_url(server: str) -> str:
+    text = server.strip().rstrip("/")
+    if not text:
+        raise ValidationError(f"VizieR server must be a host name or URL, got {server!r}")
+    if "://" not in text:
+        text = "https://" + text
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+        raise ValidationError(f"VizieR server must be a host name or http(s) URL, got {server!r}")
+    return text
+
+
+class VizierCatalogService:
+    """Catalog service on VizieR (implements :class:`astromon.ports.catalog.CatalogService`).
+
+    Parameters
+    ----------
+    server : str, optional
+        VizieR host (``vizier.cds.unistra.fr``, HTTPS) or base URL
+        (``http://127.0.0.1:8080``). Default :data:`DEFAULT_SERVER`.
+    timeout : float
+        Seconds to wait for each HTTP request.
+    retries : int
+        Extra attempts after a transient failure.
+    backoff : float
+        Seconds before the first retry; doubled at each further retry.
+    sleep : callable
+        Used to wait between attempts (tests pass a fake).
+    """
+
+    def __init__(
+        self,
+        server: str | None = None,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.server = server or DEFAULT_SERVER
+        self.url = _base_url(self.server)
+        if not (isinstance(timeout, int | float) and timeout > 0):
+            raise ValidationError(f"VizieR timeout must be > 0 seconds, got {timeout!r}")
+        if not (isinstance(retries, int) and retries >= 0):
+            raise ValidationError(f"VizieR retries must be an integer >= 0, got {retries!r}")
+        if not (isinstance(backoff, int | float) and backoff >= 0):
+            raise ValidationError(f"VizieR backoff must be >= 0 seconds, got {backoff!r}")
+        self.timeout = float(timeout)
+        self.retries = retries
+        self.backoff = float(backoff)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"VizierCatalogService(server={self.url!r}, timeout={self.timeout})"
+
+    def query(
+        self,
+        catalog: str,
+        ra: ArrayLike,
+        dec: ArrayLike,
+        radius_arcsec: float,
+        epoch: float,
+    ) -> Table:
+        """Stars of ``catalog`` within ``radius_arcsec`` of any (ra, dec), at ``epoch``.
+
+        Parameters
+        ----------
+        catalog : str
+            Registered catalog name.
+        ra, dec : array-like
+            Positions in degrees.
+        radius_arcsec : float
+            Search radius in arcsec.
+        epoch : float
+            Julian epoch (years) of the observation.
+
+        Returns
+        -------
+        astropy.table.Table
+            Columns catalog, name, ra, dec (degrees), mag; each star once.
+
+        Raises
+        ------
+        ValidationError
+            Unknown catalog or bad radius.
+        CatalogError
+            VizieR could not answer (after retries for transient failures).
+        """
+        spec = get_catalog(catalog)
+        ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64))
+        dec_arr = np.atleast_1d(np.asarray(dec, dtype=np.float64))
+        if not (np.isfinite(radius_arcsec) and radius_arcsec > 0):
+            raise ValidationError(f"radius must be > 0 arcsec, got {radius_arcsec!r}")
+        if len(ra_arr) == 0:
+            return counterpart_table(catalog, [], [], [], [])
+        cone = (radius_arcsec + spec.search_margin_arcsec(epoch)) * 1.001 + 0.01
+        rows: list[Table] = []
+        for start in range(0, len(ra_arr), MAX_POSITIONS_PER_REQUEST):
+            stop = start + MAX_POSITIONS_PER_REQUEST
+            coords = SkyCoord(ra_arr[start:stop], dec_arr[start:stop], unit="deg", frame="icrs")
+            result = self._with_retries(spec, coords, cone)
+            rows.extend(result)
+        names: list[str] = []
+        parts: dict[str, list[NDArray[Any]]] = {"ra": [], "dec": [], "mag": []}
+        problems: list[CatalogError] = []
+        for table in rows:
+            try:
+                name, s_ra, s_dec, mag = self._stars(spec, table, epoch)
+            except CatalogError as exc:  # e.g. a side table of a multi-table catalog
+                problems.append(exc)
+                continue
+            names.extend(name)
+            parts["ra"].append(s_ra)
+            parts["dec"].append(s_dec)
+            parts["mag"].append(mag)
+        if problems and len(problems) == len(rows):
+            raise problems[0]
+        for problem in problems:
+            logger.warning("skipped a VizieR table: %s", problem)
+        if not names:
+            return counterpart_table(catalog, [], [], [], [])
+        s_ra, s_dec = np.concatenate(parts["ra"]), np.concatenate(parts["dec"])
+        mag = np.concatenate(parts["mag"])
+        keep = stars_near_positions(s_ra, s_dec, ra_arr, dec_arr, radius_arcsec)
+        idx = np.flatnonzero(keep)
+        return counterpart_table(
+            catalog, np.asarray(names, dtype=object)[idx], s_ra[idx], s_dec[idx], mag[idx]
+        )
+
+    # --- the HTTP part ----------------------------------------------------------------------
+
+    def _with_retries(self, spec: CatalogSpec, coords: SkyCoord, cone_arcsec: float) -> list[Table]:
+        attempts = self.retries + 1
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                return self._once(spec, coords, cone_arcsec)
+            except _TransientError as exc:
+                last = exc
+                logger.warning(
+                    "VizieR %s: catalog %s attempt %d/%d failed: %s",
+                    self.url,
+                    spec.name,
+                    attempt + 1,
+                    attempts,
+                    exc,
+                )
+                if attempt + 1 < attempts:
+                    self._sleep(self.backoff * 2**attempt)
+        raise CatalogError(
+            f"VizieR at {self.url} could not answer the query of catalog {spec.name!r} "
+            f"({spec.vizier_id}) after {attempts} attempts: {last}"
+        )
+
+    def _once(self, spec: CatalogSpec, coords: SkyCoord, cone_arcsec: float) -> list[Table]:
+        vizier = _VizierAt(self.url, columns=_columns(spec), timeout=self.timeout, row_limit=-1)
+        try:
+            result = vizier.query_region(
+                coords,
+                radius=cone_arcsec * u.arcsec,
+                catalog=spec.vizier_id,
+                cache=False,
+                frame="icrs",
+            )
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in _RETRY_STATUS:
+                raise _TransientError(f"HTTP {status}") from exc
+            raise CatalogError(
+                f"VizieR at {self.url} refused the query of catalog {spec.name!r} "
+                f"({spec.vizier_id}): HTTP {status}"
+            ) from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise _TransientError(f"{type(exc).__name__}: {exc}") from exc
+        except CatalogError as exc:
+            raise CatalogError(
+                f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id}): {exc}"
+            ) from exc
+        except Exception as exc:  # astroquery parse errors and the like
+            raise CatalogError(
+                f"VizieR at {self.url} gave an unreadable answer for catalog {spec.name!r} "
+                f"({spec.vizier_id}): {type(exc).__name__}: {exc}"
+            ) from exc
+        if result is None:
+            raise CatalogError(
+                f"VizieR at {self.url} gave a non-VOTable answer for catalog {spec.name!r} "
+                f"({spec.vizier_id})"
+            )
+        return list(result.values())
+
+    # --- from VizieR columns to stars -------------------------------------------------------
+
+    def _stars(
+        self, spec: CatalogSpec, table: Table, epoch: float
+    ) -> tuple[list[str], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        where = f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id})"
+        ra = _floats(_column(table, spec.ra_column, where))
+        dec = _floats(_column(table, spec.dec_column, where))
+        parts = [_strings(_column(table, c, where)) for c in spec.name_columns]
+        names = ["-".join(p) for p in zip(*parts, strict=True)]
+        mag = np.full(len(table), np.nan)
+        if spec.mag_column is not None:
+            found = _find(table, spec.mag_column)
+            if found is None:
+                logger.warning("%s: no magnitude column %s", where, spec.mag_column)
+            else:
+                mag = _floats(table[found])
+        if spec.propagates and spec.pmra_column and spec.pmdec_column:
+            pmra = _floats(_column(table, spec.pmra_column, where))
+            pmdec = _floats(_column(table, spec.pmdec_column, where))
+            from_epoch = np.full(len(table), float(spec.epoch or 0.0))
+            if spec.epoch_column is not None:
+                found = _find(table, spec.epoch_column)
+                if found is None:
+                    raise CatalogError(f"{where}: the answer lacks the column {spec.epoch_column}")
+                values = _floats(table[found])
+                from_epoch = np.where(np.isfinite(values), values, from_epoch)
+            ra, dec = propagate_proper_motion(ra, dec, pmra, pmdec, from_epoch, epoch)
+        finite = np.isfinite(ra) & np.isfinite(dec)
+        if not finite.all():
+            logger.info("%s: %d stars without a position skipped", where, int((~finite).sum()))
+        idx = np.flatnonzero(finite)
+        return [names[i] for i in idx], ra[idx], dec[idx], mag[idx]
+
+
+def _columns(spec: CatalogSpec) -> list[str]:
+    wanted = [spec.ra_column, spec.dec_column, *spec.name_columns]
+    for extra in (spec.mag_column, spec.pmra_column, spec.pmdec_column, spec.epoch_column):
+        if extra is not None:
+            wanted.append(extra)
+    return list(dict.fromkeys(wanted))
+
+
+def _find(table: Table, name: str) -> str | None:
+    """The column of ``table`` holding VizieR column ``name`` (as named by astroquery)."""
+    fixed = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    for candidate in (name, "_" + name, fixed, "_" + fixed):
+        if candidate in table.colnames:
+            return candidate
+    return None
+
+
+def _column(table: Table, name: str, where: str) -> Any:
+    found = _find(table, name)
+    if found is None:
+        raise CatalogError(f"{where}: the answer lacks the column {name} (got {table.colnames})")
+    return table[found]
+
+
+def _floats(column: Any) -> NDArray[np.float64]:
+    data: Any = np.ma.asarray(column)
+    if data.dtype.kind not in "iuf":
+        try:
+            data = data.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise CatalogError(f"column {getattr(column, 'name', '?')} is not numeric") from exc
+    filled: Any = np.ma.filled(data.astype(np.float64), np.nan)
+    return np.asarray(filled, dtype=np.float64)
+
+
+def _strings(column: Any) -> list[str]:
+    data = np.ma.asarray(column)
+    mask = np.ma.getmaskarray(data)
+    out = []
+    for value, masked in zip(data.data.tolist(), mask.tolist(), strict=True):
+        if masked:
+            out.append("")
+        elif isinstance(value, bytes):
+            out.append(value.decode(errors="replace").strip())
+        elif isinstance(value, float) and value.is_integer():
+            out.append(str(int(value)))
+        else:
+            out.append(str(value).strip())
+    return out

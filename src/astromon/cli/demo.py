@@ -1,0 +1,187 @@
+"""``astromon demo``: the whole pipeline on a simulated observatory, without CIAO or network.
+
+Registered in the Typer app by :mod:`astromon.cli.app` (``app.command("demo")(demo)``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from astromon import bootstrap
+from astromon.cli.common import state
+from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
+from astromon.ports.processing import ObservationOutcome
+from astromon.ports.report import MonitoringReport
+from astromon.services import demo as demo_service
+from astromon.services import report as report_service
+
+__all__ = ["DEFAULT_DB", "DEFAULT_OUT", "demo"]
+
+DEFAULT_DB = Path("astromon-demo.duckdb")
+DEFAULT_OUT = Path("astromon-demo-report")
+
+
+def _check_target(db: Path, first_obsid: int) -> None:
+    """Refuse to replace a database that holds anything but demo observations."""
+    if not db.exists():
+        if not db.parent.exists():
+            raise ValidationError(f"the directory of --db {str(db)!r} does not exist")
+        return
+    if db.is_dir():
+        raise ValidationError(f"--db {str(db)!r} is a directory")
+    try:
+        obs = bootstrap.open_store(db).read_table("astromon_obs")
+    except MissingTableException:
+        return
+    except AstromonError as exc:
+        raise ValidationError(
+            f"--db {str(db)!r} exists and is not an astromon demo database ({exc}); "
+            "give another path"
+        ) from None
+    obsids = np.asarray(obs["obsid"])
+    if len(obsids) and int(obsids.min()) < first_obsid:
+        raise ValidationError(
+            f"--db {str(db)!r} holds real observations (obsid {int(obsids.min())}); the demo "
+            "only replaces its own databases: give another path"
+        )
+
+
+def _install(source: Path, target: Path) -> None:
+    """Move the finished database into place atomically (same directory, then rename)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+
+
+def _summary_lines(report: MonitoringReport) -> list[str]:
+    big = '>1"'
+    lines = [f"{'period':18} {'detector':8} {'N':>5} {'RMS':>6} {'90%':>6} {big:>6}"]
+    for row in report.summary:
+        lines.append(
+            f"{row.period:18} {row.detector:8} {row.n:5d} {row.rms:6.2f} {row.q90:6.2f} "
+            f"{row.percent_big:5.1f}%"
+        )
+    q = ", ".join(f'{p:g}%: {v:.2f}"' for p, v in report.quantiles.items())
+    lines.append(f"dr quantiles: {q}")
+    return lines
+
+
+def demo(
+    ctx: typer.Context,
+    observations: Annotated[
+        int,
+        typer.Option(
+            "--observations",
+            "-n",
+            min=1,
+            help="Number of simulated observations (4 detectors take turns).",
+        ),
+    ] = demo_service.DEFAULT_OBSERVATIONS,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Database file to write (a demo database is replaced) "
+            "[default: the global --db, else ./astromon-demo.duckdb].",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory of the HTML report.")] = DEFAULT_OUT,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed: same seed, same database.")
+    ] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes (default: CPU count)."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="Exit with status 1 when the recovered offsets miss the injected ones.",
+        ),
+    ] = False,
+) -> None:
+    """Run the whole pipeline on a simulated observatory (no CIAO, no network).
+
+    Builds simulated observations (obspar, evt2 event lists, a star catalog with proper
+    motions, known per-detector offsets) in a temporary directory, processes them with the
+    standard batch (archive retrieval, source detection, catalog look-up, cross-matching,
+    storage), writes the database and the HTML report, and prints the report summary beside
+    the injected offsets.
+    """
+    console = Console()
+    db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
+    out = out.expanduser().absolute()
+    try:
+        with tempfile.TemporaryDirectory(prefix="astromon-demo-") as tmp:
+            root = Path(tmp)
+            observatory, processor = bootstrap.demo_setup(root / "observatory", observations, seed)
+            _check_target(db, min(observatory.obsids))
+            work_db = root / "astromon-demo.duckdb"
+            store = bootstrap.open_store(work_db, write=True)
+            executor = bootstrap.executor(workers)
+            console.print(
+                f"Simulated observatory: {observations} observations, seed {seed} "
+                f"(temporary directory {root}, removed at the end)"
+            )
+            try:
+                with Progress(
+                    TextColumn("[bold]processing"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.description}"),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=False,
+                ) as bar:
+                    task = bar.add_task("", total=observations)
+
+                    def progress(outcome: ObservationOutcome, done: int, total: int) -> None:
+                        bar.update(
+                            task,
+                            completed=done,
+                            total=total,
+                            description=f"obsid {outcome.obsid} {outcome.status.value}",
+                        )
+
+                    result = demo_service.run_demo(
+                        observatory,
+                        store=store,
+                        processor=processor,
+                        executor=executor,
+                        progress=progress,
+                    )
+            finally:
+                executor.close()
+            for line in result.batch.lines():
+                console.print(line, markup=False, highlight=False)
+            if not result.batch.saved:
+                console.print("[red]no observation was processed: nothing to report[/red]")
+                raise typer.Exit(1)
+            page = report_service.write_report(result.report, bootstrap.report_renderer(), out)
+            _install(work_db, db)
+    except AstromonError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"\nReport summary (standard selection, periods back from {demo_service.REPORT_NOW}):"
+    )
+    for line in _summary_lines(result.report):
+        console.print(line, markup=False, highlight=False)
+    console.print("\nRecovered against injected offsets (arcsec, medians per half-year):")
+    for line in result.comparison.lines():
+        console.print(line, markup=False, highlight=False)
+    console.print(f"\nDatabase: {db}\nReport:   {page}", highlight=False)
+    if check and not result.comparison.passed:
+        console.print("[red]the recovered offsets do not match the injected ones[/red]")
+        raise typer.Exit(1)

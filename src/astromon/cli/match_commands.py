@@ -1,0 +1,204 @@
+"""``astromon cross-match`` and ``astromon matches``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from astromon import bootstrap
+from astromon.cli.common import (
+    OutputFormat,
+    handle_errors,
+    parse_where,
+    state,
+    write_table,
+)
+from astromon.services import processing
+
+__all__ = ["DEFAULT_COLUMNS", "cross_match", "matches"]
+
+DEFAULT_COLUMNS = (
+    "obsid",
+    "detector",
+    "target",
+    "date_obs",
+    "x_id",
+    "c_id",
+    "catalog",
+    "snr",
+    "r_angle",
+    "dy",
+    "dz",
+    "dr",
+)
+"""Columns shown by ``matches --format table`` unless ``--all-columns`` or ``--columns``."""
+
+SnrOpt = Annotated[float | None, typer.Option(help="Signal-to-noise threshold.")]
+DrOpt = Annotated[float | None, typer.Option(help="Offset threshold (arcsec).")]
+RAngleOpt = Annotated[
+    float | None, typer.Option(help="Off-axis angle threshold, non-grating observations (arcsec).")
+]
+RAngleGratingOpt = Annotated[
+    float | None, typer.Option(help="Off-axis angle threshold, grating observations (arcsec).")
+]
+NeighbourOpt = Annotated[
+    float | None, typer.Option(help="Distance to the nearest other x-ray source (arcsec).")
+]
+StartOpt = Annotated[str | None, typer.Option(help="Start time (Chandra date, ISO or CXC s).")]
+StopOpt = Annotated[str | None, typer.Option(help="Stop time (Chandra date, ISO or CXC s).")]
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _time(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+@handle_errors
+def cross_match(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(help="A standard cross-match (astromon_21, astromon_22) or 'simple'."),
+    ] = "astromon_21",
+    select_name: Annotated[
+        str | None,
+        typer.Option(help="Name to store a custom ('simple') cross-match under."),
+    ] = None,
+    catalogs: Annotated[
+        str | None, typer.Option(help="Comma-separated catalogs, in order of preference.")
+    ] = None,
+    snr: SnrOpt = None,
+    dr: DrOpt = None,
+    r_angle: RAngleOpt = None,
+    r_angle_grating: RAngleGratingOpt = None,
+    near_neighbor_dist: NeighbourOpt = None,
+    start: StartOpt = None,
+    stop: StopOpt = None,
+    exclude_bad_targets: Annotated[
+        bool, typer.Option("--exclude-bad-targets", help="Leave out known bad targets.")
+    ] = False,
+    exclude_regions: Annotated[
+        bool, typer.Option("--exclude-regions", help="Leave out sources in excluded regions.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compute and report, but do not store.")
+    ] = False,
+) -> None:
+    """Recompute a cross-match over the whole database and store it in astromon_xcorr.
+
+    The rows stored under the same name are replaced in one transaction. Options other than
+    the exclusions apply to 'simple' only, which needs --select-name.
+    """
+    kwargs = _given(
+        snr=snr,
+        dr=dr,
+        r_angle=r_angle,
+        r_angle_grating=r_angle_grating,
+        near_neighbor_dist=near_neighbor_dist,
+        start=_time(start),
+        stop=_time(stop),
+    )
+    if catalogs:
+        kwargs["catalogs"] = [c.strip() for c in catalogs.split(",") if c.strip()]
+    store = bootstrap.open_store(state(ctx).db, write=not dry_run)
+    rows = processing.recompute_cross_match(
+        store,
+        name,
+        select_name=select_name,
+        exclude_regions=exclude_regions,
+        exclude_bad_targets=exclude_bad_targets,
+        dry_run=dry_run,
+        **kwargs,
+    )
+    target = str(rows["select_name"][0]) if len(rows) else (select_name or name)
+    verb = "would store" if dry_run else "stored"
+    n_obs = len(set(rows["obsid"].tolist()))
+    typer.echo(f"{verb} {len(rows)} matches of {n_obs} observations as {target!r}")
+
+
+@handle_errors
+def matches(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The stored cross-match to read.")] = "astromon_21",
+    snr: SnrOpt = None,
+    dr: DrOpt = None,
+    r_angle: RAngleOpt = None,
+    r_angle_grating: RAngleGratingOpt = None,
+    near_neighbor_dist: NeighbourOpt = None,
+    start: StartOpt = None,
+    stop: StopOpt = None,
+    sim_z: Annotated[
+        float | None, typer.Option(help="Maximum SIM-Z offset from the detector's nominal (mm).")
+    ] = None,
+    exclude_bad_targets: Annotated[
+        bool, typer.Option("--exclude-bad-targets", help="Leave out known bad targets.")
+    ] = False,
+    exclude_regions: Annotated[
+        bool, typer.Option("--exclude-regions", help="Leave out sources in excluded regions.")
+    ] = False,
+    exclude_category: Annotated[
+        list[str] | None,
+        typer.Option(help="Observation category to leave out (repeatable)."),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="COLUMN=VALUE filter (a,b,c: any of these); repeatable."),
+    ] = None,
+    columns: Annotated[str | None, typer.Option(help="Comma-separated columns to output.")] = None,
+    all_columns: Annotated[
+        bool, typer.Option("--all-columns", help="Output every column (table format).")
+    ] = False,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Show stored cross-matches, filtered like astromon.db.get_cross_matches.
+
+    Thresholds keep rows with dr <= DR, snr >= SNR, near_neighbor_dist <= ..., tstart in
+    [START, STOP], r_angle <= R_ANGLE (R_ANGLE_GRATING on grating observations).
+    """
+    from astromon.services.cross_matching import get_cross_matches
+
+    kwargs = _given(
+        snr=snr,
+        dr=dr,
+        r_angle=r_angle,
+        r_angle_grating=r_angle_grating,
+        near_neighbor_dist=near_neighbor_dist,
+        start=_time(start),
+        stop=_time(stop),
+        sim_z=sim_z,
+    )
+    if exclude_bad_targets:
+        kwargs["exclude_bad_targets"] = True
+    if exclude_regions:
+        kwargs["exclude_regions"] = True
+    if exclude_category:
+        kwargs["exclude_categories"] = list(exclude_category)
+    kwargs.update(parse_where(where or []))
+    store = bootstrap.open_store(state(ctx).db)
+    table = get_cross_matches(store, name, **kwargs)
+    if columns:
+        wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        unknown = [c for c in wanted if c not in table.colnames]
+        if unknown:
+            from astromon.domain.errors import ValidationError
+
+            raise ValidationError(f"unknown columns {unknown}; columns are {table.colnames}")
+        table = table[wanted]
+    elif fmt is OutputFormat.table and not all_columns:
+        table = table[[c for c in DEFAULT_COLUMNS if c in table.colnames]]
+    write_table(table, fmt, output)

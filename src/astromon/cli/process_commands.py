@@ -1,0 +1,174 @@
+"""``astromon process``: the batch pipeline from the command line."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from astromon import bootstrap
+from astromon.cli.common import ExitCode, handle_errors, state
+from astromon.domain.errors import ValidationError
+from astromon.ports.processing import ObservationOutcome, ObservationProcessor
+from astromon.services import processing
+
+__all__ = ["process", "progress_bar"]
+
+
+def progress_bar(console: Console | None = None) -> Progress:
+    """A rich progress bar for batches (disabled when stderr is not a terminal)."""
+    console = console or Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=False,
+    )
+
+
+def _load_processor(spec: str) -> ObservationProcessor:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValidationError(f"--processor {spec!r} must be MODULE:FACTORY")
+    try:
+        factory: Any = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
+    made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    if not isinstance(made, ObservationProcessor):
+        raise ValidationError(f"--processor {spec!r} does not give an ObservationProcessor")
+    return made
+
+
+def _obsids(
+    obsids: list[str], obsid_file: Path | None, start: str | None, stop: str | None, source: str
+) -> list[int]:
+    found = processing.parse_obsids(obsids)
+    if obsid_file is not None:
+        found += processing.read_obsid_file(obsid_file)
+    if (start is None) != (stop is None):
+        raise ValidationError("give both --start and --stop for a time range")
+    if start is not None and stop is not None:
+        found += processing.find_obsids(bootstrap.archive_retriever(source), start, stop)
+    found = processing.parse_obsids(found)
+    if not found:
+        raise ValidationError("no obsids: give OBSIDS, --obsid-file or --start/--stop")
+    return found
+
+
+@handle_errors
+def process(
+    ctx: typer.Context,
+    obsids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Obsids and ranges (14530 14535-14540 or 14530,14531).", show_default=False
+        ),
+    ] = None,
+    obsid_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--obsid-file", help="File of obsids/ranges (spaces, commas, lines; # comments)."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Process observations started after this date (with --stop).")
+    ] = None,
+    stop: Annotated[
+        str | None, typer.Option(help="End of the time range (Chandra or ISO date).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-process obsids already in the database.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Local worker processes (default $ASTROMON_WORKERS or CPU count)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786): run on a cluster.")
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="Where observation files come from: arc5gl or archive.")
+    ] = "arc5gl",
+    workdir: Annotated[Path | None, typer.Option(help="Top-level working directory.")] = None,
+    archive_dir: Annotated[Path | None, typer.Option(help="Top-level archive directory.")] = None,
+    ciao_prefix: Annotated[str | None, typer.Option(help="Where CIAO is installed.")] = None,
+    catalog_source: Annotated[
+        str, typer.Option(help="Counterpart catalogs: vizier or local.")
+    ] = "vizier",
+    catalog_file: Annotated[
+        Path | None, typer.Option(help="Local catalog file (with --catalog-source local).")
+    ] = None,
+    catalogs: Annotated[
+        str | None, typer.Option(help="Comma-separated catalogs to search (default SPEC set).")
+    ] = None,
+    processor: Annotated[
+        str | None,
+        typer.Option(help="Advanced: MODULE:FACTORY giving a custom ObservationProcessor."),
+    ] = None,
+) -> None:
+    """Process observations and save each one as soon as it is done.
+
+    Obsids already in the database are skipped unless --force. An interrupted batch keeps
+    what it finished; re-running it completes the rest. Exit code 3 when some obsids failed.
+    """
+    if source not in ("arc5gl", "archive"):
+        raise ValidationError(f"--source {source!r} must be arc5gl or archive")
+    if catalog_source not in ("vizier", "local"):
+        raise ValidationError(f"--catalog-source {catalog_source!r} must be vizier or local")
+    if catalog_source == "local" and catalog_file is None:
+        raise ValidationError("--catalog-source local needs --catalog-file")
+    todo = _obsids(obsids or [], obsid_file, start, stop, source)
+    if processor is not None:
+        work = _load_processor(processor)
+    else:
+        options: dict[str, object] = {}
+        if catalog_file is not None:
+            options["catalog_file"] = str(catalog_file)
+        work = bootstrap.observation_processor(
+            source=source,
+            workdir=str(workdir) if workdir else None,
+            archive_dir=str(archive_dir) if archive_dir else None,
+            ciao_prefix=ciao_prefix,
+            catalog_source=catalog_source,
+            catalog_options=options,
+            catalogs=tuple(c.strip() for c in catalogs.split(",")) if catalogs else None,
+        )
+    store = bootstrap.open_store(state(ctx).db, write=True)
+    executor = bootstrap.executor(workers=workers, scheduler=scheduler)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("processing", total=len(todo), last="")
+
+            def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
+                bar.update(task, completed=done, last=f"{outcome.obsid} {outcome.status.value}")
+
+            summary = processing.process_observations(
+                todo, store=store, processor=work, executor=executor, force=force, progress=advance
+            )
+    finally:
+        executor.close()
+    for line in summary.lines():
+        typer.echo(line)
+    if summary.interrupted and summary.interruption == "KeyboardInterrupt":
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if not summary.complete:
+        raise typer.Exit(ExitCode.PARTIAL)

@@ -1,0 +1,98 @@
+"""``astromon report`` (the monitoring report) and ``astromon calalign``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from astromon import bootstrap
+from astromon.cli.common import OutputFormat, handle_errors, state, write_table
+from astromon.ports.report import MonitoringReport
+from astromon.services import report as report_service
+
+__all__ = ["calalign", "report", "summary_lines"]
+
+
+def summary_lines(report: MonitoringReport) -> list[str]:
+    """The report's summary table and quantiles as text lines."""
+    big = '% >1"'
+    lines = [f"{'period':15} {'detector':8} {'N':>6} {'RMS':>6} {'90%':>6} {big:>6}"]
+    for row in report.summary:
+        lines.append(
+            f"{row.period:15} {row.detector:8} {row.n:6d} {row.rms:6.2f} {row.q90:6.2f} "
+            f"{row.percent_big:6.1f}"
+        )
+    quantiles = ", ".join(f'{q:g}%: {v:.2f}"' for q, v in report.quantiles.items())
+    lines.append(f"dr quantiles (all {len(report.matches)} matches): {quantiles}")
+    return lines
+
+
+@handle_errors
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Directory for the HTML page and PNG plots.")] = Path(
+        "astromon-report"
+    ),
+    snr: Annotated[float, typer.Option(help="Minimum signal-to-noise ratio (standard 5).")] = 5.0,
+    operations: Annotated[
+        bool, typer.Option("--operations", help="The operations view: snr >= 3.")
+    ] = False,
+    now: Annotated[
+        str | None, typer.Option(help="Count the periods back from this date (default: now).")
+    ] = None,
+    reference_calalign: Annotated[
+        str | None,
+        typer.Option(help="Shift offsets to this reference calalign version (e.g. N0010)."),
+    ] = None,
+    calalign_dir: Annotated[
+        Path | None, typer.Option(help="Directory of calalign files (with --reference-calalign).")
+    ] = None,
+    offsets_file: Annotated[
+        Path | None,
+        typer.Option(help="Table file of offset steps {tstart, dy, dz} (arcsec) to remove."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
+) -> None:
+    """Write the monitoring report (SPEC section 5): summary, quantiles, plots, HTML page."""
+    snr_min = 3.0 if operations else snr
+    store = bootstrap.open_store(state(ctx).db)
+    matches = report_service.select_matches(store, snr=snr_min, name=name)
+    calalign_offsets = None
+    if reference_calalign is not None:
+        from astromon import utils
+
+        calalign_offsets = utils.get_calalign_offsets(
+            matches, ref_calalign=reference_calalign, calalign_dir=calalign_dir
+        )
+    steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
+    built = report_service.build_report(
+        matches,
+        now=now,
+        offset_steps=steps,
+        calalign_offsets=calalign_offsets,
+        selection=report_service.standard_selection(snr_min),
+    )
+    page = report_service.write_report(built, bootstrap.report_renderer(), out)
+    for line in summary_lines(built):
+        typer.echo(line)
+    typer.echo(f"report: {page}")
+
+
+@handle_errors
+def calalign(
+    calalign_dir: Annotated[
+        Path | None, typer.Option(help="Directory of pcadD...align...fits files.")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """List the calalign (ACA/FTS misalignment) files: versions, validity, offsets."""
+    from astromon import utils
+
+    write_table(utils.calalign_from_files(calalign_dir), fmt, output)

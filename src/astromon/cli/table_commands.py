@@ -1,0 +1,57 @@
+"""``astromon tables`` and ``astromon show TABLE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from astromon import bootstrap
+from astromon.cli.common import OutputFormat, handle_errors, state, write_table
+from astromon.domain.errors import ValidationError
+from astromon.domain.schema import TABLE_NAMES, get_spec
+
+__all__ = ["show", "tables"]
+
+
+@handle_errors
+def tables(ctx: typer.Context) -> None:
+    """List the astromon tables in the database with their row counts."""
+    store = bootstrap.open_store(state(ctx).db)
+    typer.echo(f"database: {store.location}")
+    present = set(store.table_names())
+    for name in TABLE_NAMES:
+        if name in present:
+            typer.echo(f"{name:20} {len(store.read_table(name)):>10} rows")
+        else:
+            typer.echo(f"{name:20} {'(absent)':>10}")
+
+
+@handle_errors
+def show(
+    ctx: typer.Context,
+    table: Annotated[str, typer.Argument(help=f"One of: {', '.join(TABLE_NAMES)}.")],
+    obsid: Annotated[
+        list[int] | None, typer.Option(help="Only rows of this obsid (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="Show at most this many rows.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Show a whole table (or the rows of some obsids)."""
+    get_spec(table)  # unknown names: MissingTableException listing the tables
+    store = bootstrap.open_store(state(ctx).db)
+    data = store.read_table(table)
+    if obsid:
+        if "obsid" not in data.colnames:
+            raise ValidationError(f"table {table} has no obsid column")
+        data = data[np.isin(np.asarray(data["obsid"]), obsid)]
+    if limit is not None:
+        data = data[:limit]
+    write_table(data, fmt, output)

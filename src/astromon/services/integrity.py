@@ -1,0 +1,411 @@
+"""The integrity check of an astromon database, over the :class:`~astromon.ports.store.Store` port.
+
+What is checked (each failed check is one :class:`IntegrityProblem`):
+
+* ``schema`` — the database can be opened and holds at least one astromon table; every table
+  present has the schema's columns, in order, with the schema's types; ``astromon_meta`` has
+  exactly one row.
+* ``key`` — no duplicate primary keys (``obsid``; ``(obsid, id)``;
+  ``(select_name, obsid, x_id)``; ``region_id``) and no duplicate ``region_id_str``.
+* ``orphan`` — every x-ray source belongs to a stored observation; every counterpart to a
+  stored x-ray source (same obsid, ``x_id`` = source ``id``); every cross-match row to a stored
+  observation, counterpart (``c_id``) and x-ray source (``x_id``).
+* ``regions`` — ``region_id_str`` are 10 hexadecimal characters, radii are finite and >= 0,
+  ``last_region_id`` >= the largest ``region_id``.
+
+Absent tables count as empty (a new database holds only what was written so far).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from astromon.domain.errors import AstromonError
+from astromon.domain.schema import TABLE_NAMES, get_spec
+from astromon.ports.store import Store
+
+__all__ = ["PROBLEM_KINDS", "IntegrityProblem", "IntegrityReport", "check_integrity"]
+
+PROBLEM_KINDS: Final = ("schema", "key", "orphan", "regions")
+"""Kinds of integrity problems, in the order they are checked."""
+
+_EXAMPLES: Final = 5
+_HEX10: Final = re.compile(r"^[0-9a-f]{10}$")
+
+
+@dataclass(frozen=True)
+class IntegrityProblem:
+    """One failed integrity check.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`PROBLEM_KINDS`.
+    table : str
+        The table the problem was found in ('' for the whole database).
+    message : str
+        What is wrong, with up to five example values.
+    count : int
+        Number of offending rows (1 for problems that are not about rows).
+    """
+
+    kind: str
+    table: str
+    message: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        where = f"{self.table}: " if self.table else ""
+        return f"[{self.kind}] {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """The result of :func:`check_integrity`.
+
+    Attributes
+    ----------
+    location : str
+        The database that was checked.
+    row_counts : dict of str to int
+        Rows per astromon table present in the database.
+    problems : tuple of IntegrityProblem
+        Every problem found (empty when the database is sound).
+    """
+
+    location: str
+    row_counts: dict[str, int] = field(default_factory=dict)
+    problems: tuple[IntegrityProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """A human-readable summary: one line per table, then one per problem."""
+        out = [f"database {self.location}"]
+        out += [f"  {name}: {n} rows" for name, n in self.row_counts.items()]
+        if self.ok:
+            out.append("integrity check passed")
+        else:
+            out.append(f"integrity check FAILED: {len(self.problems)} problem(s)")
+            out += [f"  {problem}" for problem in self.problems]
+        return out
+
+
+def _examples(values: Sequence[Any]) -> str:
+    shown = ", ".join(str(v) for v in list(values)[:_EXAMPLES])
+    more = " ..." if len(values) > _EXAMPLES else ""
+    return f"{shown}{more}"
+
+
+def _int_col(table: Any, name: str) -> NDArray[np.int64]:
+    return np.asarray(table[name], dtype=np.int64)
+
+
+def _pair_key(first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Combine two int32-ranged columns into one int64 key (first in the high 32 bits)."""
+    return np.asarray((first << 32) | (second & 0xFFFFFFFF), dtype=np.int64)
+
+
+def _split_key(key: int) -> tuple[int, int]:
+    low = key & 0xFFFFFFFF
+    if low >= 2**31:
+        low -= 2**32
+    return key >> 32, low
+
+
+def _duplicates(keys: NDArray[Any]) -> NDArray[Any]:
+    """The distinct values that occur more than once in ``keys``."""
+    if keys.size == 0:
+        return keys[:0]
+    values, counts = np.unique(keys, return_counts=True)
+    return np.asarray(values[counts > 1])
+
+
+def _check_schema(name: str, table: Any) -> list[IntegrityProblem]:
+    spec = get_spec(name)
+    problems: list[IntegrityProblem] = []
+    colnames = list(table.colnames)
+    if colnames != spec.names:
+        missing = [c for c in spec.names if c not in colnames]
+        extra = [c for c in colnames if c not in spec.names]
+        detail = []
+        if missing:
+            detail.append(f"missing {missing}")
+        if extra:
+            detail.append(f"unexpected {extra}")
+        if not detail:
+            detail.append(f"order {colnames}, expected {spec.names}")
+        problems.append(IntegrityProblem("schema", name, "columns: " + "; ".join(detail)))
+    for col in spec.columns:
+        if col.name not in colnames:
+            continue
+        kind = np.asarray(table[col.name]).dtype.kind
+        expected = {"i32": "iu", "f32": "f", "f64": "f", "str": "U"}[col.kind]
+        if kind not in expected:
+            problems.append(
+                IntegrityProblem(
+                    "schema",
+                    name,
+                    f"column {col.name} has type {np.asarray(table[col.name]).dtype}, "
+                    f"expected {col.kind}",
+                )
+            )
+    return problems
+
+
+def _check_keys(name: str, table: Any) -> list[IntegrityProblem]:
+    problems: list[IntegrityProblem] = []
+    if name == "astromon_obs":
+        dup = _duplicates(_int_col(table, "obsid"))
+        if dup.size:
+            problems.append(
+                IntegrityProblem(
+                    "key", name, f"duplicate obsid: {_examples(dup.tolist())}", int(dup.size)
+                )
+            )
+    elif name in ("astromon_xray_src", "astromon_cat_src"):
+        dup = _duplicates(_pair_key(_int_col(table, "obsid"), _int_col(table, "id")))
+        if dup.size:
+            pairs = [_split_key(int(k)) for k in dup]
+            problems.append(
+                IntegrityProblem(
+                    "key", name, f"duplicate (obsid, id): {_examples(pairs)}", int(dup.size)
+                )
+            )
+    elif name == "astromon_xcorr":
+        pair = _pair_key(_int_col(table, "obsid"), _int_col(table, "x_id"))
+        names = np.asarray(table["select_name"], dtype=str)
+        seen: set[tuple[str, int]] = set()
+        dups: list[tuple[str, int, int]] = []
+        for select_name, key in zip(names.tolist(), pair.tolist(), strict=True):
+            if (select_name, key) in seen:
+                dups.append((select_name, *_split_key(key)))
+            seen.add((select_name, key))
+        if dups:
+            problems.append(
+                IntegrityProblem(
+                    "key",
+                    name,
+                    f"duplicate (select_name, obsid, x_id): {_examples(sorted(set(dups)))}",
+                    len(set(dups)),
+                )
+            )
+    elif name == "astromon_regions":
+        for column in ("region_id", "region_id_str"):
+            values = np.asarray(table[column])
+            dup = _duplicates(values)
+            if dup.size:
+                problems.append(
+                    IntegrityProblem(
+                        "key",
+                        name,
+                        f"duplicate {column}: {_examples(dup.tolist())}",
+                        int(dup.size),
+                    )
+                )
+    return problems
+
+
+def _missing(
+    child: NDArray[np.int64], parent: NDArray[np.int64]
+) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    bad = ~np.isin(child, parent)
+    return bad, np.unique(child[bad])
+
+
+def _orphan(
+    table: str, what: str, bad_keys: NDArray[np.int64], n_rows: int, pairs: bool
+) -> IntegrityProblem:
+    values: list[Any] = [_split_key(int(k)) for k in bad_keys] if pairs else bad_keys.tolist()
+    return IntegrityProblem("orphan", table, f"{n_rows} row(s) {what}: {_examples(values)}", n_rows)
+
+
+def _check_orphans(tables: dict[str, Any]) -> list[IntegrityProblem]:
+    problems: list[IntegrityProblem] = []
+    empty = np.zeros(0, dtype=np.int64)
+    obs = tables.get("astromon_obs")
+    xray = tables.get("astromon_xray_src")
+    cat = tables.get("astromon_cat_src")
+    xcorr = tables.get("astromon_xcorr")
+    obsids = _int_col(obs, "obsid") if obs is not None else empty
+    xray_keys = (
+        _pair_key(_int_col(xray, "obsid"), _int_col(xray, "id")) if xray is not None else empty
+    )
+    cat_keys = _pair_key(_int_col(cat, "obsid"), _int_col(cat, "id")) if cat is not None else empty
+    if xray is not None and len(xray):
+        bad, keys = _missing(_int_col(xray, "obsid"), obsids)
+        if bad.any():
+            problems.append(
+                _orphan(
+                    "astromon_xray_src",
+                    "without their observation (obsid)",
+                    keys,
+                    int(bad.sum()),
+                    False,
+                )
+            )
+    if cat is not None and len(cat):
+        bad, keys = _missing(_pair_key(_int_col(cat, "obsid"), _int_col(cat, "x_id")), xray_keys)
+        if bad.any():
+            problems.append(
+                _orphan(
+                    "astromon_cat_src",
+                    "without their x-ray source (obsid, x_id)",
+                    keys,
+                    int(bad.sum()),
+                    True,
+                )
+            )
+    if xcorr is not None and len(xcorr):
+        xobs = _int_col(xcorr, "obsid")
+        bad, keys = _missing(xobs, obsids)
+        if bad.any():
+            problems.append(
+                _orphan(
+                    "astromon_xcorr",
+                    "without their observation (obsid)",
+                    keys,
+                    int(bad.sum()),
+                    False,
+                )
+            )
+        bad, keys = _missing(_pair_key(xobs, _int_col(xcorr, "c_id")), cat_keys)
+        if bad.any():
+            problems.append(
+                _orphan(
+                    "astromon_xcorr",
+                    "without their counterpart (obsid, c_id)",
+                    keys,
+                    int(bad.sum()),
+                    True,
+                )
+            )
+        bad, keys = _missing(_pair_key(xobs, _int_col(xcorr, "x_id")), xray_keys)
+        if bad.any():
+            problems.append(
+                _orphan(
+                    "astromon_xcorr",
+                    "without their x-ray source (obsid, x_id)",
+                    keys,
+                    int(bad.sum()),
+                    True,
+                )
+            )
+    return problems
+
+
+def _check_regions(tables: dict[str, Any]) -> list[IntegrityProblem]:
+    problems: list[IntegrityProblem] = []
+    regions = tables.get("astromon_regions")
+    meta = tables.get("astromon_meta")
+    if meta is not None and len(meta) != 1:
+        problems.append(
+            IntegrityProblem(
+                "schema", "astromon_meta", f"must hold exactly one row, holds {len(meta)}"
+            )
+        )
+    if regions is None or len(regions) == 0:
+        return problems
+    ids = np.asarray(regions["region_id_str"], dtype=str).tolist()
+    bad_ids = [value for value in ids if not _HEX10.match(value)]
+    if bad_ids:
+        problems.append(
+            IntegrityProblem(
+                "regions",
+                "astromon_regions",
+                f"region_id_str not 10 hex characters: {_examples([repr(v) for v in bad_ids])}",
+                len(bad_ids),
+            )
+        )
+    radius = np.asarray(regions["radius"], dtype=np.float64)
+    bad_radius = ~np.isfinite(radius) | (radius < 0)
+    if bad_radius.any():
+        problems.append(
+            IntegrityProblem(
+                "regions",
+                "astromon_regions",
+                f"radius not finite and >= 0 (arcsec): {_examples(radius[bad_radius].tolist())}",
+                int(bad_radius.sum()),
+            )
+        )
+    max_id = int(np.max(_int_col(regions, "region_id")))
+    if meta is None or len(meta) == 0:
+        problems.append(
+            IntegrityProblem(
+                "regions",
+                "astromon_meta",
+                f"last_region_id is missing while regions go up to region_id {max_id}",
+            )
+        )
+    else:
+        last = int(np.max(_int_col(meta, "last_region_id")))
+        if last < max_id:
+            problems.append(
+                IntegrityProblem(
+                    "regions",
+                    "astromon_meta",
+                    f"last_region_id {last} is smaller than the largest region_id {max_id}",
+                )
+            )
+    return problems
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, AstromonError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+def check_integrity(store: Store) -> IntegrityReport:
+    """Check an astromon database: schema, primary keys, orphans and regions.
+
+    Parameters
+    ----------
+    store : Store
+        The database to check (opened for reading).
+
+    Returns
+    -------
+    IntegrityReport
+        Row counts and every problem found; ``report.ok`` is True when there is none.
+        A database that cannot be read (corrupt, foreign, missing tables) is reported as
+        ``schema`` problems rather than raised.
+    """
+    problems: list[IntegrityProblem] = []
+    tables: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    try:
+        present = [name for name in store.table_names() if name in TABLE_NAMES]
+    except Exception as exc:  # a corrupt file may fail in any way: report, don't crash
+        problem = IntegrityProblem("schema", "", f"cannot list tables: {_describe(exc)}")
+        return IntegrityReport(store.location, {}, (problem,))
+    if not present:
+        problems.append(IntegrityProblem("schema", "", "no astromon table in the database"))
+    for name in present:
+        try:
+            table = store.read_table(name)
+        except Exception as exc:  # a corrupt file may fail in any way: report, don't crash
+            problems.append(IntegrityProblem("schema", name, f"cannot be read: {_describe(exc)}"))
+            continue
+        counts[name] = len(table)
+        table_problems = _check_schema(name, table)
+        problems += table_problems
+        if not table_problems:
+            tables[name] = table
+            problems += _check_keys(name, table)
+    if not any(p.kind == "schema" for p in problems):  # needs every table readable and typed
+        problems += _check_orphans(tables)
+        problems += _check_regions(tables)
+    order = {kind: i for i, kind in enumerate(PROBLEM_KINDS)}
+    problems.sort(key=lambda p: order.get(p.kind, len(order)))
+    return IntegrityReport(store.location, counts, tuple(problems))

@@ -1,0 +1,282 @@
+"""The batch pipeline: process many observations and save each one as soon as it is done.
+
+Obsids (a list, ranges such as ``14530-14540``, a file of obsids) or a time range (obsids
+found through the archive) go to an :class:`~astromon.ports.executor.Executor`; each worker
+runs an :class:`~astromon.ports.processing.ObservationProcessor` and sends back an
+:class:`~astromon.ports.processing.ObservationOutcome`. The calling process is the single
+writer: it saves every finished observation in ONE transaction
+(:meth:`~astromon.ports.store.Store.save_many`) as soon as its outcome arrives, so an
+interrupted batch keeps what it finished and a re-run skips obsids already stored in
+``astromon_obs`` (unless ``force``). The :class:`BatchSummary` groups skipped and failed obsids
+by reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
+from astromon.domain.schema import empty_table, to_schema
+from astromon.ports.executor import Executor
+from astromon.ports.processing import (
+    OUTCOME_TABLES,
+    ObservationOutcome,
+    ObservationProcessor,
+    OutcomeStatus,
+)
+from astromon.ports.store import Store, TableWrite
+from astromon.services.processing_cross_match import recompute_cross_match
+from astromon.services.processing_observation import (
+    StandardObservationProcessor,
+    observation_row,
+)
+from astromon.services.processing_obsids import find_obsids, parse_obsids, read_obsid_file
+
+__all__ = [
+    "BatchSummary",
+    "ProgressCallback",
+    "StandardObservationProcessor",
+    "find_obsids",
+    "observation_row",
+    "outcome_writes",
+    "parse_obsids",
+    "process_observations",
+    "read_obsid_file",
+    "recompute_cross_match",
+]
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ObservationOutcome, int, int], None]
+"""Called after each obsid with (outcome, number done, total)."""
+
+_INTERRUPTED = "interrupted before it ran"
+
+
+def outcome_writes(outcome: ObservationOutcome) -> list[TableWrite]:
+    """The writes that store an OK outcome: every outcome table, in the schema.
+
+    Tables absent from the outcome are written empty for its obsid, so that re-processing an
+    observation replaces all of its rows.
+
+    Raises
+    ------
+    ValidationError
+        The outcome is not OK, or a table holds rows of another obsid.
+    SchemaError
+        A table does not fit the schema.
+    """
+    if outcome.status is not OutcomeStatus.OK:
+        raise ValidationError(f"obsid {outcome.obsid}: only OK outcomes are saved")
+    writes = []
+    for name in OUTCOME_TABLES:
+        data = outcome.tables.get(name)
+        table = empty_table(name) if data is None else to_schema(name, data)
+        obsids = {int(v) for v in np.unique(np.asarray(table["obsid"]))}
+        if obsids - {outcome.obsid}:
+            raise ValidationError(
+                f"obsid {outcome.obsid}: table {name} holds rows of obsids {sorted(obsids)}"
+            )
+        writes.append(TableWrite(name, table))
+    if len(writes[0].data) == 0:
+        raise ValidationError(f"obsid {outcome.obsid}: an OK outcome needs its astromon_obs row")
+    return writes
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did.
+
+    Attributes
+    ----------
+    requested : list of int
+        The obsids asked for, in order.
+    outcomes : list of ObservationOutcome
+        One per obsid that finished (or was skipped up-front), in completion order.
+    saved : list of int
+        Obsids saved to the database, in completion order.
+    not_run : list of int
+        Obsids never finished because the batch was interrupted or the executor broke.
+    interrupted : bool
+        True when the batch stopped early (Ctrl-C, a dead worker...).
+    """
+
+    requested: list[int]
+    outcomes: list[ObservationOutcome] = field(default_factory=list)
+    saved: list[int] = field(default_factory=list)
+    not_run: list[int] = field(default_factory=list)
+    interrupted: bool = False
+    interruption: str = ""
+
+    def _grouped(self, status: OutcomeStatus) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        for outcome in self.outcomes:
+            if outcome.status is status:
+                groups.setdefault(outcome.reason or status.value, []).append(outcome.obsid)
+        return {reason: sorted(obsids) for reason, obsids in sorted(groups.items())}
+
+    @property
+    def skipped(self) -> dict[str, list[int]]:
+        """Skipped obsids grouped by reason (reasons sorted, obsids sorted)."""
+        return self._grouped(OutcomeStatus.SKIP)
+
+    @property
+    def failed(self) -> dict[str, list[int]]:
+        """Failed obsids grouped by reason; obsids that never ran are under their own key."""
+        groups = self._grouped(OutcomeStatus.ERROR)
+        if self.not_run:
+            groups[_INTERRUPTED] = sorted(self.not_run)
+        return groups
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing failed and nothing was left unrun."""
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        """The summary as text lines (counts, then reasons with their obsids)."""
+        n_skipped = sum(len(v) for v in self.skipped.values())
+        n_failed = sum(len(v) for v in self.failed.values())
+        head = (
+            f"{len(self.requested)} obsids: {len(self.saved)} saved, {n_skipped} skipped, "
+            f"{n_failed} failed"
+        )
+        if self.interrupted:
+            head += f" (interrupted: {self.interruption})"
+        out = [head]
+        for title, groups in (("skipped", self.skipped), ("failed", self.failed)):
+            for reason, obsids in groups.items():
+                shown = " ".join(str(o) for o in obsids[:50])
+                more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
+                out.append(f"  {title} ({reason}): {len(obsids)}: {shown}{more}")
+        return out
+
+
+def _stored_obsids(store: Store) -> set[int]:
+    try:
+        table = store.read_table("astromon_obs")
+    except MissingTableException:
+        return set()
+    return {int(v) for v in np.asarray(table["obsid"])}
+
+
+@dataclass(frozen=True)
+class _SafeProcess:
+    """Picklable wrapper: any exception of the processor becomes an ERROR outcome."""
+
+    processor: ObservationProcessor
+
+    def __call__(self, obsid: int) -> ObservationOutcome:
+        try:
+            outcome = self.processor.process(obsid)
+        except Exception as exc:
+            return ObservationOutcome.error(
+                obsid, f"unexpected {type(exc).__name__}", f"{type(exc).__name__}: {exc}"
+            )
+        if not isinstance(outcome, ObservationOutcome) or outcome.obsid != obsid:
+            return ObservationOutcome.error(
+                obsid, "bad outcome", f"processor returned {outcome!r} for obsid {obsid}"
+            )
+        return outcome
+
+
+def process_observations(
+    obsids: Sequence[int],
+    *,
+    store: Store,
+    processor: ObservationProcessor,
+    executor: Executor,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> BatchSummary:
+    """Process observations and save each one, in one transaction, as soon as it is done.
+
+    Parameters
+    ----------
+    obsids : sequence of int
+        Obsids to process (see :func:`parse_obsids`, :func:`read_obsid_file`,
+        :func:`find_obsids`). Duplicates are processed once.
+    store : Store
+        The database; must be writable. This process is its only writer.
+    processor : ObservationProcessor
+        The per-observation work (picklable when the executor uses other processes).
+    executor : Executor
+        Where the work runs. It is not closed here.
+    force : bool
+        Re-process obsids already in ``astromon_obs`` (their rows are replaced). Otherwise
+        they are skipped with reason ``"already in database"``.
+    progress : callable, optional
+        Called as ``progress(outcome, done, total)`` after each obsid.
+
+    Returns
+    -------
+    BatchSummary
+        Saved, skipped and failed obsids. A Ctrl-C (KeyboardInterrupt) or a broken executor
+        stops the batch: what finished is saved, the rest is listed in ``not_run`` and
+        ``interrupted`` is set.
+
+    Raises
+    ------
+    ReadOnlyDatabaseError
+        The store cannot be written.
+    ValidationError
+        An obsid is invalid.
+    """
+    from astromon.domain.errors import ReadOnlyDatabaseError
+
+    if not store.writable:
+        raise ReadOnlyDatabaseError(
+            f"{store.location} is read-only; import it into a DuckDB file "
+            f"(astromon db import-legacy) before processing"
+        )
+    requested = parse_obsids(obsids)
+    # an empty transaction creates a new database file and fails early on a locked one
+    store.save_many([])
+    summary = BatchSummary(requested=requested)
+    total = len(requested)
+    stored = set() if force else _stored_obsids(store)
+    todo = [o for o in requested if o not in stored]
+
+    def finish(outcome: ObservationOutcome) -> None:
+        summary.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome, len(summary.outcomes), total)
+
+    for obsid in requested:
+        if obsid in stored:
+            finish(ObservationOutcome.skip(obsid, "already in database", "use force to redo"))
+    pending = dict.fromkeys(todo)
+    try:
+        for obsid, outcome in executor.map_unordered(_SafeProcess(processor), todo):
+            pending.pop(obsid, None)
+            if outcome.status is OutcomeStatus.OK:
+                outcome = _save(store, outcome)
+                if outcome.status is OutcomeStatus.OK:
+                    summary.saved.append(obsid)
+            logger.info("obsid %s: %s %s", obsid, outcome.status.value, outcome.reason)
+            finish(outcome)
+    except KeyboardInterrupt:
+        summary.interrupted, summary.interruption = True, "KeyboardInterrupt"
+    except AstromonError:
+        raise
+    except Exception as exc:  # the executor broke (a worker died...)
+        summary.interrupted = True
+        summary.interruption = f"{type(exc).__name__}: {exc}"
+    summary.not_run = list(pending)
+    return summary
+
+
+def _save(store: Store, outcome: ObservationOutcome) -> ObservationOutcome:
+    try:
+        store.save_many(outcome_writes(outcome))
+    except AstromonError as exc:
+        if type(exc).__name__ == "ReadOnlyDatabaseError":
+            raise
+        return ObservationOutcome.error(
+            outcome.obsid, f"save failed ({type(exc).__name__})", str(exc)
+        )
+    return outcome

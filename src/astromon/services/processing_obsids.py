@@ -1,0 +1,127 @@
+"""Obsid lists for batches: obsids, inclusive ranges, files of obsids, time ranges."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from astromon.domain.errors import ValidationError
+from astromon.domain.time import CxoTime
+from astromon.ports.observation import ArchiveRetriever
+
+__all__ = ["MAX_OBSID", "find_obsids", "parse_obsids", "read_obsid_file"]
+
+MAX_OBSID = 2**31 - 1
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def _check_obsid(value: int, text: object) -> int:
+    if value < 0 or value > MAX_OBSID:
+        raise ValidationError(f"obsid {text!r} is out of range (0 to {MAX_OBSID})")
+    return value
+
+
+def parse_obsids(specs: Iterable[str | int]) -> list[int]:
+    """Expand obsids and inclusive ranges (``"14530-14540"``) into a list without duplicates.
+
+    Parameters
+    ----------
+    specs : iterable of str or int
+        Each item is an obsid (``14530`` or ``"14530"``), an inclusive range ``"A-B"`` or a
+        comma-separated list of those.
+
+    Returns
+    -------
+    list of int
+        The obsids in the order given, each once.
+
+    Raises
+    ------
+    ValidationError
+        An item is not an obsid or range, is negative or too large, or a range is reversed.
+    """
+    out: dict[int, None] = {}
+    for spec in specs:
+        if isinstance(spec, bool):
+            raise ValidationError(f"obsid {spec!r} is not an integer")
+        if isinstance(spec, int | np.integer):
+            out[_check_obsid(int(spec), spec)] = None
+            continue
+        text = str(spec)
+        for part in (p for p in text.split(",") if p.strip()):
+            match = _RANGE.match(part)
+            if match:
+                first, last = int(match.group(1)), int(match.group(2))
+                _check_obsid(first, part)
+                _check_obsid(last, part)
+                if last < first:
+                    raise ValidationError(f"obsid range {part.strip()!r} is reversed")
+                if last - first > 1_000_000:
+                    raise ValidationError(f"obsid range {part.strip()!r} is too long")
+                for obsid in range(first, last + 1):
+                    out[obsid] = None
+                continue
+            stripped = part.strip()
+            if not stripped.isdigit():
+                raise ValidationError(
+                    f"{stripped!r} is not an obsid or a range of obsids (such as 14530-14540)"
+                )
+            out[_check_obsid(int(stripped), stripped)] = None
+    return list(out)
+
+
+def read_obsid_file(path: str | os.PathLike[str]) -> list[int]:
+    """Read obsids from a text file: obsids or ranges separated by spaces, commas or lines.
+
+    Text after ``#`` on a line is a comment.
+
+    Raises
+    ------
+    ValidationError
+        The file does not exist, cannot be read, or holds something that is not an obsid
+        (the message names the file and line).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read the obsid file {str(file)!r}: {exc}") from exc
+    specs: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0]
+        tokens = [t for t in re.split(r"[\s,]+", content) if t]
+        try:
+            parse_obsids(tokens)
+        except ValidationError as exc:
+            raise ValidationError(f"{file}:{lineno}: {exc}") from None
+        specs.extend(tokens)
+    return parse_obsids(specs)
+
+
+def find_obsids(archive: ArchiveRetriever, start: Any, stop: Any) -> list[int]:
+    """Obsids of the observations that started between ``start`` and ``stop``.
+
+    Parameters
+    ----------
+    archive : ArchiveRetriever
+        The archive to ask.
+    start, stop : CxoTime-compatible
+        The time range (Chandra dates, ISO dates or CXC seconds).
+
+    Raises
+    ------
+    ValidationError
+        A time cannot be parsed, or ``stop`` is before ``start``.
+    """
+    try:
+        t_start, t_stop = CxoTime(start), CxoTime(stop)
+    except Exception as exc:
+        raise ValidationError(f"cannot parse the time range {start!r} to {stop!r}: {exc}") from exc
+    if float(t_stop.secs) < float(t_start.secs):
+        raise ValidationError(f"the time range ends ({stop!r}) before it starts ({start!r})")
+    return parse_obsids(archive.find_obsids(str(t_start.date), str(t_stop.date)))

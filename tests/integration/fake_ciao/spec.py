@@ -1,0 +1,67 @@
+"""The description of a fake observation (light: numpy/astropy imported only when used)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PIXEL_ARCSEC = {"ACIS": 0.492, "HRC": 0.13175}
+CRPIX = {"ACIS": 4096.5, "HRC": 16384.5}
+
+
+@dataclass
+class ObsSpec:
+    """A test observation: pointing, instrument and sources (offsets in arcsec)."""
+
+    obsid: int
+    instrument: str = "ACIS"
+    detector: str = "ACIS-S"
+    ra: float = 150.0
+    dec: float = 20.0
+    roll: float = 30.0
+    readmode: str = "TIMED"
+    obs_mode: str = "POINTING"
+    dtycycle: int = 0
+    ascdsver: str = "10.9.2"
+    caldbver: str = "4.9.8"
+    # (dx, dy) offsets from the pointing in arcsec (RA*cos(dec), Dec) and counts
+    sources: list[tuple[float, float, int]] = field(
+        default_factory=lambda: [(20.0, 10.0, 150), (-40.0, 30.0, 80), (60.0, -50.0, 60)]
+    )
+
+    @property
+    def pixel_deg(self) -> float:
+        return PIXEL_ARCSEC[self.instrument] / 3600.0
+
+    def source_radec(self) -> list[tuple[float, float]]:
+        import numpy as np
+
+        cosd = np.cos(np.radians(self.dec))
+        return [
+            (self.ra + dx / 3600.0 / cosd, self.dec + dy / 3600.0) for dx, dy, _ in self.sources
+        ]
+
+    def sky_xy(self, ra: Any, dec: Any) -> tuple[Any, Any]:
+        """Tangent-plane sky pixels (x grows with -RA, as in Chandra sky coordinates)."""
+        import numpy as np
+        from astropy.wcs import WCS
+
+        wcs = WCS(naxis=2)
+        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+        wcs.wcs.crval = [self.ra, self.dec]
+        wcs.wcs.crpix = [CRPIX[self.instrument]] * 2
+        wcs.wcs.cdelt = [-self.pixel_deg, self.pixel_deg]
+        x, y = wcs.wcs_world2pix(ra, dec, 1)
+        return np.asarray(x), np.asarray(y)
+
+
+ARC5GL_SPECS = {
+    "obspar": "obspar",
+    "evt2": "{instr}2{evt2}",
+    "fov": "{instr}2{fov}",
+    "asol": "asp1{aspsol}",
+    "acal": "asp1{acal}",
+    "msk": "{instr}1{msk}",
+    "bpix": "{instr}1{bpix}",
+    "dtf": "{instr}1{dtf}",
+}

@@ -1,0 +1,356 @@
+"""``astromon`` as a real program: every command in a subprocess, against DuckDB files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters.duckdb_store import DuckDBStore
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(sys.executable).parent / "astromon"
+FAKE = "tests.unit.ops_fakes:scripted_from_env"
+
+
+def command() -> list[str]:
+    if SCRIPT.exists():
+        return [str(SCRIPT)]
+    return [sys.executable, "-c", "from astromon.cli.app import main; main()"]
+
+
+def env(**extra: str) -> dict[str, str]:
+    out = dict(os.environ)
+    out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), out.get("PYTHONPATH", "")]))
+    out.pop("ASTROMON_FILE", None)
+    out["MPLBACKEND"] = "Agg"
+    out.update(extra)
+    return out
+
+
+def run(*args: str, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*command(), *args],
+        capture_output=True,
+        text=True,
+        env=env(**extra),
+        cwd=cwd or ROOT,
+        timeout=180,
+        check=False,
+    )
+
+
+def obsids_in(path: Path) -> list[int]:
+    return sorted(int(o) for o in DuckDBStore(path).read_table("astromon_obs")["obsid"])
+
+
+@pytest.fixture
+def reference_db(reference_dir: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "ref.duckdb"
+    result = run("--db", str(db), "db", "import-ecsv", str(reference_dir))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+@pytest.mark.slow
+def test_help_of_every_command() -> None:
+    commands = [
+        [],
+        ["process"],
+        ["cross-match"],
+        ["matches"],
+        ["tables"],
+        ["show"],
+        ["regions"],
+        ["regions", "add"],
+        ["regions", "remove"],
+        ["regions", "update"],
+        ["regions", "list"],
+        ["regions", "sync"],
+        ["db"],
+        ["db", "import-legacy"],
+        ["db", "import-ecsv"],
+        ["db", "export"],
+        ["report"],
+        ["calalign"],
+    ]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda words: run(*words, "--help"), commands))
+    for words, result in zip(commands, results, strict=True):
+        assert result.returncode == 0, (words, result.stderr)
+        assert "Usage: astromon" in result.stdout or "Usage: " in result.stdout
+    process_help = run("process", "--help").stdout
+    for option in ("--obsid-file", "--start", "--force", "--workers", "--scheduler"):
+        assert option in process_help
+
+
+def test_usage_errors_exit_2() -> None:
+    for args, message in [
+        (["nope"], "No such command"),
+        (["process", "12-x"], "is not an obsid"),
+        (["matches", "--format", "xml"], "Invalid value"),
+        (["--log-format", "yaml", "tables"], "Invalid value"),
+    ]:
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_missing_database_is_one_error_line(tmp_path: Path) -> None:
+    missing = tmp_path / "none.duckdb"
+    for args in (["tables"], ["show", "astromon_obs"], ["matches"], ["report"]):
+        result = (
+            run("--db", str(missing), *args, "--out", str(tmp_path))
+            if args == ["report"]
+            else run("--db", str(missing), *args)
+        )
+        assert result.returncode == 1, (args, result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(lines) == 1 and str(missing) in lines[0]
+        assert "Traceback" not in result.stderr
+        assert not missing.exists()  # never created by a read
+
+
+def test_process_partial_failure_then_rerun(tmp_path: Path) -> None:
+    db = tmp_path / "batch.duckdb"
+    script = {"ASTROMON_TEST_SCRIPT": "2:error,3:skip"}
+    first = run("--db", str(db), "process", "1-5", "--workers", "2", "--processor", FAKE, **script)
+    assert first.returncode == 3, first.stderr
+    assert "5 obsids: 3 saved, 1 skipped, 1 failed" in first.stdout
+    assert obsids_in(db) == [1, 4, 5]
+    second = run("--db", str(db), "process", "1-5", "--workers", "1", "--processor", FAKE)
+    assert second.returncode == 0, second.stderr
+    assert "5 obsids: 2 saved, 3 skipped, 0 failed" in second.stdout
+    assert obsids_in(db) == [1, 2, 3, 4, 5]
+
+
+def start_hanging_batch(db: Path, marker: Path, workers: int) -> subprocess.Popen[str]:
+    """``process 11-15`` in its own session; obsid 13 hangs once ``marker`` is written."""
+    proc = subprocess.Popen(
+        [*command(), "--db", str(db), "--log-format", "json", "process", "11-15",
+         "--workers", str(workers), "--processor", FAKE],
+        env=env(ASTROMON_TEST_SCRIPT="13:hang", ASTROMON_TEST_MARKER=str(marker)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the batch never reached obsid 13"
+        time.sleep(0.05)
+    return proc
+
+
+def assert_whole(db: Path, obsids: list[int]) -> None:
+    """The database holds exactly these observations, each with all of its rows."""
+    assert obsids_in(db) == obsids
+    for table in ("astromon_xray_src", "astromon_cat_src", "astromon_xcorr"):
+        stored = DuckDBStore(db).read_table(table)
+        assert sorted(set(np.asarray(stored["obsid"]).tolist())) == obsids
+    assert len(DuckDBStore(db).read_table("astromon_xray_src")) == 3 * len(obsids)
+
+
+def assert_rerun_completes(db: Path, done: list[int]) -> None:
+    rerun = run("--db", str(db), "process", "11-15", "--workers", "1", "--processor", FAKE)
+    assert rerun.returncode == 0, rerun.stderr
+    listed = " ".join(str(o) for o in done)
+    assert f"skipped (already in database): {len(done)}: {listed}" in rerun.stdout
+    assert_whole(db, [11, 12, 13, 14, 15])
+
+
+@pytest.mark.slow
+def test_killed_batch_keeps_what_it_finished(tmp_path: Path) -> None:
+    db = tmp_path / "killed.duckdb"
+    proc = start_hanging_batch(db, tmp_path / "marker", workers=1)
+    proc.kill()  # SIGKILL while obsid 13 runs
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert_whole(db, [11, 12])
+    assert_rerun_completes(db, [11, 12])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_keeps_what_it_finished(tmp_path: Path, workers: int) -> None:
+    db = tmp_path / "interrupted.duckdb"
+    proc = start_hanging_batch(db, tmp_path / "marker", workers=workers)
+    if workers > 1:  # give the other worker time to go on with 14 and 15
+        time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "(interrupted: KeyboardInterrupt)" in out
+    if workers == 1:
+        done = [11, 12]
+        assert "interrupted before it ran): 3: 13 14 15" in out
+    else:  # the other worker went on while 13 hung: what it finished is saved
+        done = obsids_in(db)
+        assert 13 not in done and {11, 12} <= set(done)
+    assert f"5 obsids: {len(done)} saved" in out
+    assert_whole(db, done)
+    assert_rerun_completes(db, done)
+
+
+@pytest.mark.slow
+def test_tables_show_matches_and_cross_match(reference_db: Path, tmp_path: Path) -> None:
+    db = ["--db", str(reference_db)]
+    tables = run(*db, "tables")
+    assert tables.returncode == 0, tables.stderr
+    assert "astromon_xcorr" in tables.stdout and "8 rows" in tables.stdout
+    shown = run(*db, "show", "astromon_obs", "--obsid", "14577", "--format", "json")
+    assert json.loads(shown.stdout)[0]["target"] == "NGC 6337"
+    matches = run(
+        *db, "matches", "--snr", "5", "--exclude-bad-targets", "--sim-z", "4", "--format", "json"
+    )
+    assert matches.returncode == 0, matches.stderr
+    assert len(json.loads(matches.stdout)) == 7
+    ecsv = tmp_path / "m.ecsv"
+    assert run(*db, "matches", "--format", "ecsv", "--output", str(ecsv)).returncode == 0
+    assert ecsv.read_text().startswith("# %ECSV")
+    assert "obsid" in run(*db, "matches").stdout
+    custom = run(
+        *db,
+        "cross-match",
+        "simple",
+        "--catalogs",
+        "Tycho2",
+        "--snr",
+        "5",
+        "--r-angle",
+        "120",
+        "--r-angle-grating",
+        "0",
+        "--near-neighbor-dist",
+        "6",
+        "--dr",
+        "3",
+        "--select-name",
+        "tycho",
+    )
+    assert custom.returncode == 0, custom.stderr
+    assert "stored 5 matches of 5 observations as 'tycho'" in custom.stdout
+    again = run(*db, "matches", "tycho", "--format", "json")
+    assert sorted(r["obsid"] for r in json.loads(again.stdout)) == [
+        13748,
+        14536,
+        14538,
+        14544,
+        14572,
+    ]
+    standard = run(*db, "cross-match")
+    assert "stored 8 matches" in standard.stdout
+    bad = run(*db, "cross-match", "nosuch")
+    assert bad.returncode == 2 and "unknown cross-match 'nosuch'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_regions_commands(reference_db: Path, tmp_path: Path) -> None:
+    db = ["--db", str(reference_db)]
+    added = run(
+        *db,
+        "regions",
+        "add",
+        "--ra",
+        "10.5",
+        "--dec",
+        "-20",
+        "--radius",
+        "4",
+        "--user",
+        "ops",
+        "--comments",
+        "bright star",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(run(*db, "regions", "list", "--format", "json").stdout)
+    new = [r for r in listed if r["comments"] == "bright star"]
+    assert len(new) == 1 and new[0]["region_id"] == 14  # continues from last_region_id 13
+    id_str = new[0]["region_id_str"]
+    updated = run(*db, "regions", "update", id_str, "--radius", "6")
+    assert updated.returncode == 0, updated.stderr
+    listed = json.loads(run(*db, "regions", "list", "--format", "json").stdout)
+    assert [r["radius"] for r in listed if r["region_id_str"] == id_str] == [6.0]
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(reference_db, other)
+    synced = run(*db, "regions", "sync", str(reference_db), "--to", str(other))
+    assert synced.returncode == 0, synced.stderr
+    other_list = json.loads(run("--db", str(other), "regions", "list", "--format", "json").stdout)
+    assert id_str in {r["region_id_str"] for r in other_list}
+    assert run(*db, "regions", "remove", "14").returncode == 0
+    listed = json.loads(run(*db, "regions", "list", "--format", "json").stdout)
+    assert 14 not in {r["region_id"] for r in listed}
+    bad = run(*db, "regions", "add", "--ra", "400", "--dec", "0", "--radius", "1")
+    assert bad.returncode in (1, 2) and "400" in bad.stderr
+
+
+@pytest.mark.slow
+def test_db_import_and_export(reference_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "legacy.duckdb"
+    imported = run(
+        "--db", str(db), "db", "import-legacy", str(reference_dir / "astromon_legacy.h5")
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "astromon_obs" in run("--db", str(db), "tables").stdout
+    out = tmp_path / "obs.ecsv"
+    exported = run("--db", str(db), "db", "export", "astromon_obs", str(out))
+    assert exported.returncode == 0, exported.stderr
+    from astropy.table import Table
+
+    assert len(Table.read(out)) == 10
+    not_h5 = tmp_path / "x.h5"
+    not_h5.write_text("not hdf5")
+    bad = run("--db", str(tmp_path / "y.duckdb"), "db", "import-legacy", str(not_h5))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_report_command(reference_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = run("--db", str(reference_db), "report", "--out", str(out), "--now", "2015:001")
+    assert result.returncode == 0, result.stderr
+    assert (out / "index.html").exists() and (out / "dr_cdf.png").exists()
+    assert "last 5 years" in result.stdout
+    ops = run("--db", str(reference_db), "report", "--operations", "--out", str(out))
+    assert ops.returncode == 0, ops.stderr
+
+
+def test_json_logs_on_stderr(tmp_path: Path) -> None:
+    db = tmp_path / "log.duckdb"
+    result = run(
+        "--db",
+        str(db),
+        "--log-format",
+        "json",
+        "-v",
+        "process",
+        "1",
+        "--workers",
+        "1",
+        "--processor",
+        FAKE,
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert any("obsid 1: OK" in e.get("event", "") for e in events)
+    assert all("level" in e and "timestamp" in e for e in events)
+
+
+def test_calalign_command_errors_cleanly(tmp_path: Path) -> None:
+    result = run("calalign", "--calalign-dir", str(tmp_path / "nowhere"))
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nowhere" in result.stderr

@@ -1,0 +1,122 @@
+"""The batch pipeline on real executors (process pool, Dask LocalCluster) into DuckDB files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from adapters.duckdb_store import DuckDBStore
+from adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
+from astromon.domain.errors import ValidationError
+from astromon.services.processing import process_observations
+from tests.unit.ops_fakes import ScriptedProcessor
+
+OBSIDS = [101, 102, 103, 104, 105, 106]
+SCRIPT = {102: "error", 104: "skip"}
+TABLES = ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.floating):
+        return "NaN" if np.isnan(value) else float(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the outcome tables, sorted, as plain tuples."""
+    store = DuckDBStore(path)
+    out = {}
+    for name in TABLES:
+        table = store.read_table(name)
+        rows = [tuple(_plain(v) for v in row.as_void()) for row in table]
+        out[name] = sorted(rows, key=repr)
+    return out
+
+
+def run_batch(path: Path, executor: Any, script: dict[int, str] = SCRIPT) -> Any:
+    try:
+        return process_observations(
+            OBSIDS,
+            store=DuckDBStore(path),
+            processor=ScriptedProcessor(script),
+            executor=executor,
+        )
+    finally:
+        executor.close()
+
+
+@pytest.fixture(scope="module")
+def serial_contents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    path = tmp_path_factory.mktemp("serial") / "astromon.duckdb"
+    summary = run_batch(path, SerialExecutor())
+    assert summary.saved == [101, 103, 105, 106]
+    return contents(path)
+
+
+def test_process_pool_gives_the_same_database(
+    tmp_path: Path, serial_contents: dict[str, Any]
+) -> None:
+    path = tmp_path / "pool.duckdb"
+    summary = run_batch(path, ProcessPoolExecutor(2))
+    assert sorted(summary.saved) == [101, 103, 105, 106]
+    assert summary.failed == {"ProcessingError": [102]}
+    assert summary.skipped == {"not selected": [104]}
+    assert contents(path) == serial_contents
+
+
+def test_dask_local_cluster_gives_the_same_database(
+    tmp_path: Path, serial_contents: dict[str, Any]
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        path = tmp_path / "dask.duckdb"
+        summary = run_batch(path, DaskExecutor(client=client))
+        assert sorted(summary.saved) == [101, 103, 105, 106]
+        assert summary.failed == {"ProcessingError": [102]}
+        assert contents(path) == serial_contents
+        # through the scheduler address, as `--scheduler ADDRESS` does
+        path2 = tmp_path / "dask2.duckdb"
+        summary2 = run_batch(path2, DaskExecutor(cluster.scheduler_address))
+        assert sorted(summary2.saved) == [101, 103, 105, 106]
+        assert contents(path2) == serial_contents
+
+
+def test_a_dead_worker_keeps_finished_observations_and_rerun_completes(
+    tmp_path: Path, serial_contents: dict[str, Any]
+) -> None:
+    path = tmp_path / "killed.duckdb"
+    # one worker: items run in order; the worker dies (like SIGKILL) on obsid 105
+    first = run_batch(path, ProcessPoolExecutor(1), {**SCRIPT, 105: "die"})
+    assert first.interrupted and "BrokenProcessPool" in first.interruption
+    assert first.saved == [101, 103]
+    assert first.not_run == [105, 106]
+    assert [r[0] for r in contents(path)["astromon_obs"]] == [101, 103]
+    second = run_batch(path, ProcessPoolExecutor(2))
+    assert sorted(second.saved) == [105, 106]
+    assert second.skipped == {"already in database": [101, 103], "not selected": [104]}
+    assert contents(path) == serial_contents
+
+
+def test_executor_arguments_are_checked() -> None:
+    with pytest.raises(ValidationError, match="at least 1"):
+        ProcessPoolExecutor(0)
+    with pytest.raises(ValidationError, match="scheduler address"):
+        DaskExecutor()
+
+
+def test_unreachable_scheduler_is_a_clear_error() -> None:
+    pytest.importorskip("distributed")
+    from astromon.domain.errors import AstromonError
+
+    with pytest.raises(
+        AstromonError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'"
+    ):
+        DaskExecutor("tcp://127.0.0.1:1", timeout=1)

@@ -1,0 +1,174 @@
+"""Hypothesis fuzzing of ``astromon`` command-line options (Typer's CliRunner), 1,000 cases each.
+
+Every invocation ends with exit code 0, 1 (error) or 2 (usage error) — never an uncaught
+exception — an error is reported as one ``error: ...`` line on stderr (or Click's usage
+message for malformed options), and a rejected command leaves the database file unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from adapters.duckdb_store import release_connections
+from astromon.cli.app import app
+from astromon.domain.schema import TABLE_NAMES
+from tests.unit.fuzz_strategies import DATES, FUZZ, NUMBERS, OBSIDS, STRINGS, digest
+from tests.unit.test_fuzz_db import CALLS, build
+
+RUNNER = CliRunner()
+
+
+def text(value: Any) -> str:
+    return str(value).replace("\x00", "")
+
+
+ARG = st.one_of(NUMBERS.map(text), STRINGS.map(text), DATES.map(text), OBSIDS.map(text))
+
+
+@pytest.fixture(scope="module")
+def dbfile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("fuzzcli") / "astromon.duckdb")
+
+
+def invoke(path: Path, args: list[str], *, writes: bool) -> Any:
+    release_connections()
+    before = digest(path)
+    result = RUNNER.invoke(app, ["--db", str(path), *args])
+    release_connections()
+    assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (args, repr(result.exception))
+    if result.exit_code != 0:
+        err = result.stderr.strip().splitlines()
+        assert err, (args, result.output)
+        if result.exit_code == 1 or err[0].startswith("error:"):
+            assert err[0].startswith("error: "), (args, err)
+            if not known_multiline_time_error(err[0]):
+                assert len(err) == 1, (args, err)
+        assert "Traceback" not in result.output
+    if result.exit_code != 0 or not writes:
+        assert digest(path) == before, (args, result.exit_code, result.stderr)
+    return result
+
+
+def known_multiline_time_error(first_line: str) -> bool:
+    """Known defect (test_malformed_date_is_a_one_line_error): astropy's multi-line message."""
+    return "is not a valid time (" in first_line
+
+
+def options(names: list[str]) -> st.SearchStrategy[list[str]]:
+    """A random subset of ``names`` with hostile values, flattened into argv tokens."""
+    pairs = st.lists(st.tuples(st.sampled_from(names), ARG), max_size=5)
+    return pairs.map(lambda items: [tok for name, value in items for tok in (name, value)])
+
+
+MATCH_OPTIONS = [
+    "--snr",
+    "--dr",
+    "--r-angle",
+    "--r-angle-grating",
+    "--near-neighbor-dist",
+    "--start",
+    "--stop",
+    "--sim-z",
+    "--exclude-category",
+    "--where",
+    "--columns",
+]
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    args=options(MATCH_OPTIONS),
+    flags=st.lists(st.sampled_from(["--exclude-bad-targets", "--exclude-regions"]), max_size=2),
+    name=st.one_of(st.just([]), ARG.map(lambda v: [v])),
+)
+def test_fuzz_cli_matches(dbfile: Path, args: list[str], flags: list[str], name: list[str]) -> None:
+    CALLS["cli matches"] = CALLS.get("cli matches", 0) + 1
+    invoke(dbfile, ["matches", *name, *args, *flags, "--format", "csv"], writes=False)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    table=st.one_of(st.sampled_from(TABLE_NAMES), ARG),
+    args=options(["--obsid", "--limit"]),
+)
+def test_fuzz_cli_show(dbfile: Path, table: str, args: list[str]) -> None:
+    CALLS["cli show"] = CALLS.get("cli show", 0) + 1
+    invoke(dbfile, ["show", table, *args, "--format", "csv"], writes=False)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(args=options(["--ra", "--dec", "--radius", "--obsid", "--user", "--comments"]))
+def test_fuzz_cli_regions_add(tmp_path_factory: pytest.TempPathFactory, args: list[str]) -> None:
+    CALLS["cli regions add"] = CALLS.get("cli regions add", 0) + 1
+    path = tmp_path_factory.getbasetemp() / "fuzzcli-regions.duckdb"
+    if not path.exists():
+        build(path)
+    invoke(path, ["regions", "add", *args], writes=True)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(args=options(["--obsid", "--radius"]))
+def test_fuzz_cli_regions_list(dbfile: Path, args: list[str]) -> None:
+    CALLS["cli regions list"] = CALLS.get("cli regions list", 0) + 1
+    invoke(dbfile, ["regions", "list", *args, "--format", "csv"], writes=False)
+
+
+CROSS_MATCH_OPTIONS = [
+    "--select-name",
+    "--catalogs",
+    "--snr",
+    "--dr",
+    "--r-angle",
+    "--r-angle-grating",
+    "--near-neighbor-dist",
+    "--start",
+    "--stop",
+]
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    name=st.one_of(st.sampled_from(["astromon_21", "astromon_22", "simple", "default"]), ARG),
+    args=options(CROSS_MATCH_OPTIONS),
+)
+def test_fuzz_cli_cross_match_dry_run(dbfile: Path, name: str, args: list[str]) -> None:
+    CALLS["cli cross-match"] = CALLS.get("cli cross-match", 0) + 1
+    invoke(dbfile, ["cross-match", name, *args, "--dry-run"], writes=False)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cross-matching defect: domain/filters.py:186 and domain/matching.py:77 put "
+    "astropy's whole multi-line parse error into the ValidationError ('... is not a valid "
+    "time ({exc})'), so the CLI prints 11 lines. Fix: keep only str(exc).splitlines()[0] "
+    "(or name the accepted formats instead); cli/common.echo_error could also print only "
+    "the first line.",
+)
+@pytest.mark.parametrize("command", [["matches"], ["cross-match", "astromon_21", "--dry-run"]])
+def test_malformed_date_is_a_one_line_error(dbfile: Path, command: list[str]) -> None:
+    result = RUNNER.invoke(app, ["--db", str(dbfile), *command, "--start", "yesterday"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_fuzz_cli_case_counts() -> None:
+    """Runs last in this module: every command got its 1,000 cases."""
+    counted = {k: v for k, v in CALLS.items() if k.startswith("cli ")}
+    if len(counted) < 5:
+        pytest.skip("run with the whole module to count cases")
+    print(f"fuzz cases per entry point: {counted}")
+    assert all(n >= 1000 for n in counted.values()), counted
