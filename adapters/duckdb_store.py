@@ -67,6 +67,15 @@ _ARROW_TYPES: Final = {
     "f64": pa.float64(),
     "str": pa.string(),
 }
+MAX_CONNECTION_AGE: Final = 0.5
+"""Seconds after which a cached connection is closed at its next use, even if busy.
+
+Without it a process that reads in a tight loop would keep DuckDB's file lock forever and
+starve writers in other processes."""
+
+FAIRNESS_PAUSE: Final = 0.05
+"""Seconds a process pauses after closing an aged connection before reopening the file."""
+
 _CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _INCOMING: Final = "_astromon_incoming"
 
@@ -136,6 +145,8 @@ class _Handle:
     inspected: bool = False
     generation: int = 0
     expires: float | None = None
+    opened: float = field(default_factory=time.monotonic)
+    active: int = 0
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -177,11 +188,14 @@ class _ConnectionPool:
             if handle is None:
                 handle = self._open(path, write=write, lock_timeout=lock_timeout)
                 self._handles[key] = handle
+            handle.active += 1
             try:
                 yield handle
             except BaseException:
                 self._close(key)  # a failed operation never leaves a connection behind
                 raise
+            finally:
+                handle.active -= 1
             if linger <= 0:
                 self._close(key)
             else:
@@ -198,8 +212,12 @@ class _ConnectionPool:
             return None
         handle.expires = None
         handle.generation += 1
-        if (write and handle.read_only) or _identity(path) != handle.identity:
+        too_old = handle.active == 0 and time.monotonic() - handle.opened > MAX_CONNECTION_AGE
+        if too_old or (write and handle.read_only) or _identity(path) != handle.identity:
             self._close(key)
+            if too_old:
+                # leave other processes' waiting writers a window to take the file lock
+                time.sleep(FAIRNESS_PAUSE)
             return None
         return handle
 

@@ -26,6 +26,7 @@ from astromon.domain.cross_match_args import (
     CROSS_MATCHES_ARGS,
     SimpleCrossMatchArgs,
 )
+from astromon.domain.errors import ValidationError as _ValidationError
 from astromon.domain.match_columns import finish_matches
 from astromon.domain.matching import CROSS_MATCH_METHODS
 from astromon.domain.matching import simple_cross_match as _simple_cross_match
@@ -193,6 +194,8 @@ def simple_cross_match(
     astromon.domain.errors.SchemaError
         An input table lacks a column (named).
     """
+    if isinstance(catalogs, str) or not isinstance(catalogs, Iterable):
+        raise _ValidationError(f"catalogs must be a list of catalog names, got {catalogs!r}")
     args = SimpleCrossMatchArgs(
         name=name,
         catalogs=tuple(catalogs),

@@ -354,3 +354,17 @@ def test_calalign_command_errors_cleanly(tmp_path: Path) -> None:
     assert result.returncode in (1, 2), result.stderr
     assert "Traceback" not in result.stderr
     assert "nowhere" in result.stderr
+
+
+def test_process_with_the_standard_processor_reports_why(tmp_path: Path) -> None:
+    """The real wiring (bootstrap.observation_processor) in worker processes: without CIAO,
+    every obsid fails with the reason, nothing is saved, exit code 3."""
+    db = tmp_path / "real.duckdb"
+    work, no_ciao = str(tmp_path / "work"), str(tmp_path / "no-ciao")
+    result = run("--db", str(db), "process", "14530", "14531", "--workers", "2",
+                 "--workdir", work, "--ciao-prefix", no_ciao)  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "2 obsids: 0 saved, 0 skipped, 2 failed" in result.stdout
+    assert "failed (ProcessingError): 2: 14530 14531" in result.stdout
+    assert "no-ciao" in result.stdout  # the example message names the missing CIAO prefix
+    assert "astromon_obs" not in DuckDBStore(db).table_names()

@@ -120,3 +120,30 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
         AstromonError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'"
     ):
         DaskExecutor("tcp://127.0.0.1:1", timeout=1)
+
+
+def test_cli_process_on_a_dask_scheduler(tmp_path: Path, serial_contents: dict[str, Any]) -> None:
+    """`astromon process --scheduler ADDRESS` in a subprocess, workers in this process."""
+    import os
+    import subprocess
+    import sys
+
+    distributed = pytest.importorskip("distributed")
+    root = Path(__file__).resolve().parents[2]
+    script = Path(sys.executable).parent / "astromon"
+    if not script.exists():
+        pytest.skip("the astromon script is not installed in this environment")
+    env = dict(os.environ, PYTHONPATH=str(root), ASTROMON_TEST_SCRIPT="102:error,104:skip")
+    path = tmp_path / "cli-dask.duckdb"
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+        protocol="tcp://", host="127.0.0.1",
+    ) as cluster:  # fmt: skip
+        result = subprocess.run(
+            [str(script), "--db", str(path), "process", "101-106", "--scheduler",
+             cluster.scheduler_address, "--processor", "tests.unit.ops_fakes:scripted_from_env"],
+            capture_output=True, text=True, env=env, cwd=root, timeout=180, check=False,
+        )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "6 obsids: 4 saved, 1 skipped, 1 failed" in result.stdout
+    assert contents(path) == serial_contents

@@ -100,12 +100,6 @@ def test_readers_during_writes_never_see_a_partial_observation(
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage defect: a process reading in a loop through astromon.db keeps its cached "
-    "read connection (linger renewed on every reuse), so it holds DuckDB's shared lock "
-    "forever and a writer in another process cannot get in",
-)
 def test_a_busy_reader_does_not_starve_a_writer(
     dbfile: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -333,3 +333,15 @@ def test_sync_is_idempotent_and_makes_target_contain_source(
     assert last_once >= max(int(np.max(once["region_id"])), target_last)
     if remove:
         assert set(once["region_id_str"]) == set(source["region_id_str"])
+
+
+def test_absurd_radius_is_rejected_not_overflowed() -> None:
+    """Found by fuzzing: 1e300 arcsec passed as float64 and became inf as float32."""
+    from astropy.table import Table as _Table
+
+    from astromon.domain.errors import ValidationError as _ValidationError
+    from astromon.domain.regions import validate_region_values
+
+    with pytest.raises(_ValidationError, match=r"radius=1e\+300"):
+        validate_region_values(_Table({"ra": [1.0], "dec": [2.0], "radius": [1e300]}))
+    validate_region_values(_Table({"ra": [1.0], "dec": [2.0], "radius": [648000.0]}))

@@ -80,8 +80,9 @@ def state(ctx: typer.Context) -> State:
 
 
 def echo_error(message: str) -> None:
-    """Print one error line on stderr."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one error line on stderr (line breaks of the message are joined)."""
+    text = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    typer.echo(f"error: {text}", err=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -157,7 +157,15 @@ def get_excluded_regions_mask(matches: Table, regions: Table) -> BoolArray:
 
 
 def _category_ids(exclude_categories: Iterable[Any] | str) -> list[int]:
-    items = [exclude_categories] if isinstance(exclude_categories, str) else exclude_categories
+    if isinstance(exclude_categories, str):
+        items: Iterable[Any] = [exclude_categories]
+    elif isinstance(exclude_categories, Iterable):
+        items = exclude_categories
+    else:
+        raise ValidationError(
+            "exclude_categories must be a category name or a list of names/ids, "
+            f"got {exclude_categories!r}"
+        )
     ids = []
     for item in items:
         if isinstance(item, str):

@@ -65,6 +65,10 @@ def _as_table(data: Any, what: str) -> Table:
         raise ValidationError(f"{what} must be convertible to an astropy Table: {exc}") from None
 
 
+MAX_RADIUS_ARCSEC: Final = 648000.0
+"""The largest region radius accepted: half the sky, in arcsec."""
+
+
 def validate_region_values(table: Table) -> None:
     """Check region centres and radii.
 
@@ -76,8 +80,9 @@ def validate_region_values(table: Table) -> None:
     Raises
     ------
     ValidationError
-        An ``ra`` outside [0, 360) or NaN, a ``dec`` outside [-90, 90] or NaN, or a negative or
-        NaN ``radius``; the message names the value and its row.
+        An ``ra`` outside [0, 360) or NaN, a ``dec`` outside [-90, 90] or NaN, or a ``radius``
+        that is NaN, negative or larger than half the sky (648000 arcsec); the message names
+        the value and its row.
     """
     ra = np.asarray(table["ra"], dtype=np.float64)
     dec = np.asarray(table["dec"], dtype=np.float64)
@@ -85,7 +90,12 @@ def validate_region_values(table: Table) -> None:
     checks = (
         ("ra", ra, ~((ra >= 0) & (ra < 360)), "degrees, must be in [0, 360)"),
         ("dec", dec, ~((dec >= -90) & (dec <= 90)), "degrees, must be in [-90, 90]"),
-        ("radius", radius, ~(radius >= 0), "arcsec, must be >= 0"),
+        (
+            "radius",
+            radius,
+            ~((radius >= 0) & (radius <= MAX_RADIUS_ARCSEC)),
+            f"arcsec, must be in [0, {MAX_RADIUS_ARCSEC:g}]",
+        ),
     )
     for name, values, bad, rule in checks:
         if bad.any():

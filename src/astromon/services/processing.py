@@ -153,7 +153,17 @@ class BatchSummary:
                 shown = " ".join(str(o) for o in obsids[:50])
                 more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
                 out.append(f"  {title} ({reason}): {len(obsids)}: {shown}{more}")
+                example = self._example_message(reason) if title == "failed" else ""
+                if example:
+                    out.append(f"    e.g. obsid {example}")
         return out
+
+    def _example_message(self, reason: str) -> str:
+        for outcome in self.outcomes:
+            if outcome.status is OutcomeStatus.ERROR and outcome.reason == reason:
+                first = outcome.message.strip().splitlines()[:1]
+                return f"{outcome.obsid}: {first[0][:200]}" if first else ""
+        return ""
 
 
 def _stored_obsids(store: Store) -> set[int]:
