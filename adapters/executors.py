@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.logging_config import configure_from_environment
 
 __all__ = ["DaskExecutor", "ProcessPoolExecutor", "SerialExecutor", "default_workers"]
 
@@ -43,8 +44,13 @@ def default_workers() -> int:
 
 
 def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is for the calling process, which stops the workers."""
+    """Worker initializer: Ctrl-C is for the calling process, which stops the workers.
+
+    Also applies the calling process's logging settings, so worker events go where its own go
+    (stderr) rather than to structlog's default (stdout).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_from_environment()
 
 
 class SerialExecutor:

@@ -6,18 +6,17 @@ import functools
 import io
 import json
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
-import structlog
 import typer
 from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.logging_config import configure_logging as _configure
 
 __all__ = [
     "ExitCode",
@@ -113,46 +112,11 @@ def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:
     """Send structlog and standard logging events to stderr as JSON or console lines.
 
     The default format is JSON when stderr is not a terminal, console otherwise. ``verbose``
-    0 shows warnings, 1 info, 2 debug.
+    0 shows warnings, 1 info, 2 debug. Worker processes started afterwards inherit the same
+    settings.
     """
-    if log_format is None:
-        log_format = LogFormat.console if sys.stderr.isatty() else LogFormat.json
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if log_format is LogFormat.json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    structlog.configure(
-        processors=[
-            *shared,
-            structlog.stdlib.PositionalArgumentsFormatter(),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_astromon", False)]:
-        root.removeHandler(old)
-    handler._astromon = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
+    _configure(None if log_format is None else log_format.value, level)
 
 
 def _value(text: str) -> Any:

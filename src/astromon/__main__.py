@@ -1,0 +1,5 @@
+"""``python -m astromon`` runs the command-line interface."""
+
+from astromon.cli.app import main
+
+main()
