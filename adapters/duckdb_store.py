@@ -165,6 +165,17 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
+def _is_transient_read_error(exc: BaseException) -> bool:
+    """A read-only open that raced with another process's checkpoint of the file.
+
+    Seen under load: the reader finds the writer's WAL while the writer is folding it into the
+    file, and replaying it fails. The writer's transaction is durable either way; opening again
+    a moment later reads the checkpointed file.
+    """
+    text = str(exc)
+    return "replaying WAL" in text or "Could not read enough bytes" in text
+
+
 class _ConnectionPool:
     """Per-process cache of open connections, closed after ``linger`` seconds idle.
 
@@ -229,7 +240,8 @@ class _ConnectionPool:
                 con = duckdb.connect(str(path), read_only=not write, config=dict(_CONFIG))
                 break
             except duckdb.Error as exc:
-                if not _is_lock_error(exc):
+                transient = _is_lock_error(exc) or (not write and _is_transient_read_error(exc))
+                if not transient:
                     raise _database_error(path, exc) from None
                 now = time.monotonic()
                 if now >= deadline:
