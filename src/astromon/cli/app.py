@@ -34,7 +34,10 @@ def _options(
         Path | None,
         typer.Option(
             "--db",
-            help="Database file [default: $ASTROMON_FILE or the standard location].",
+            help=(
+                "Database file (default: $ASTROMON_FILE, else "
+                "$SKA/data/astromon/astromon.duckdb, else a per-user file)."
+            ),
             show_default=False,
         ),
     ] = None,
