@@ -9,8 +9,10 @@ Units: ``ra``/``dec`` in degrees; angles and offsets in arcsec.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
 
 import numpy as np
 from astropy.table import Column, Table
@@ -190,6 +192,28 @@ def lookup(
     return rows, found
 
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+PARALLEL_MIN_ROWS: Final = 20_000
+"""Below this many rows per task, array work runs in the calling thread."""
+
+
+def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], rows: int) -> list[_R]:
+    """``[func(item) for item in items]``, on up to ``os.cpu_count()`` threads when large.
+
+    For numpy work that releases the GIL and is bound by memory latency (gathers of scattered
+    rows, scans of string columns): threads overlap the waits. Results keep the input order
+    and are the same as the sequential ones. ``rows`` (the work per item) decides: below
+    :data:`PARALLEL_MIN_ROWS` there is no thread at all.
+    """
+    workers = min(len(items), os.cpu_count() or 1, 4)
+    if workers < 2 or rows < PARALLEL_MIN_ROWS:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))
+
+
 def build_table(
     parts: Sequence[tuple[str, str, str]],
     sources: Mapping[str, tuple[Table, IntArray]],
@@ -200,15 +224,22 @@ def build_table(
     Values come from ``extra`` when given there, else from ``sources[table]`` = (table, rows):
     the rows are gathered first, then converted to the schema type.
     """
-    columns = []
-    for out, src, col in parts:
-        dtype = _dtype(src, col)
+
+    def gather(part: tuple[str, str, str]) -> NDArray[Any]:
+        out, src, col = part
         if out in extra:
             values = extra[out]
         else:
             table, rows = sources[src]
             values = np.take(column_values(table, col), rows)
-        columns.append(Column(_conform(values, out, dtype), name=out, copy=False))
+        return _conform(values, out, _dtype(src, col))
+
+    n_rows = max((len(rows) for _, rows in sources.values()), default=0)
+    gathered = parallel_map(gather, list(parts), n_rows)
+    columns = [
+        Column(values, name=out, copy=False)
+        for (out, _, _), values in zip(parts, gathered, strict=True)
+    ]
     return set_formats(Table(columns, copy=False))
 
 

@@ -30,6 +30,7 @@ from astromon.domain.match_tables import (
     composite_key,
     join_cross_matches,
     lookup,
+    parallel_map,
     require_columns,
 )
 from astromon.domain.schema import TABLES
@@ -97,13 +98,22 @@ def _catalog_order(catalog: NDArray[Any], catalogs: Sequence[str]) -> NDArray[np
         return order
     width = catalog.dtype.itemsize // 4
     codes = np.ascontiguousarray(catalog).view(np.uint32).reshape(n, width)
-    first = codes[:, 0].copy()
-    for position, name in enumerate(catalogs):
-        if len(name) > width:
-            continue  # longer than any stored value
-        target = np.array([name], dtype=catalog.dtype).view(np.uint32)
-        rows = np.flatnonzero(first == target[0])
-        order[rows[catalog[rows] == name]] = position
+    targets = [
+        (position, name, np.array([name], dtype=catalog.dtype).view(np.uint32)[0])
+        for position, name in enumerate(catalogs)
+        if len(name) <= width  # a longer name matches no stored value
+    ]
+
+    def screen(bounds: tuple[int, int]) -> None:
+        start, stop = bounds
+        first = codes[start:stop, 0].copy()
+        for position, name, code in targets:
+            rows = start + np.flatnonzero(first == code)
+            order[rows[catalog[rows] == name]] = position
+
+    # chunks write disjoint slices of ``order``
+    chunk = max(1, -(-n // 4))
+    parallel_map(screen, [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)], chunk)
     return order
 
 
