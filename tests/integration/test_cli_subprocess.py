@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from adapters.duckdb_store import DuckDBStore
+from tests.cli_commands import command_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "astromon"
@@ -62,26 +63,8 @@ def reference_db(reference_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_help_of_every_command() -> None:
-    commands = [
-        [],
-        ["process"],
-        ["cross-match"],
-        ["matches"],
-        ["tables"],
-        ["show"],
-        ["regions"],
-        ["regions", "add"],
-        ["regions", "remove"],
-        ["regions", "update"],
-        ["regions", "list"],
-        ["regions", "sync"],
-        ["db"],
-        ["db", "import-legacy"],
-        ["db", "import-ecsv"],
-        ["db", "export"],
-        ["report"],
-        ["calalign"],
-    ]
+    commands = [[], *command_paths()]
+    assert ["demo"] in commands and ["db", "check"] in commands
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(3) as pool:

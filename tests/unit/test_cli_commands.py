@@ -15,30 +15,13 @@ from adapters.executors import SerialExecutor
 from astromon import bootstrap
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, ReadOnlyDatabaseError
+from tests.cli_commands import command_paths
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.ops_fakes import fake_tables
 
 runner = CliRunner()
 
-COMMANDS = [
-    ["process"],
-    ["cross-match"],
-    ["matches"],
-    ["tables"],
-    ["show"],
-    ["regions"],
-    ["regions", "add"],
-    ["regions", "remove"],
-    ["regions", "update"],
-    ["regions", "list"],
-    ["regions", "sync"],
-    ["db"],
-    ["db", "import-legacy"],
-    ["db", "import-ecsv"],
-    ["db", "export"],
-    ["report"],
-    ["calalign"],
-]
+COMMANDS = command_paths()
 
 
 @pytest.fixture
