@@ -25,6 +25,7 @@ from typing import Final
 
 import duckdb
 
+from adapters.duckdb_connections import _is_lock_error, _is_transient_read_error
 from adapters.duckdb_store import release_connections
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
 
@@ -49,11 +50,6 @@ def is_duckdb_file(path: str | os.PathLike[str]) -> bool:
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
 
 
 def _holder(exc: BaseException) -> str:
@@ -181,7 +177,11 @@ class DuckDBCopier:
                 attempt()
                 return
             except duckdb.Error as exc:
-                if not _is_lock_error(exc):
+                # a lock held by a writer, or (reading) a race with its checkpoint: wait
+                transient = _is_lock_error(exc) or (
+                    action == "read" and _is_transient_read_error(exc)
+                )
+                if not transient:
                     raise DatabaseError(f"cannot {action} {path}: {exc}") from exc
                 if time.monotonic() + delay > deadline:
                     raise DatabaseLockedError(
