@@ -39,7 +39,8 @@ def _lock_timeout() -> float:
     """``$ASTROMON_LOCK_TIMEOUT`` (seconds), else the DuckDB store's default."""
     import os
 
-    from adapters.duckdb_store import DEFAULT_LOCK_TIMEOUT
+    from astromon_adapters.duckdb_store import DEFAULT_LOCK_TIMEOUT
+
     from astromon.domain.errors import ValidationError
 
     text = os.environ.get("ASTROMON_LOCK_TIMEOUT")
@@ -66,8 +67,9 @@ def open_store(
         The path is a directory; the file does not exist (read); its directory does not
         exist or it has an HDF5 suffix (write).
     """
-    from adapters.duckdb_store import DuckDBStore
-    from adapters.hdf5_store import HDF5Store, is_hdf5_file
+    from astromon_adapters.duckdb_store import DuckDBStore
+    from astromon_adapters.hdf5_store import HDF5Store, is_hdf5_file
+
     from astromon.config import resolve_db_file
     from astromon.domain.errors import DatabaseError
 
@@ -94,14 +96,14 @@ def open_store(
 
 def open_legacy_store(h5file: str | _StoragePathLike[str]) -> _store_port.Store:
     """A legacy HDF5 file as a read-only store (DatabaseError when it is not HDF5)."""
-    from adapters.hdf5_store import HDF5Store
+    from astromon_adapters.hdf5_store import HDF5Store
 
     return HDF5Store(h5file)
 
 
 def read_table_directory(directory: str | _StoragePathLike[str]) -> dict[str, _StorageTable]:
-    """The ``astromon_*.ecsv`` tables of ``directory`` (see adapters.table_files)."""
-    from adapters.table_files import read_ecsv_directory
+    """The ``astromon_*.ecsv`` tables of ``directory`` (see astromon_adapters.table_files)."""
+    from astromon_adapters.table_files import read_ecsv_directory
 
     return read_ecsv_directory(directory)
 
@@ -112,8 +114,8 @@ def write_table_file(
     format: str | None = None,
     overwrite: bool = False,
 ) -> _StoragePath:
-    """Write a table as ECSV, FITS or Parquet (see adapters.table_files)."""
-    from adapters.table_files import write_table_file as _write
+    """Write a table as ECSV, FITS or Parquet (see astromon_adapters.table_files)."""
+    from astromon_adapters.table_files import write_table_file as _write
 
     return _write(table, path, format=format, overwrite=overwrite)
 
@@ -176,7 +178,7 @@ def catalog_service(
     from astromon.domain.errors import ValidationError
 
     if source == "vizier":
-        from adapters.vizier import VizierCatalogService
+        from astromon_adapters.vizier import VizierCatalogService
 
         env_timeout = _os.environ.get("ASTROMON_VIZIER_TIMEOUT")
         if timeout is None and env_timeout:
@@ -192,7 +194,7 @@ def catalog_service(
             retries=retries,
         )
     if source == "local":
-        from adapters.local_catalog import LocalCatalogService
+        from astromon_adapters.local_catalog import LocalCatalogService
 
         if catalog_file is None:
             raise ValidationError("catalog source 'local' needs catalog_file")
@@ -212,15 +214,15 @@ OBSERVATION_SOURCES: tuple[str, ...] = ("arc5gl", "archive", "https")
 
 
 def ciao_class() -> type[Any]:
-    """The CIAO runner class (:class:`adapters.ciao.Ciao`), re-exported by astromon.utils."""
-    from adapters.ciao import Ciao
+    """The CIAO runner class (:class:`astromon_adapters.ciao.Ciao`), re-exported by utils."""
+    from astromon_adapters.ciao import Ciao
 
     return Ciao
 
 
 def ciao_communicate() -> Any:
-    """The function that streams a subprocess' output to the log (adapters.ciao.communicate)."""
-    from adapters.ciao import communicate
+    """The function that streams a subprocess' output to the log (``ciao.communicate``)."""
+    from astromon_adapters.ciao import communicate
 
     return communicate
 
@@ -231,7 +233,7 @@ def ciao_runner(
     logger: Any = None,
 ) -> _observation_port.CiaoRunner:
     """A CIAO runner for ``prefix`` (default /soft/ciao) with its parameter files in ``workdir``."""
-    from adapters.ciao import Ciao
+    from astromon_adapters.ciao import Ciao
 
     runner: _observation_port.CiaoRunner = Ciao(prefix, workdir, logger)
     return runner
@@ -247,18 +249,18 @@ def archive_retriever(
     from astromon.domain.errors import ValidationError
 
     if source == "arc5gl":
-        from adapters.arc5gl import Arc5glRetriever
+        from astromon_adapters.arc5gl import Arc5glRetriever
 
         return Arc5glRetriever()
     if source == "archive":
-        from adapters.ciao import Ciao
-        from adapters.download_chandra_obsid import DownloadChandraObsid
+        from astromon_adapters.ciao import Ciao
+        from astromon_adapters.download_chandra_obsid import DownloadChandraObsid
 
         if not isinstance(ciao, Ciao):
             raise ValidationError("source 'archive' (download_chandra_obsid) needs CIAO")
         return DownloadChandraObsid(ciao)
     if source == "https":
-        from adapters.chandra_archive import DEFAULT_ARCHIVE_URL, ChandraArchive
+        from astromon_adapters.chandra_archive import DEFAULT_ARCHIVE_URL, ChandraArchive
 
         return ChandraArchive(_os.environ.get("ASTROMON_ARCHIVE_URL") or DEFAULT_ARCHIVE_URL)
     raise ValidationError(
@@ -271,7 +273,7 @@ def observation_info() -> _observation_port.ObservationInfo:
     ``{obsid}``), default the CXC target page."""
     import os as _os
 
-    from adapters.observation_info import DEFAULT_INFO_URLS, SequenceSummaryInfo
+    from astromon_adapters.observation_info import DEFAULT_INFO_URLS, SequenceSummaryInfo
 
     urls = _os.environ.get("ASTROMON_INFO_URLS", "").split() or list(DEFAULT_INFO_URLS)
     return SequenceSummaryInfo(urls)
@@ -279,7 +281,7 @@ def observation_info() -> _observation_port.ObservationInfo:
 
 def ciao_detector(ciao: _observation_port.CiaoRunner) -> _observation_port.SourceDetector:
     """The CIAO source detector (fluximage + celldetect)."""
-    from adapters.celldetect import CiaoCelldetect
+    from astromon_adapters.celldetect import CiaoCelldetect
 
     return CiaoCelldetect(ciao)
 
@@ -298,7 +300,7 @@ def executor(workers: int | None = None, scheduler: str | None = None) -> _execu
     scheduler : str, optional
         Address of a Dask ``distributed`` scheduler (``tcp://host:8786``).
     """
-    from adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
+    from astromon_adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
 
     if scheduler:
         return DaskExecutor(scheduler)
@@ -390,7 +392,7 @@ def observation_processor(
 
 def report_renderer() -> _report_port.ReportRenderer:
     """The report renderer: matplotlib PNG figures and a jinja2 HTML page."""
-    from adapters.report_renderer import MatplotlibReportRenderer
+    from astromon_adapters.report_renderer import MatplotlibReportRenderer
 
     return MatplotlibReportRenderer()
 
@@ -411,8 +413,9 @@ class SimulatedObservationFactory:
         self.archive_dir = archive_dir
 
     def __call__(self, obsid: int) -> _processing_port.ObservationHandle:
-        from adapters.detector import EventSourceDetector
-        from adapters.simulation import SimulatedArchive, SimulatedObservationInfo
+        from astromon_adapters.detector import EventSourceDetector
+        from astromon_adapters.simulation import SimulatedArchive, SimulatedObservationInfo
+
         from astromon.observation import Observation
 
         plans: Any = self.observations
@@ -445,14 +448,15 @@ def demo_setup(
     Returns
     -------
     observatory, processor
-        The built :class:`adapters.simulation.SimulatedObservatory` and a
+        The built :class:`astromon_adapters.simulation.SimulatedObservatory` and a
         :class:`~astromon.services.processing.StandardObservationProcessor` wired to the
         simulated archive, the event-list source detector and the local catalog file.
     """
     from pathlib import Path
 
-    from adapters.simulation import SimulatedObservatory
-    from adapters.simulation.files import CATALOG_NAME
+    from astromon_adapters.simulation import SimulatedObservatory
+    from astromon_adapters.simulation.files import CATALOG_NAME
+
     from astromon.services.processing import StandardObservationProcessor
 
     observatory = SimulatedObservatory(Path(root), n_observations, seed).build()
@@ -477,7 +481,7 @@ if TYPE_CHECKING:  # reliability section
 
 def _staged_store(path: str) -> _store_port.Store:
     """A DuckDB store on a staging/backup file that keeps no connection open afterwards."""
-    from adapters.duckdb_store import DuckDBStore
+    from astromon_adapters.duckdb_store import DuckDBStore
 
     return DuckDBStore(path, lock_timeout=_lock_timeout(), linger=0.0)
 
@@ -509,7 +513,8 @@ def backup_database(
     """
     import os as _os
 
-    from adapters.duckdb_backup import DuckDBCopier
+    from astromon_adapters.duckdb_backup import DuckDBCopier
+
     from astromon.config import resolve_db_file
     from astromon.services.backup import backup_database as backup
 
@@ -530,7 +535,8 @@ def restore_database(
     """
     import os as _os
 
-    from adapters.duckdb_backup import DuckDBCopier
+    from astromon_adapters.duckdb_backup import DuckDBCopier
+
     from astromon.config import resolve_db_file
     from astromon.services.backup import restore_database as restore
 

@@ -32,7 +32,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 Ciao: type[Any] = bootstrap.ciao_class()
-"""The CIAO runner class (see :class:`adapters.ciao.Ciao`)."""
+"""The CIAO runner class (see :class:`astromon_adapters.ciao.Ciao`)."""
 
 
 def communicate(

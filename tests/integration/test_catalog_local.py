@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters import local_catalog
+from astromon_adapters.local_catalog import LocalCatalogService
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from adapters import local_catalog
-from adapters.local_catalog import LocalCatalogService
 from astromon import bootstrap
 from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import CatalogError, ValidationError

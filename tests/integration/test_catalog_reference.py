@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.local_catalog import LocalCatalogService
 from astropy.table import Table
 
-from adapters.local_catalog import LocalCatalogService
 from astromon.domain.time import CxoTime
 from astromon.services.counterparts import number_counterparts, rough_match
 

@@ -19,13 +19,13 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pytest
+from astromon_adapters.local_catalog import LocalCatalogService
+from astromon_adapters.vizier import VizierCatalogService
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from adapters.local_catalog import LocalCatalogService
-from adapters.vizier import VizierCatalogService
 from astromon import bootstrap, cross_match
 from astromon.domain.errors import CatalogError
 from astromon.domain.geometry import angular_separation_arcsec
@@ -509,9 +509,9 @@ def test_an_answer_without_the_name_column_is_an_error(fake_vizier: FakeVizier) 
 def test_long_position_lists_are_split_and_stars_given_once(
     fake_vizier: FakeVizier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import adapters.vizier
+    import astromon_adapters.vizier
 
-    monkeypatch.setattr(adapters.vizier, "MAX_POSITIONS_PER_REQUEST", 2)
+    monkeypatch.setattr(astromon_adapters.vizier, "MAX_POSITIONS_PER_REQUEST", 2)
     fake_vizier.catalogs = vizier_rows()
     ra, dec = offset(10.5, -5.5)
     # five positions around one 2MASS star: three requests, the star once

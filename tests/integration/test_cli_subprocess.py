@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import DuckDBStore
 
-from adapters.duckdb_store import DuckDBStore
 from tests.cli_commands import command_paths
 
 ROOT = Path(__file__).resolve().parents[2]

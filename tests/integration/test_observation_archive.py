@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.chandra_archive import ChandraArchive
+from astromon_adapters.observation_info import SequenceSummaryInfo
 from astropy.io import fits
 
-from adapters.chandra_archive import ChandraArchive
-from adapters.observation_info import SequenceSummaryInfo
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.observation import Observation, Status
 from tests.integration.fake_ciao.data import ObsSpec, write_archive

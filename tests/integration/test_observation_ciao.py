@@ -1,4 +1,4 @@
-"""The CIAO runner (adapters.ciao.Ciao, re-exported by astromon.utils) with a fake ciao.sh."""
+"""The CIAO runner (``astromon_adapters.ciao.Ciao``, re-exported by utils) with a fake ciao.sh."""
 
 from __future__ import annotations
 

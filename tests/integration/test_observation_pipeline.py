@@ -277,7 +277,7 @@ def test_colon_in_workdir(env: FakeEnv) -> None:
 
 
 def test_arc5gl_commands_and_find_obsids(env: FakeEnv) -> None:
-    from adapters.arc5gl import Arc5glRetriever
+    from astromon_adapters.arc5gl import Arc5glRetriever
 
     retriever = Arc5glRetriever()
     (evt2,) = retriever.retrieve(HRC.obsid, "evt2", env.root / "dl")
@@ -305,7 +305,8 @@ def test_corrupt_event_file(env: FakeEnv) -> None:
 
 
 def test_ciao_celldetect_detector(env: FakeEnv) -> None:
-    from adapters.celldetect import CiaoCelldetect
+    from astromon_adapters.celldetect import CiaoCelldetect
+
     from astromon.utils import Ciao
 
     evt2 = env.root / "fake_archive" / "2345" / "evt2" / "hrcf02345N002_evt2.fits.gz"

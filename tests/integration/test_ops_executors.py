@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import DuckDBStore
+from astromon_adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
 
-from adapters.duckdb_store import DuckDBStore
-from adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
 from astromon.domain.errors import ValidationError
 from astromon.services.processing import process_observations
 from tests.unit.ops_fakes import ScriptedProcessor

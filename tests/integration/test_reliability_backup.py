@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from astromon_adapters.duckdb_store import release_connections
 from typer.testing import CliRunner
 
-from adapters.duckdb_store import release_connections
 from astromon import bootstrap, db
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, DatabaseLockedError, ValidationError
@@ -212,7 +212,8 @@ def test_backup_of_a_file_held_by_a_writer_times_out(dbfile: Path, tmp_path: Pat
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
-        from adapters.duckdb_backup import DuckDBCopier
+        from astromon_adapters.duckdb_backup import DuckDBCopier
+
         from astromon.services.backup import backup_database
 
         with pytest.raises(DatabaseLockedError) as info:

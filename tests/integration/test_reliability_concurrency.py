@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import DuckDBStore, release_connections
+from astromon_adapters.executors import ProcessPoolExecutor
 
-from adapters.duckdb_store import DuckDBStore, release_connections
-from adapters.executors import ProcessPoolExecutor
 from astromon import bootstrap, db
 from astromon.domain.errors import DatabaseLockedError
 from astromon.services.processing import ObservationOutcome, process_observations

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.report_renderer import PLOTS, MatplotlibReportRenderer
 from astropy.table import Table
 
-from adapters.report_renderer import PLOTS, MatplotlibReportRenderer
 from astromon.services import report as report_service
 from tests.unit.fake_store import InMemoryStore
 

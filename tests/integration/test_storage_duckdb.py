@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import DuckDBStore, release_connections
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from adapters.duckdb_store import DuckDBStore, release_connections
 from astromon import bootstrap, db
 from astromon.domain.errors import (
     DatabaseError,
@@ -456,7 +456,8 @@ def test_unicode_and_long_strings_survive(tmp_path: Path, reference_dir: Path) -
 
 
 def test_sql_join_equals_the_pure_join(built: dict[str, Path]) -> None:
-    from adapters.hdf5_store import HDF5Store
+    from astromon_adapters.hdf5_store import HDF5Store
+
     from astromon.domain.matching import CROSS_MATCH_COLUMNS
 
     sql = DuckDBStore(built["legacy"]).read_cross_matches("astromon_21")

@@ -11,11 +11,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import DuckDBStore, release_connections
+from astromon_adapters.hdf5_store import HDF5_SIGNATURE, HDF5Store, is_hdf5_file
+from astromon_adapters.table_files import read_ecsv_directory, table_file_format
 from astropy.table import Table
 
-from adapters.duckdb_store import DuckDBStore, release_connections
-from adapters.hdf5_store import HDF5_SIGNATURE, HDF5Store, is_hdf5_file
-from adapters.table_files import read_ecsv_directory, table_file_format
 from astromon import bootstrap, db
 from astromon.domain.errors import DatabaseError, MissingTableException, ValidationError
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import release_connections
 from astropy.table import Table
 
-from adapters.duckdb_store import release_connections
 from astromon import bootstrap, db
 
 T1 = "2025:320:10:00:00.000"

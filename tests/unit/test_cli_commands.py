@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.executors import SerialExecutor
 from astropy.table import Table
 from typer.testing import CliRunner
 
-from adapters.executors import SerialExecutor
 from astromon import bootstrap
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, ReadOnlyDatabaseError

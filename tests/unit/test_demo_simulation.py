@@ -7,18 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits
-from astropy.table import Table
-
-from adapters.simulation import INJECTED_OFFSETS, SimulatedObservatory
-from adapters.simulation.files import (
+from astromon_adapters.simulation import INJECTED_OFFSETS, SimulatedObservatory
+from astromon_adapters.simulation.files import (
     catalog_table,
     make_events,
     obspar_text,
     sky_wcs,
     write_evt2,
 )
-from adapters.simulation.model import (
+from astromon_adapters.simulation.model import (
     CATALOG_EPOCH,
     DETECTORS,
     LinearStepOffset,
@@ -27,6 +24,9 @@ from adapters.simulation.model import (
     propagate,
     yz_to_radec,
 )
+from astropy.io import fits
+from astropy.table import Table
+
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.geometry import radec_to_yz
 from astromon.domain.schema import category_id

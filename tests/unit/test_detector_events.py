@@ -1,4 +1,4 @@
-"""The CIAO-free event-list source detector (adapters.detector) on simulated evt2 files."""
+"""The CIAO-free event-list source detector (astromon_adapters.detector) on simulated evt2 files."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.detector import (
+    EventSourceDetector,
+    nominal_psf_sigma_arcsec,
+    read_event_list,
+)
+from astromon_adapters.simulation.files import write_evt2
+from astromon_adapters.simulation.model import plan_observations, plan_sources
 from astropy.io import fits
 from astropy.table import Table
 
-from adapters.detector import EventSourceDetector, nominal_psf_sigma_arcsec, read_event_list
-from adapters.simulation.files import write_evt2
-from adapters.simulation.model import plan_observations, plan_sources
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
 

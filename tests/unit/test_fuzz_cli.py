@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from astromon_adapters.duckdb_store import release_connections
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from adapters.duckdb_store import release_connections
 from astromon.cli.app import app
 from astromon.domain.schema import TABLE_NAMES
 from tests.unit.fuzz_strategies import DATES, FUZZ, NUMBERS, OBSIDS, STRINGS, digest

@@ -12,10 +12,10 @@ from typing import Any
 import astropy.units as u
 import numpy as np
 import pytest
+from astromon_adapters.duckdb_store import release_connections
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.duckdb_store import release_connections
 from astromon import db
 from astromon.domain.errors import AstromonError
 from astromon.domain.schema import TABLE_NAMES

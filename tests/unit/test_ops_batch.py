@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.executors import SerialExecutor
 from astropy.table import Table
 
-from adapters.executors import SerialExecutor
 from astromon.domain.errors import ReadOnlyDatabaseError, ValidationError
 from astromon.ports.processing import ObservationOutcome, OutcomeStatus
 from astromon.services.processing import (
@@ -237,7 +237,7 @@ def test_summary_of_outcomes() -> None:
 
 
 def test_default_workers_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters.executors import default_workers
+    from astromon_adapters.executors import default_workers
 
     monkeypatch.setenv("ASTROMON_WORKERS", "3")
     assert default_workers() == 3
@@ -249,7 +249,8 @@ def test_default_workers_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_bootstrap_executor_choice() -> None:
-    from adapters.executors import ProcessPoolExecutor
+    from astromon_adapters.executors import ProcessPoolExecutor
+
     from astromon import bootstrap
 
     assert isinstance(bootstrap.executor(workers=1), SerialExecutor)

@@ -1,8 +1,8 @@
 """Backup and restore of an astromon database, verified by the integrity check.
 
 The file work (a consistent snapshot while readers run, an atomic publication) is done by a
-:class:`DatabaseCopier` (the DuckDB one lives in ``adapters.duckdb_backup``); this module holds
-the rules:
+:class:`DatabaseCopier` (the DuckDB one lives in ``astromon_adapters.duckdb_backup``); this
+module holds the rules:
 
 * a backup is a snapshot of the source into a staging file beside the destination, checked
   with :func:`~astromon.services.integrity.check_integrity`, then renamed over the destination

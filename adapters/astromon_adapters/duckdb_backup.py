@@ -25,9 +25,9 @@ from typing import Final
 
 import duckdb
 
-from adapters.duckdb_connections import _is_lock_error, _is_transient_read_error
-from adapters.duckdb_store import release_connections
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
+from astromon_adapters.duckdb_connections import _is_lock_error, _is_transient_read_error
+from astromon_adapters.duckdb_store import release_connections
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
 

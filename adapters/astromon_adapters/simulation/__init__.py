@@ -6,9 +6,9 @@
 - :mod:`.observatory`: :class:`SimulatedObservatory`, which ties them together.
 """
 
-from adapters.simulation.archive import SimulatedArchive, SimulatedObservationInfo
-from adapters.simulation.model import INJECTED_OFFSETS, PlannedObservation
-from adapters.simulation.observatory import DEFAULT_OBSERVATIONS, SimulatedObservatory
+from astromon_adapters.simulation.archive import SimulatedArchive, SimulatedObservationInfo
+from astromon_adapters.simulation.model import INJECTED_OFFSETS, PlannedObservation
+from astromon_adapters.simulation.observatory import DEFAULT_OBSERVATIONS, SimulatedObservatory
 
 __all__ = [
     "DEFAULT_OBSERVATIONS",

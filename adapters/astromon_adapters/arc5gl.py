@@ -15,10 +15,10 @@ from typing import Any
 
 import structlog
 
-from adapters._files import install_files, instrument_and_revision
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, check_obsid
 from astromon.ports.observation import ToolError
+from astromon_adapters._files import install_files, instrument_and_revision
 
 __all__ = ["Arc5glRetriever"]
 

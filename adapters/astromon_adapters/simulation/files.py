@@ -16,7 +16,7 @@ from astropy.io import fits
 from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
-from adapters.simulation.model import CATALOG_EPOCH, PlannedObservation, plan_sources
+from astromon_adapters.simulation.model import CATALOG_EPOCH, PlannedObservation, plan_sources
 
 __all__ = [
     "CATALOG_NAME",

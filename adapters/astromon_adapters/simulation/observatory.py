@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table, vstack
 
-from adapters.simulation.archive import SimulatedArchive, SimulatedObservationInfo
-from adapters.simulation.files import write_catalog
-from adapters.simulation.model import (
+from astromon_adapters.simulation.archive import SimulatedArchive, SimulatedObservationInfo
+from astromon_adapters.simulation.files import write_catalog
+from astromon_adapters.simulation.model import (
     INJECTED_OFFSETS,
     PlannedObservation,
     plan_observations,

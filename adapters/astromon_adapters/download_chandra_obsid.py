@@ -13,10 +13,10 @@ from typing import Any
 
 import structlog
 
-from adapters._files import install_files
-from adapters.ciao import Ciao, run_tool
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, check_obsid
+from astromon_adapters._files import install_files
+from astromon_adapters.ciao import Ciao, run_tool
 
 __all__ = ["DownloadChandraObsid"]
 

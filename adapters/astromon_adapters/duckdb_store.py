@@ -28,9 +28,6 @@ import numpy as np
 import pyarrow as pa
 from astropy.table import Column, Table
 
-from adapters.duckdb_connections import _POOL, _database_error, _Handle, release_connections
-from adapters.duckdb_connections import FAIRNESS_PAUSE as FAIRNESS_PAUSE
-from adapters.duckdb_connections import MAX_CONNECTION_AGE as MAX_CONNECTION_AGE
 from astromon.domain.errors import (
     DatabaseError,
     MissingTableException,
@@ -47,6 +44,14 @@ from astromon.domain.schema import (
     to_schema,
 )
 from astromon.ports.store import RegionChange, TableWrite
+from astromon_adapters.duckdb_connections import (
+    _POOL,
+    _database_error,
+    _Handle,
+    release_connections,
+)
+from astromon_adapters.duckdb_connections import FAIRNESS_PAUSE as FAIRNESS_PAUSE
+from astromon_adapters.duckdb_connections import MAX_CONNECTION_AGE as MAX_CONNECTION_AGE
 
 __all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from adapters.simulation.files import write_acal, write_evt2, write_obspar
-from adapters.simulation.model import PlannedObservation
 from astromon.domain.errors import ProcessingError
 from astromon.domain.time import CxoTime
+from astromon_adapters.simulation.files import write_acal, write_evt2, write_obspar
+from astromon_adapters.simulation.model import PlannedObservation
 
 __all__ = ["SimulatedArchive", "SimulatedObservationInfo"]
 
@@ -26,7 +26,8 @@ class SimulatedArchive:
     Parameters
     ----------
     observations : list of PlannedObservation
-        The observations it serves (see :func:`adapters.simulation.model.plan_observations`).
+        The observations it serves (see
+        :func:`astromon_adapters.simulation.model.plan_observations`).
     """
 
     def __init__(self, observations: list[PlannedObservation]) -> None:

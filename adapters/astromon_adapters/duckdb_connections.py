@@ -1,4 +1,4 @@
-"""The per-process cache of DuckDB connections used by :mod:`adapters.duckdb_store`.
+"""The per-process cache of DuckDB connections used by :mod:`astromon_adapters.duckdb_store`.
 
 * One cached connection per file and process, opened read-only or read-write as needed.
 * An idle connection lingers for ``linger`` seconds, then a daemon thread (the reaper) closes

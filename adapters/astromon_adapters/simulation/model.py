@@ -18,11 +18,11 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
 
-from adapters.detector import APERTURE_RADIUS_ARCSEC, nominal_psf_sigma_arcsec
 from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import ValidationError
 from astromon.domain.geometry import attitude_matrix, radec_to_yz
 from astromon.domain.time import CxoTime
+from astromon_adapters.detector import APERTURE_RADIUS_ARCSEC, nominal_psf_sigma_arcsec
 
 __all__ = [
     "CATALOG_EPOCH",

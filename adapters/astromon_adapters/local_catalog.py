@@ -40,7 +40,6 @@ from astropy.table import Table
 from astropy_healpix import HEALPix
 from numpy.typing import ArrayLike, NDArray
 
-from adapters.local_catalog_files import catalog_file_format, read_catalog_file
 from astromon.domain.catalogs import (
     counterpart_table,
     get_catalog,
@@ -49,6 +48,7 @@ from astromon.domain.catalogs import (
 )
 from astromon.domain.errors import CatalogError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
+from astromon_adapters.local_catalog_files import catalog_file_format, read_catalog_file
 
 __all__ = ["DEFAULT_NSIDE", "LocalCatalogService", "default_index_dir"]
 
