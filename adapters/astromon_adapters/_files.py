@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from astromon.domain.errors import ProcessingError
-from astromon.domain.observation_rules import read_par_file
+from astromon_adapters.par_file import read_par_file
 
 __all__ = ["install_files", "instrument_and_revision"]
 

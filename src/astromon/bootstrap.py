@@ -279,6 +279,13 @@ def observation_info() -> _observation_port.ObservationInfo:
     return SequenceSummaryInfo(urls)
 
 
+def parameter_files() -> _observation_port.ParameterFiles:
+    """The reader of CIAO parameter files (obspar) from the local file system."""
+    from astromon_adapters.par_file import ParFileReader
+
+    return ParFileReader()
+
+
 def ciao_detector(ciao: _observation_port.CiaoRunner) -> _observation_port.SourceDetector:
     """The CIAO source detector (fluximage + celldetect)."""
     from astromon_adapters.celldetect import CiaoCelldetect

@@ -41,7 +41,9 @@ class Observation(ObservationSteps):
     archive_regex : list of str, optional
         Glob patterns of the files to archive (default SPEC §4's list).
     use_ciao : bool
-        Without CIAO, the CIAO-only steps report SKIP and detection uses ``detector``.
+        Without CIAO there are no calls to CIAO tools: the CIAO-only steps report SKIP,
+        detection uses ``detector`` (and fails without one), while downloads, ``get_obspar()``
+        and ``get_info()`` work from the files.
     retriever, ciao, info, detector : ports, optional
         Injected implementations; defaults come from :mod:`astromon.bootstrap`.
     logger : structlog logger, optional
@@ -87,8 +89,6 @@ class Observation(ObservationSteps):
             retriever = bootstrap.archive_retriever(source, ciao)
         if info is None:
             info = bootstrap.observation_info()
-        if detector is None and not use_ciao:
-            raise ValidationError("use_ciao=False needs a source detector (detector=...)")
         super().__init__(
             obsid,
             workdir,
@@ -96,6 +96,7 @@ class Observation(ObservationSteps):
             info=info,
             ciao=ciao,
             detector=detector,
+            par_files=bootstrap.parameter_files(),
             archive_dir=archive_dir,
             archive_patterns=archive_regex,
             use_ciao=use_ciao,

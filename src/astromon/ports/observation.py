@@ -19,11 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from astromon.domain.errors import ProcessingError
 
-__all__ = ["ArchiveRetriever", "CiaoRunner", "ObservationInfo", "SourceDetector", "ToolError"]
+__all__ = [
+    "ArchiveRetriever",
+    "CiaoRunner",
+    "ObservationInfo",
+    "ParameterFiles",
+    "SourceDetector",
+    "ToolError",
+]
 
 
 class ToolError(ProcessingError):
@@ -89,8 +96,21 @@ class CiaoRunner(Protocol):
 class ObservationInfo(Protocol):
     """The sequence summary of an observation (title, PI, observer, subject category, cycle)."""
 
-    def sequence_summary(self, obsid: int) -> Mapping[str, str]:
-        """Keys: 'Title', 'PI', 'Observer', 'Subject Category', 'Cycle' (missing ones absent)."""
+    def sequence_summary(self, obsid: int, seq_num: str | None = None) -> Mapping[str, str]:
+        """Keys: 'Title', 'PI', 'Observer', 'Subject Category', 'Cycle' (missing ones absent).
+
+        ``seq_num`` is the sequence number of the observation (the obspar's ``seq_num``); the
+        summary pages are keyed by it.
+        """
+        ...
+
+
+@runtime_checkable
+class ParameterFiles(Protocol):
+    """Reads CIAO parameter files (``name,type,mode,value,...`` rows, possibly gzipped)."""
+
+    def read(self, path: Path) -> dict[str, Any]:
+        """The parameters of the file at ``path``; ProcessingError names a bad or missing file."""
         ...
 
 
