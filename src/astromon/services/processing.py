@@ -133,6 +133,15 @@ class BatchSummary:
         return groups
 
     @property
+    def catalog_failures(self) -> dict[str, list[int]]:
+        """Obsids whose counterparts lack a catalog that could not be searched, by catalog."""
+        groups: dict[str, list[int]] = {}
+        for outcome in self.outcomes:
+            for catalog in outcome.catalog_failures:
+                groups.setdefault(catalog, []).append(outcome.obsid)
+        return {catalog: sorted(obsids) for catalog, obsids in sorted(groups.items())}
+
+    @property
     def complete(self) -> bool:
         """True when nothing failed and nothing was left unrun."""
         return not self.failed
@@ -156,6 +165,8 @@ class BatchSummary:
                 example = self._example_message(reason) if title == "failed" else ""
                 if example:
                     out.append(f"    e.g. obsid {example}")
+        for catalog, obsids in self.catalog_failures.items():
+            out.append(f"  catalog {catalog} not searched: {len(obsids)}: {_shown(obsids)}")
         return out
 
     def _example_message(self, reason: str) -> str:
@@ -164,6 +175,11 @@ class BatchSummary:
                 first = outcome.message.strip().splitlines()[:1]
                 return f"{outcome.obsid}: {first[0][:200]}" if first else ""
         return ""
+
+
+def _shown(obsids: list[int]) -> str:
+    more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
+    return " ".join(str(o) for o in obsids[:50]) + more
 
 
 def _stored_obsids(store: Store) -> set[int]:
