@@ -286,6 +286,13 @@ def parameter_files() -> _observation_port.ParameterFiles:
     return ParFileReader()
 
 
+def toolchain_probe() -> _observation_port.ToolchainProbe:
+    """The probe of this machine's CIAO, CALDB, arc5gl, URLs and files (``astromon doctor``)."""
+    from astromon_adapters.toolchain_probe import LocalToolchainProbe
+
+    return LocalToolchainProbe()
+
+
 def ciao_detector(ciao: _observation_port.CiaoRunner) -> _observation_port.SourceDetector:
     """The CIAO source detector (fluximage + celldetect)."""
     from astromon_adapters.celldetect import CiaoCelldetect

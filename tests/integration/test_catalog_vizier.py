@@ -237,6 +237,17 @@ def votable(table_id: str, rows: list[dict[str, Any]], out: list[str]) -> bytes:
 """.encode()
 
 
+def vizier_error(message: str) -> bytes:
+    """VizieR's answer to a query it cannot do: a VOTable with an Error INFO, no table."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
+<INFO ID="VERSION" name="votable-version" value="1.99+ (14-Oct-2013)"/>
+<INFO name="Error" value="{escape(message)}"/>
+<RESOURCE><INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO></RESOURCE>
+</VOTABLE>
+""".encode()
+
+
 @dataclass
 class Reply:
     """A scripted reply: HTTP status, optional body, delay (seconds)."""
@@ -266,6 +277,12 @@ class FakeVizier:
             if reply.status != 200 or reply.body is not None:
                 return reply.status, reply.body or b"<html>Internal Server Error</html>"
         table_id = TABLES.get(request["-source"], request["-source"])
+        if table_id not in FIELDS:
+            return 200, vizier_error(f"Unknown catalogue {request['-source']}")
+        if not request["positions"]:  # no cone: the first -out.max rows (get_catalogs)
+            limit = int(request.get("-out.max", "50"))
+            rows = self.catalogs.get(table_id, [])[:limit]
+            return 200, votable(table_id, rows, request["out"])
         radius = float(request["-c.rs"]) / 3600.0
         ra_col, dec_col = POSITION[table_id]
         rows = []

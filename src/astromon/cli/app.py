@@ -78,6 +78,7 @@ def _register() -> None:
     app.command("report")(report_commands.report)
     app.command("calalign")(report_commands.calalign)
     app.command("demo")(demo.demo)
+    app.command("doctor")(__import__("astromon.cli.doctor_commands", fromlist=["x"]).doctor)
 
 
 _register()

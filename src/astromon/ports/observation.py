@@ -30,6 +30,7 @@ __all__ = [
     "ParameterFiles",
     "SourceDetector",
     "ToolError",
+    "ToolchainProbe",
 ]
 
 
@@ -127,4 +128,45 @@ class SourceDetector(Protocol):
         The source list is a FITS table with at least the columns RA, DEC (degrees), COMPONENT,
         NET_COUNTS, SNR and PSFRATIO. Returns its path.
         """
+        ...
+
+
+@runtime_checkable
+class ToolchainProbe(Protocol):
+    """Looks at the installation a first real run needs (for ``astromon doctor``).
+
+    Every method raises ProcessingError with the reason when what it looks for is missing or
+    broken; nothing is changed on disk or on a server.
+    """
+
+    def ciao_environment(self, prefix: str | None) -> Mapping[str, str]:
+        """The environment of ``{prefix}/bin/ciao.sh`` (default prefix ``/soft/ciao``)."""
+        ...
+
+    def ciao_version(self, env: Mapping[str, str]) -> str:
+        """The CIAO release of the environment (from ``ciaover``)."""
+        ...
+
+    def caldb_version(self, env: Mapping[str, str]) -> str:
+        """The CALDB version of the environment (``$CALDB``'s caldb_version file)."""
+        ...
+
+    def find_executable(self, name: str, env: Mapping[str, str] | None = None) -> str:
+        """The path of executable ``name`` on the PATH of ``env`` (default: this process)."""
+        ...
+
+    def download_types(self, env: Mapping[str, str]) -> list[str]:
+        """The file types ``download_chandra_obsid -t -q`` lists."""
+        ...
+
+    def arc5gl_user_file(self) -> tuple[Path, str | None]:
+        """The arc5gl user file and the user name in it (None when the file is absent)."""
+        ...
+
+    def reachable(self, url: str) -> str:
+        """GET ``url``; a short description of the answer (an HTTP status below 500)."""
+        ...
+
+    def writable(self, path: Path) -> str:
+        """Whether a database file can be written at ``path``; a short description."""
         ...
