@@ -38,7 +38,7 @@ def parse_type_list(lines: list[str]) -> list[str]:
         The output has no heading or no types.
     """
     text = "\n".join(lines)
-    head, sep, rest = text.rpartition(":")
+    _, sep, rest = text.rpartition(":")
     types = rest.split()
     if not sep or not types:
         raise ProcessingError(

@@ -106,7 +106,7 @@ class SequenceSummaryInfo:
                 ("http://", "https://")
             ):
                 raise ValidationError(
-                    "sequence-summary URL must be http(s) with {seq_num} or {obsid}: " f"{url!r}"
+                    f"sequence-summary URL must be http(s) with {{seq_num}} or {{obsid}}: {url!r}"
                 )
         self.urls = tuple(urls)
         self.timeout = timeout

@@ -11,17 +11,18 @@ from astromon_adapters.vizier import _columns
 
 from astromon.domain.catalogs import CATALOGS, get_catalog
 from astromon.services.counterparts import CATALOG_FAILURES, rough_match
-from tests.integration.test_catalog_vizier import (  # noqa: F401  (fixture)
+from tests.integration.test_catalog_vizier import (
     FIELDS,
+    POSITION,
     TABLES,
     FakeVizier,
     Reply,
-    fake_vizier,
     offset,
     service,
     vizier_rows,
     x_ray_sources,
 )
+from tests.integration.test_catalog_vizier import fake_vizier as fake_vizier
 
 BUILTIN = [name for name in CATALOGS if name not in ("Tycho2", "2MASS", "Gaia3")]
 
@@ -41,8 +42,6 @@ def _row(table_id: str, ra: float, dec: float) -> dict[str, Any]:
         else:
             row[column] = 12.5 if column.endswith("mag") else 1.0
     row["ObsDate"] = 2004.5
-    from tests.integration.test_catalog_vizier import POSITION
-
     ra_col, dec_col = POSITION[table_id]
     row[ra_col], row[dec_col] = ra, dec
     return row

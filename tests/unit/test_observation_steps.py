@@ -159,7 +159,7 @@ def test_acis_command_lines(tmp_path: Path) -> None:
     assert ciao.tools() == [
         "punlearn", "dmcoords", "pget", "pget", "dmcopy", "fluximage", "pileup_map",
         "dmimgfilt", "acis_streak_map", "celldetect", "psfsize_srcs",
-    ]  # fmt: skip  (no streaks: no dmmakereg)
+    ]  # fmt: skip
     w = obs.workdir
     evt2 = w / "primary" / "acisf01234N001_evt2.fits.gz"
     assert ciao.params("dmcoords") == {

@@ -154,9 +154,7 @@ def rough_match(
             _check_stars(stars, catalog)
         except CatalogError as exc:
             failures[catalog] = f"{where}: {exc}"
-            logger.warning(
-                "rough_match: catalog %s failed for obsid %s: %s", catalog, obsid, exc
-            )
+            logger.warning("rough_match: catalog %s failed for obsid %s: %s", catalog, obsid, exc)
             continue
         pairs = _pair(stars, ra, dec, x_id, radius)
         logger.debug(

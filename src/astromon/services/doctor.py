@@ -201,7 +201,11 @@ def _network_checks(
     probe: ToolchainProbe, catalog_probe: CatalogProbe | None, settings: DoctorSettings
 ) -> list[Check]:
     names = [f"VizieR {c}" for c in settings.catalogs]
-    names += ["Chandra archive", *(f"sequence summary {u}" for u in settings.info_urls)]
+    summaries = [
+        "sequence summary" if len(settings.info_urls) == 1 else f"sequence summary {i}"
+        for i in range(1, len(settings.info_urls) + 1)
+    ]
+    names += ["Chandra archive", *summaries]
     if settings.offline:
         return [_skip(n) for n in names]
     checks = []
@@ -231,11 +235,11 @@ def _network_checks(
             lambda: f"{archive}: {probe.reachable(archive)}",
         )
     )
-    for template in settings.info_urls:
+    for name, template in zip(summaries, settings.info_urls, strict=True):
         url = template.format(obsid=SAMPLE_SEQ_NUM, seq_num=SAMPLE_SEQ_NUM)
         checks.append(
             _check(
-                f"sequence summary {template}",
+                name,
                 "check the network, or set ASTROMON_INFO_URLS to reachable page templates",
                 lambda url=url: f"{url}: {probe.reachable(url)}",  # type: ignore[misc]
             )

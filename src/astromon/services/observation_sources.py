@@ -176,8 +176,8 @@ def sources_table(
     ----------
     obsid : int
     source_list : Table
-        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR (NaN for wavdetect), PSFRATIO (X, Y sky pixels
-        used for streaks when ``sky_wcs`` is None).
+        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR (NaN for wavdetect), PSFRATIO
+        (X, Y sky pixels used for streaks when ``sky_wcs`` is None).
     attitude : (ra, dec, roll)
         Pointing attitude in degrees.
     sky_wcs : astropy.wcs.WCS, optional

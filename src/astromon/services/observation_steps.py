@@ -24,6 +24,7 @@ from astromon.services.observation_workspace import ObservationWorkspace, step_e
 
 __all__ = ["ObservationSteps"]
 
+
 def _failed(step: StepResult) -> bool:
     return step.status == Status.ERROR
 

@@ -225,7 +225,9 @@ def acis_streak_map(args: list[str], config: dict[str, Any]) -> int:
         ra, dec = spec.source_radec()[index]
         (sx,), (sy,) = spec.sky_xy(np.array([ra]), np.array([dec]))
         xs, ys = [sx - 500, sx + 500, sx + 500, sx - 500], [sy - 3, sy - 3, sy + 3, sy + 3]
-        lines.append("polygon(" + ",".join(f"{a:.2f},{b:.2f}" for a, b in zip(xs, ys)) + ")")
+        lines.append(
+            "polygon(" + ",".join(f"{a:.2f},{b:.2f}" for a, b in zip(xs, ys, strict=True)) + ")"
+        )
     Path(p["regfile"]).write_text("\n".join(lines) + "\n")
     fits.PrimaryHDU(np.zeros((4, 4), dtype=np.float32)).writeto(p["bkgroot"], overwrite=True)
     return 0
@@ -248,7 +250,10 @@ def dmmakereg(args: list[str], config: dict[str, Any]) -> int:
     if not polygons:
         return _ciao_error("dmmakereg", "no regions found in the region file")
     width = max(len(xs) for xs, _ in polygons)
-    pad = [(xs + [np.nan] * (width - len(xs)), ys + [np.nan] * (width - len(ys))) for xs, ys in polygons]
+    pad = [
+        (xs + [np.nan] * (width - len(xs)), ys + [np.nan] * (width - len(ys)))
+        for xs, ys in polygons
+    ]
     cols = [
         fits.Column("SHAPE", "16A", array=["Polygon"] * len(pad)),
         fits.Column("X", f"{width}D", array=np.array([r[0] for r in pad])),
@@ -268,7 +273,9 @@ def _visible_sources(spec: ObsSpec, image: str) -> list[int]:
     radec = np.array(spec.source_radec())
     col, row = wcs.wcs_world2pix(radec[:, 0], radec[:, 1], 0)
     keep = []
-    for i, (c, r) in enumerate(zip(np.round(col).astype(int), np.round(row).astype(int))):
+    for i, (c, r) in enumerate(
+        zip(np.round(col).astype(int), np.round(row).astype(int), strict=True)
+    ):
         if 0 <= r < data.shape[0] and 0 <= c < data.shape[1] and data[r, c] > 0:
             keep.append(i)
     return keep
@@ -391,7 +398,7 @@ def ciaover(args: list[str], config: dict[str, Any]) -> int:
     caldb_version = fits.getval(version_file, "CALDBVER", 1) if version_file.exists() else ""
     print("The current environment is configured for:")
     print(f"  CIAO                  : {CIAO_VERSION}.0 Thursday, December 14, 2023")
-    print(f"  Contrib               : Package release 1 Thursday, December 14, 2023")
+    print("  Contrib               : Package release 1 Thursday, December 14, 2023")
     print(f"  bin dir               : {os.environ.get('ASCDS_INSTALL', '')}/bin")
     print(f"  CALDB                 : {caldb_version or 'not installed'}")
     return 0
