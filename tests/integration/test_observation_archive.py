@@ -38,6 +38,11 @@ SUMMARY_PAGE = summary_page(
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    """The Chandra Data Archive tree over HTTP (``byobsid/{obsid % 10}/{obsid}/`` directory
+    listings, as ciao_contrib/cda/data.py in cxcsds/ciao-contrib reads them) and the target
+    page ``target.cgi?{seq_num}`` (fields in ``<h4>`` text nodes, as sot/astromon's
+    ``_get_sequence_summary`` reads them); a truncated asol transfer and an HTTP 500 tree."""
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
