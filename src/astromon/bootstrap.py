@@ -270,7 +270,7 @@ def archive_retriever(
 
 def observation_info() -> _observation_port.ObservationInfo:
     """Sequence summaries from ``$ASTROMON_INFO_URLS`` (space-separated templates with
-    ``{obsid}``), default the CXC target page."""
+    ``{seq_num}`` and/or ``{obsid}``), default the CXC target page ``target.cgi?{seq_num}``."""
     import os as _os
 
     from astromon_adapters.observation_info import DEFAULT_INFO_URLS, SequenceSummaryInfo

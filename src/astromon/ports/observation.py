@@ -1,8 +1,10 @@
 """Ports used to process observations: archives, CIAO, observation info, source detection.
 
 :class:`astromon.observation.Observation` drives these ports. Without CIAO
-(``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`
-and a :class:`SourceDetector`; the contract is then:
+(``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`,
+a :class:`ParameterFiles` reader and, to detect sources, a :class:`SourceDetector` (without
+one the obspar, the info and the downloads still work and detection fails with an ERROR
+result); the contract is then:
 
 - ``process()`` downloads (through the retriever) the ``obspar``, ``evt2`` and ``acal`` file
   types, reads the obspar, applies the selection rules, calls
