@@ -354,6 +354,18 @@ def test_without_ciao_and_without_a_detector(env: FakeEnv) -> None:
     assert not [c for c in env.calls() if c["tool"] not in ("arc5gl", "arc5gl-stdin")]
 
 
+def test_obspar_and_info_from_local_files_without_any_tool(
+    env: FakeEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Observation(ACIS.obsid, env.root / "local", use_ciao=False).download([])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no CIAO, no arc5gl from here on
+    n_calls = len(env.calls())
+    obs = Observation(ACIS.obsid, env.root / "local", use_ciao=False)
+    assert obs.get_obspar()["seq_num"] == "701234"
+    assert obs.get_info()["Title"] == "Galaxy & friends"
+    assert len(env.calls()) == n_calls
+
+
 def test_ciao_celldetect_detector(env: FakeEnv) -> None:
     from astromon_adapters.celldetect import CiaoCelldetect
 
