@@ -1,11 +1,11 @@
 """ACIS readout streaks of one observation: ``acis_streak_map`` then ``dmmakereg``.
 
 ``acis_streak_map`` reads the level-2 event file and the level-1 fov file and writes its
-``regfile`` as an ASCII region file (one ``polygon(...)`` line per streak). The regions are made
-a FITS region table with ``dmmakereg "region(file.reg)" out.fits kernel=fits`` (which refuses
-a file without regions, so it runs only when there are streaks); :meth:`get_sources` reads
-that table to flag sources on a streak. A failure of either tool is a warning: the images are
-good without the streak map.
+``regfile`` as an ASCII region file, one region line per streak (``polygon(...)`` lines). The
+regions are made a FITS region table with ``dmmakereg "region(file.reg)" out.fits
+kernel=fits``, which refuses a file without regions, so it runs only when there are streaks;
+:meth:`get_sources` reads that table to flag sources inside a streak polygon. A failure of
+either tool is a warning: the images are good without the streak map.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def map_streaks(obs: ObservationWorkspace, ciao: CiaoRunner, outputs: list[Path]
             msigma=4,
             clobber=True,
         )
-        n_streaks = region_shapes(ascii_regions.read_text()).count("polygon")
+        n_streaks = len(region_shapes(ascii_regions.read_text()))
         if n_streaks:
             ciao.run("dmmakereg", f"region({ascii_regions})", str(tmp), kernel="fits", clobber=True)
             tmp.replace(final)
