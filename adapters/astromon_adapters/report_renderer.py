@@ -153,7 +153,8 @@ def _check_replaceable(outdir: Path) -> None:
 
 
 def _png(names: set[str]) -> set[str]:
-    return {n for n in names if n.endswith(".png")}
+    """Plot and data files a report directory may hold besides :data:`PLOTS`."""
+    return {n for n in names if n.endswith((".png", ".json", ".ecsv"))}
 
 
 def _exchange(source: Path, target: Path) -> bool:
