@@ -69,24 +69,36 @@ def _table_rows(path: Path, option: str) -> Table:
         raise _fail(option, path, f"cannot read as a table ({exc})") from None
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _seconds(values: Any, option: str, path: Path, column: str) -> np.ndarray[Any, Any]:
-    arr = np.asarray(values)
-    out = np.empty(len(arr), dtype=np.float64)
-    for i, value in enumerate(arr):
+    out = np.empty(len(values), dtype=np.float64)
+    for i, raw in enumerate(values):
+        value = _plain(raw)
         try:
-            number = float(value) if not isinstance(value, str) else None
+            out[i] = float(value)
+            continue
         except (TypeError, ValueError):
-            number = None
+            pass
         try:
-            out[i] = number if number is not None else float(CxoTime(str(value)).secs)
+            out[i] = float(CxoTime(str(value)).secs)
         except Exception:
             raise _fail(option, path, f"row {i}: bad {column} {value!r}") from None
+        if value is None:
+            raise _fail(option, path, f"row {i}: bad {column} {value!r}")
     return out
 
 
 def _floats(values: Any, option: str, path: Path, column: str) -> np.ndarray[Any, Any]:
     out = np.empty(len(values), dtype=np.float64)
-    for i, value in enumerate(values):
+    for i, raw in enumerate(values):
+        value = _plain(raw)
+        if value is None and column in ("dy_err", "dz_err"):
+            out[i] = np.nan  # written as null when unknown
+            continue
         try:
             out[i] = float(value)
         except (TypeError, ValueError):
