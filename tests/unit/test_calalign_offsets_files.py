@@ -10,7 +10,12 @@ import pytest
 from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
-from astromon.domain.offset_bins import MEDIAN_ERROR_FACTOR, bin_starts, binned_offsets, median_error
+from astromon.domain.offset_bins import (
+    MEDIAN_ERROR_FACTOR,
+    bin_starts,
+    binned_offsets,
+    median_error,
+)
 from astromon.domain.time import CxoTime
 from astromon.services import calibration
 from astromon.services.offset_files import read_offsets, write_offsets
@@ -39,7 +44,9 @@ def test_binned_offsets_overall_and_per_detector() -> None:
     assert np.isnan(rows[2].dy_err)  # one value: no uncertainty
     values = np.random.default_rng(1).normal(0.0, 0.3, 4000)
     low, high = np.percentile(values, [15.8, 84.2])
-    assert median_error(values) == pytest.approx(MEDIAN_ERROR_FACTOR * (high - low) / 2 / 63.2456, rel=1e-4)
+    assert median_error(values) == pytest.approx(
+        MEDIAN_ERROR_FACTOR * (high - low) / 2 / 63.2456, rel=1e-4
+    )
     assert median_error(values) == pytest.approx(1.2533 * 0.3 / np.sqrt(4000), rel=0.05)
     with pytest.raises(ValidationError, match="one length"):
         binned_offsets(years, dy[:2], dz, det)
@@ -83,7 +90,9 @@ def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
         np.testing.assert_allclose(back["tstart"], table["tstart"], atol=1e-3)
         np.testing.assert_allclose(back["dy"], table["dy"], atol=1e-6)
         np.testing.assert_array_equal(back["n"], table["n"])
-    with pytest.raises(ValidationError, match=r"--output '.*offsets.json': exists; pass --overwrite"):
+    with pytest.raises(
+        ValidationError, match=r"--output '.*offsets.json': exists; pass --overwrite"
+    ):
         write_offsets(table, tmp_path / "offsets.json")
     with pytest.raises(ValidationError, match="must end in .json or .ecsv"):
         write_offsets(table, tmp_path / "offsets.txt")
@@ -122,7 +131,9 @@ def test_the_production_json_and_csv_are_read(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_json_files_name_the_option_and_value(tmp_path: Path, content: str, message: str) -> None:
+def test_bad_json_files_name_the_option_and_value(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
     with pytest.raises(ValidationError, match=rf"--offsets-file '.*bad.json': .*{message}"):

@@ -47,7 +47,17 @@ NameOpt = Annotated[str, typer.Option(help="The stored cross-match to use.")]
 def _list(calalign_dir: Path | None, fmt: OutputFormat, output: Path | None) -> None:
     from astromon import utils
 
-    write_table(utils.calalign_from_files(calalign_dir), fmt, output)
+    table = utils.calalign_from_files(calalign_dir)
+    if fmt in (OutputFormat.csv, OutputFormat.parquet):  # flat columns: M[i, j] → name_ij
+        for name in ("aca_misalign", "fts_misalign"):
+            values = np.asarray(table[name]).reshape(len(table), 3, 3)
+            index = table.colnames.index(name)
+            table.remove_column(name)
+            for i in range(3):
+                for j in range(3):
+                    table.add_column(values[:, i, j], name=f"{name}_{i}{j}", index=index)
+                    index += 1
+    write_table(table, fmt, output)
 
 
 @calalign_app.callback()

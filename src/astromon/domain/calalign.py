@@ -178,7 +178,8 @@ def select_calalign(
 
     The chosen row has the same INSTR_ID, is valid at ``time`` (CXC s; start <= t < stop),
     has a CalDB version not newer than ``caldb_version`` (when given), and is the latest such
-    version (then the latest date). -1 where none qualifies.
+    version (then the latest start of validity, then the latest file date, as CalDB picks
+    among the files of one version). -1 where none qualifies.
     """
     for col in ("instr_id", "start", "stop", "caldb_version", "calalign_version", "date"):
         if col not in calalign.colnames:
@@ -191,7 +192,11 @@ def select_calalign(
     cal_caldb = [caldb_tuple(v) for v in calalign["caldb_version"]]
     order = sorted(
         range(len(calalign)),
-        key=lambda i: (str(calalign["calalign_version"][i]), str(calalign["date"][i])),
+        key=lambda i: (
+            str(calalign["calalign_version"][i]),
+            float(calalign["start"][i]),
+            str(calalign["date"][i]),
+        ),
         reverse=True,
     )
     start = np.asarray(calalign["start"], dtype=np.float64)

@@ -182,9 +182,7 @@ def injected_offsets(truth: Table) -> Table:
 
     _require(truth, ("detector", "year", "inj_dy", "inj_dz"), "truth table")
     years = np.asarray(truth["year"], dtype=np.float64)
-    tstart = (
-        np.atleast_1d(CxoTime(years, format="decimalyear").secs) if len(years) else years
-    )
+    tstart = np.atleast_1d(CxoTime(years, format="decimalyear").secs) if len(years) else years
     table = median_offsets(
         Table(
             {
