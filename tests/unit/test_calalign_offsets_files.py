@@ -94,7 +94,7 @@ def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
         ValidationError, match=r"--output '.*offsets.json': exists; pass --overwrite"
     ):
         write_offsets(table, tmp_path / "offsets.json")
-    with pytest.raises(ValidationError, match="must end in .json or .ecsv"):
+    with pytest.raises(ValidationError, match=r"must end in \.json or \.ecsv"):
         write_offsets(table, tmp_path / "offsets.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["offsets.ecsv", "offsets.json"]
 
@@ -143,9 +143,9 @@ def test_bad_json_files_name_the_option_and_value(
 def test_bad_table_files(tmp_path: Path) -> None:
     csv = tmp_path / "bad.csv"
     csv.write_text("tstart,dx,dz\n2013:001,1,2\n")
-    with pytest.raises(ValidationError, match=r"--offsets 'Ellipsis|.*lacks the columns \['dy'\]"):
+    with pytest.raises(ValidationError, match=r"--offsets .*lacks the columns \['dy'\]"):
         read_offsets(csv, option="--offsets")
-    with pytest.raises(ValidationError, match="--offsets-file '.*none.ecsv': no such file"):
+    with pytest.raises(ValidationError, match=r"--offsets-file .*none\.ecsv.: no such file"):
         read_offset_steps(tmp_path / "none.ecsv")
     nan = tmp_path / "nan.csv"
     nan.write_text("tstart,dy,dz\n2013:001,nan,2\n")
