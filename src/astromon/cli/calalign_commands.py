@@ -49,7 +49,7 @@ def _list(calalign_dir: Path | None, fmt: OutputFormat, output: Path | None) -> 
 
     table = utils.calalign_from_files(calalign_dir)
     if fmt in (OutputFormat.csv, OutputFormat.parquet):  # flat columns: M[i, j] → name_ij
-        for name in ("aca_misalign", "fts_misalign"):
+        for name in [c for c in ("aca_misalign", "fts_misalign") if c in table.colnames]:
             values = np.asarray(table[name]).reshape(len(table), 3, 3)
             index = table.colnames.index(name)
             table.remove_column(name)
