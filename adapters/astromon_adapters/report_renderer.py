@@ -1,10 +1,10 @@
 """The report renderer: the figures of :mod:`astromon_adapters.report_plots` and a jinja2 page.
 
 A report directory is built in a temporary directory beside the target and swapped into place
-(an atomic exchange where the kernel has ``renameat2``), so the target holds either its old
-content or the complete new report. An existing target is replaced only when it is empty or
-looks like a report directory (it has ``index.html`` and only files and directories a report
-writes).
+(an atomic exchange where the kernel has ``renameat2``), so a reader that opens the page and
+its images by path sees either the old content or the complete new report. An existing
+target is replaced only when it is empty or looks like a report directory (it has
+``index.html`` and only files and directories a report writes).
 """
 
 from __future__ import annotations

@@ -199,9 +199,11 @@ def test_readers_see_the_old_or_the_complete_new_report(tmp_path: Path) -> None:
     script = tmp_path / "reader.py"
     script.write_text(READER)
     reader = subprocess.Popen(
-        [sys.executable, str(script), str(out), "6", ",".join(["index.html", *PLOTS])], stdout=subprocess.PIPE, text=True,
+        [sys.executable, str(script), str(out), "6", ",".join(["index.html", *PLOTS])],
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ},
-    )  # fmt: skip
+    )
     try:
         for seed in range(4):
             renderer.render(
