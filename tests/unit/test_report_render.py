@@ -58,6 +58,10 @@ def test_report_holds_detector_medians_quantile_history_and_all_data() -> None:
     assert report.hint == ""
     old = report_service.build_report(synthetic_matches(), now="2026:001")
     assert "--now 2015:" in old.hint and "last 2 years" in old.hint
+    recent = synthetic_matches()
+    recent = recent[recent["tstart"] > CxoTime("2015:001").secs]
+    gap = report_service.build_report(recent, now="2016:001")  # 4-2 years ago is empty
+    assert any(r.n == 0 for r in gap.summary if r.detector == "all") and gap.hint == ""
 
 
 def test_offset_steps_apply_per_detector() -> None:
@@ -160,6 +164,13 @@ def test_failed_render_leaves_the_old_report(
     monkeypatch.undo()
     renderer.render(new, out)
     assert _snapshot(out) != old and set(_snapshot(out)) == set(old)
+
+
+def test_empty_report_renders(tmp_path: Path) -> None:
+    report = report_service.build_report(synthetic_matches()[:0], now="2016:001")
+    page = MatplotlibReportRenderer(dpi=30).render(report, tmp_path / "empty")
+    assert "0 cross-matches selected" in page.read_text()
+    assert all((page.parent / name).is_file() for name in PLOTS)
 
 
 def test_render_refuses_a_directory_that_is_not_a_report(tmp_path: Path) -> None:

@@ -85,4 +85,6 @@ def report(
     page = report_service.write_report(built, bootstrap.report_renderer(), out)
     for line in summary_lines(built):
         typer.echo(line)
+    if built.hint:
+        typer.echo(f"note: {built.hint}")
     typer.echo(f"report: {page}")

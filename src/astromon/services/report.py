@@ -123,13 +123,14 @@ def _apply_steps(
     return new_y, new_z, np.hypot(new_y, new_z)
 
 
-def _hint(summary: list[stats.SummaryRow], tstart: np.ndarray[Any, Any]) -> str:
-    empty = [r.period for r in summary if r.detector == "all" and r.n == 0]
-    if not len(tstart) or not empty:
+def _hint(now_secs: float, tstart: np.ndarray[Any, Any]) -> str:
+    """Advice to pass ``--now`` when every match is older than the most recent period."""
+    recent = min(stats.PERIODS, key=lambda p: p.start_years)
+    if not len(tstart) or np.max(tstart) >= now_secs - recent.start_years * stats.SECONDS_PER_YEAR:
         return ""
     latest = str(CxoTime(float(np.max(tstart))).date)[:8]
     return (
-        f"No cross-matches in the period(s) {', '.join(empty)}: the data end at {latest}. "
+        f"The data end at {latest}, before the period '{recent.label}' counted back from now. "
         f"Pass --now {latest} to count the periods back from the end of the data."
     )
 
@@ -265,7 +266,7 @@ def build_report(
         quantile_history=stats.quantile_history(years, dr),
         caldb_releases=_caldb_releases(),
         all_data=stats.all_data_summary(dr, detector),
-        hint=_hint(summary, tstart),
+        hint=_hint(now_secs, tstart),
     )
 
 
