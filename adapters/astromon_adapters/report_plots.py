@@ -20,9 +20,21 @@ __all__ = ["FIGURES", "PLOTS", "offsets_figure"]
 
 Figure = Any
 
+RELEASE_MARGIN_YEARS = 1.0
+"""CalDB releases up to this many years outside the data span are marked (the axis widens)."""
+
 
 def _empty(ax: Any) -> None:
     ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+
+
+def _year_axis(ax: Any) -> None:
+    """At most five year ticks, labelled without trailing zeros, so labels never overlap."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.set_xlabel("year")
 
 
 def _legend(ax: Any) -> None:
@@ -49,7 +61,7 @@ def _offsets_history(plt: Any, report: MonitoringReport) -> Figure:
     m = report.matches
     _history(axes[0], m["year"], m["dy"], report.medians_dy, "dy")
     _history(axes[1], m["year"], m["dz"], report.medians_dz, "dz")
-    axes[1].set_xlabel("year")
+    _year_axis(axes[1])
     fig.suptitle("X-ray minus catalog offsets, all detectors")
     return fig
 
@@ -72,7 +84,7 @@ def _detector_offsets(plt: Any, report: MonitoringReport) -> Figure:
                 _empty(ax)
                 ax.set_ylabel(f"{name} {axis} (arcsec)")
     for ax in axes[-1]:
-        ax.set_xlabel("year")
+        _year_axis(ax)
     fig.suptitle("Offsets per detector with half-year medians")
     return fig
 
@@ -104,8 +116,9 @@ def _quantile_history(plt: Any, report: MonitoringReport) -> Figure:
             ax.plot(centre, values, "o-", color=f"C{k}", label=f"{q:.0f}% quantile")
         lo, hi = float(history.bin_start.min()), float(history.bin_stop.max())
         for k, (label, year) in enumerate(report.caldb_releases):
-            if lo <= year <= hi:
+            if lo - RELEASE_MARGIN_YEARS <= year <= hi + RELEASE_MARGIN_YEARS:
                 ax.axvline(year, color="0.3", ls=(0, (4, 2 + k)), lw=1, label=label)
+                lo, hi = min(lo, year - 0.1), max(hi, year + 0.1)
         ax.set_xlim(lo, hi)
         ax.text(
             0.0, -0.18, f"N={int(history.n.sum())} in {history.n.size} half-years",
@@ -113,7 +126,7 @@ def _quantile_history(plt: Any, report: MonitoringReport) -> Figure:
         )  # fmt: skip
     else:
         _empty(ax)
-    ax.set_xlabel("year")
+    _year_axis(ax)
     ax.set_ylabel("dr quantile (arcsec)")
     ax.set_title("Half-year quantiles of dr, CalDB CALALIGN releases marked")
     _legend(ax)
@@ -153,7 +166,7 @@ def _detector_history(plt: Any, report: MonitoringReport) -> Figure:
         else:
             _empty(ax)
         ax.set_ylabel(f"{name}\ndr (arcsec)")
-    axes[-1].set_xlabel("year")
+    _year_axis(axes[-1])
     fig.suptitle("dr history per detector")
     return fig
 
@@ -226,6 +239,6 @@ def offsets_figure(plt: Any, matches: Any, offsets: Any) -> Figure:
         ax.axhline(0, color="k", lw=0.5)
         ax.set_ylabel(f"{axis} (arcsec)")
         _legend(ax)
-    axes[1].set_xlabel("year")
+    _year_axis(axes[1])
     fig.suptitle("Binned median offsets (x-ray minus catalog)")
     return fig
