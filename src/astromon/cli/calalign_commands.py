@@ -146,7 +146,7 @@ def offsets(
         typer.Option(help="Write the offsets to F.json (list of {tstart, dy, dz, ...}) or F.ecsv."),
     ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+        bool, typer.Option("--overwrite", help="Replace existing --output and --plot files.")
     ] = False,
     plot: Annotated[
         Path | None, typer.Option(help="PNG file of the binned medians over the matches.")
@@ -165,6 +165,8 @@ def offsets(
         raise ValidationError(f"--output {str(output)!r} exists; pass --overwrite to replace it")
     if plot is not None and plot.suffix.lower() != ".png":
         raise ValidationError(f"--plot {str(plot)!r}: the file name must end in .png")
+    if plot is not None and plot.exists() and not overwrite:
+        raise ValidationError(f"--plot {str(plot)!r} exists; pass --overwrite to replace it")
     matches = _selected(
         ctx, snr=snr, operations=operations, name=name, r_angle=r_angle, dr=dr,
         exclude_regions=exclude_regions, where=where,

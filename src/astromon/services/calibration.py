@@ -178,7 +178,7 @@ def write_calalign_files(
     ------
     ValidationError
         Two steps on one day, a bad version, or an output file that exists (nothing is
-        written then).
+        written then). Any failure while writing removes the files written by this call.
     """
     base = Path(base)
     parsed = parse_calalign_name(base.name)
@@ -209,19 +209,18 @@ def write_calalign_files(
     if existing:
         raise ValidationError(f"--out: CALALIGN files exist, not overwritten: {existing}")
     history = f" from {source}" if source else ""
-    written = [
-        files.write_corrected(
-            base,
+    matrices = {
+        str(r["instr_id"]): (np.asarray(r["aca_misalign"]), np.asarray(r["fts_misalign"]))
+        for r in current
+    }
+    jobs: list[tuple[Path, dict[str, Any], dict[str, str | float | None], list[str]]] = [
+        (
             targets[0],
             {},
             {"DATE": date, "TSTOP": float(np.floor(steps[0][0] - 1.0))},
             [f"CALALIGN {new_version}: {base.name} valid until {_isot(steps[0][0])}"],
         )
     ]
-    matrices = {
-        str(r["instr_id"]): (np.asarray(r["aca_misalign"]), np.asarray(r["fts_misalign"]))
-        for r in current
-    }
     for k, (tstart, chosen) in enumerate(steps):
         tstop = steps[k + 1][0] if k + 1 < len(steps) else stops.get(tstart, np.nan)
         start_isot = _isot(tstart)
@@ -245,7 +244,17 @@ def write_calalign_files(
             lines.append(
                 f"{name} alignment shift (dy, dz) = ({-offset[0]:.3f}, {-offset[1]:.3f}) arcsec"
             )
-        written.append(files.write_corrected(base, targets[k + 1], new, header, lines))
+        jobs.append((targets[k + 1], new, header, lines))
+    written: list[Path] = []
+    try:
+        for target, new_matrices, keywords, lines in jobs:
+            written.append(files.write_corrected(base, target, new_matrices, keywords, lines))
+    except BaseException as exc:
+        for path in written:  # all or nothing: remove the files of this call
+            path.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            raise ValidationError(f"--out: {exc}; no file written") from None
+        raise
     return written
 
 
