@@ -59,6 +59,11 @@ def test_offsets_outputs_and_refusals(legacy_db: list[str], tmp_path: Path) -> N
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = runner.invoke(app, [*args, "--output", str(json_file)])
     assert again.exit_code == 2 and "pass --overwrite" in again.stderr
+    replot = runner.invoke(app, [*args, "--plot", str(png)])
+    assert (
+        replot.exit_code == 2 and "--plot" in replot.stderr and "pass --overwrite" in replot.stderr
+    )
+    assert runner.invoke(app, [*args, "--plot", str(png), "--overwrite"]).exit_code == 0
     table = runner.invoke(app, [*args, "--output", str(ecsv_file), "--bins-per-year", "1"])
     assert table.exit_code == 0, table.output
     assert "# %ECSV" in ecsv_file.read_text()
