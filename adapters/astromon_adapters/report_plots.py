@@ -42,15 +42,53 @@ def _legend(ax: Any) -> None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
 
 
-def _history(ax: Any, years: Any, values: Any, medians: BinnedMedians, label: str) -> None:
+def _releases_in_span(
+    years: Any, releases: list[tuple[str, float]]
+) -> list[tuple[int, str, float]]:
+    """The CalDB releases within :data:`RELEASE_MARGIN_YEARS` of the years, with their index."""
+    y = np.asarray(years, dtype=float)
+    y = y[np.isfinite(y)]
+    if not y.size:
+        return []
+    lo, hi = float(y.min()) - RELEASE_MARGIN_YEARS, float(y.max()) + RELEASE_MARGIN_YEARS
+    return [(k, label, year) for k, (label, year) in enumerate(releases) if lo <= year <= hi]
+
+
+def _mark_releases(ax: Any, marks: list[tuple[int, str, float]]) -> None:
+    for k, label, year in marks:
+        ax.axvline(year, color="0.3", ls=(0, (4, 2 + k)), lw=1, label=label)
+
+
+def _history(
+    ax: Any,
+    years: Any,
+    values: Any,
+    medians: BinnedMedians,
+    label: str,
+    releases: list[tuple[str, float]] | None = None,
+) -> None:
+    """Matches (grey; red since the latest CalDB release shown), medians and their band."""
+    years = np.asarray(years, dtype=float)
     values = np.asarray(values, dtype=float)
-    ax.plot(years, values, ".", color="0.6", markersize=3, label=f"cross-matches (N={len(values)})")
+    marks = _releases_in_span(years, releases or [])
+    if marks:
+        since = years >= marks[-1][2]
+        name = marks[-1][1].split(" (")[0]
+        ax.plot(years[~since], values[~since], ".", color="0.6", markersize=3,
+                label=f"before {name} (N={int((~since).sum())})")  # fmt: skip
+        ax.plot(years[since], values[since], ".", color="tab:red", alpha=0.5, markersize=3,
+                label=f"since {name} (N={int(since.sum())})")  # fmt: skip
+    else:
+        ax.plot(
+            years, values, ".", color="0.6", markersize=3, label=f"cross-matches (N={len(values)})"
+        )
     if medians.n.size:
         centre = (medians.bin_start + medians.bin_stop) / 2
         ax.fill_between(centre, medians.low, medians.high, alpha=0.3, label="15.8-84.2%")
         ax.plot(centre, medians.median, "o-", label=f"half-year median ({medians.n.size} bins)")
     else:
         _empty(ax)
+    _mark_releases(ax, marks)
     ax.axhline(0, color="k", lw=0.5)
     ax.set_ylabel(f"{label} (arcsec)")
     _legend(ax)
@@ -59,10 +97,10 @@ def _history(ax: Any, years: Any, values: Any, medians: BinnedMedians, label: st
 def _offsets_history(plt: Any, report: MonitoringReport) -> Figure:
     fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained")
     m = report.matches
-    _history(axes[0], m["year"], m["dy"], report.medians_dy, "dy")
-    _history(axes[1], m["year"], m["dz"], report.medians_dz, "dz")
+    _history(axes[0], m["year"], m["dy"], report.medians_dy, "dy", report.caldb_releases)
+    _history(axes[1], m["year"], m["dz"], report.medians_dz, "dz", report.caldb_releases)
     _year_axis(axes[1])
-    fig.suptitle("X-ray minus catalog offsets, all detectors")
+    fig.suptitle("X-ray minus catalog offsets, all detectors, CalDB CALALIGN releases marked")
     return fig
 
 
@@ -115,10 +153,10 @@ def _quantile_history(plt: Any, report: MonitoringReport) -> Figure:
         for k, (q, values) in enumerate(history.values.items()):
             ax.plot(centre, values, "o-", color=f"C{k}", label=f"{q:.0f}% quantile")
         lo, hi = float(history.bin_start.min()), float(history.bin_stop.max())
-        for k, (label, year) in enumerate(report.caldb_releases):
-            if lo - RELEASE_MARGIN_YEARS <= year <= hi + RELEASE_MARGIN_YEARS:
-                ax.axvline(year, color="0.3", ls=(0, (4, 2 + k)), lw=1, label=label)
-                lo, hi = min(lo, year - 0.1), max(hi, year + 0.1)
+        marks = _releases_in_span(centre, report.caldb_releases)
+        _mark_releases(ax, marks)
+        for _, _, year in marks:
+            lo, hi = min(lo, year - 0.1), max(hi, year + 0.1)
         ax.set_xlim(lo, hi)
         ax.text(
             0.0, -0.18, f"N={int(history.n.sum())} in {history.n.size} half-years",

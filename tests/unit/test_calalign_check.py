@@ -84,7 +84,9 @@ def test_caldb_picks_the_latest_validity_start_within_a_version(tmp_path: Path) 
 
 
 class FailingFiles(FitsCalalignFiles):
-    """Writes like the FITS adapter, then fails on the n-th file as a full disk would."""
+    """The FITS adapter, failing on the n-th file: with OSError(ENOSPC), as write(2) reports a
+    full disk through astropy.io.fits, or with FileExistsError, as os.link reports a target
+    created meanwhile by another process."""
 
     def __init__(self, fail_at: int, error: BaseException) -> None:
         self.fail_at, self.error, self.calls = fail_at, error, 0

@@ -29,6 +29,7 @@ from astromon.ports.processing import ObservationProcessor
 from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
 from astromon.services import report as report_service
+from astromon.services.calibration import median_offsets
 from astromon.services.processing import BatchSummary, ProgressCallback, process_observations
 
 __all__ = [
@@ -178,8 +179,6 @@ def injected_offsets(truth: Table) -> Table:
     (:func:`astromon.services.calibration.median_offsets` on ``inj_dy``/``inj_dz``), so that
     ``astromon calalign offsets`` on the demo database can be compared with it row by row.
     """
-    from astromon.services.calibration import median_offsets
-
     _require(truth, ("detector", "year", "inj_dy", "inj_dz"), "truth table")
     years = np.asarray(truth["year"], dtype=np.float64)
     tstart = np.atleast_1d(CxoTime(years, format="decimalyear").secs) if len(years) else years
