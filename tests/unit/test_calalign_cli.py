@@ -83,6 +83,16 @@ def test_offsets_outputs_and_refusals(legacy_db: list[str], tmp_path: Path) -> N
     assert "offset steps removed" in (tmp_path / "r" / "index.html").read_text()
 
 
+def test_check_without_current_files_names_the_option(
+    legacy_db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASTROMON_CALALIGN_DIR", raising=False)
+    monkeypatch.delenv("CALDB", raising=False)
+    new = current_dir(tmp_path)
+    result = runner.invoke(app, [*legacy_db, "calalign", "check", "--calalign-dir", str(new)])
+    assert result.exit_code == 2 and "--current-dir" in result.stderr and "CALDB" in result.stderr
+
+
 def test_write_then_check(legacy_db: list[str], tmp_path: Path) -> None:
     offsets = tmp_path / "offsets.json"
     assert (

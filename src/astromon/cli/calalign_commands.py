@@ -269,7 +269,10 @@ def check(
     from astromon import utils
 
     matches = _selected(ctx, snr=snr, operations=operations, name=name)
-    current = utils.calalign_from_files(current_dir)
+    try:
+        current = utils.calalign_from_files(current_dir)
+    except ValidationError as exc:
+        raise ValidationError(f"--current-dir: {exc}") from None
     proposed = utils.calalign_from_files(calalign_dir)
     shifts = calibration.proposed_calalign_offsets(matches, current, proposed)
     selection = report_service.standard_selection(3.0 if operations else snr)
