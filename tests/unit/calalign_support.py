@@ -53,6 +53,8 @@ def write_calalign_file(
         name="CALALIGN",
     )
     hdu.header["CVSD0001"] = start
+    hdu.header["TSTART"] = 0.0
+    hdu.header["TSTOP"] = 2.0e9
     if stop is not None:
         hdu.header["CVED0001"] = stop
     path = directory / name

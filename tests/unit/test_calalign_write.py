@@ -109,6 +109,8 @@ def test_write_and_read_back_the_applied_offsets(tmp_path: Path) -> None:
         assert "HRC-I alignment shift (dy, dz) = (-0.100, -0.050) arcsec" in history
         assert hdus[1].name == "CALALIGN"
         assert hdus[1].verify_checksum() == 1
+    with fits.open(out / names[-1]) as hdus:  # the last step: no known end
+        assert "TSTOP" not in hdus[1].header
     with fits.open(out / names[0]) as hdus:
         assert hdus[1].header["TSTOP"] == np.floor(CxoTime(STEPS[0][0]).secs - 1)
 

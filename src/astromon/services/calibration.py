@@ -171,8 +171,9 @@ def write_calalign_files(
     list of Path
         The base re-issued (validity until the first step: TSTOP), then one file per step
         ``pcadD{YYYY-MM-DD}align{version}.fits`` with TSTART, TSTOP (the next step's start
-        minus 1 s, or the step's tstop), CVSD0001/CVST0001 (the step's start), DATE and
-        HISTORY lines; CVED0001 is removed, so each file stays valid until a newer one.
+        minus 1 s, or the step's tstop; none when unknown), CVSD0001/CVST0001 (the step's
+        start), DATE and HISTORY lines; CVED0001 is removed, so each file stays valid until a
+        newer one.
 
     Raises
     ------
@@ -231,8 +232,8 @@ def write_calalign_files(
             "CVST0001": start_isot[11:19],
             "CVED0001": None,
         }
-        if np.isfinite(tstop):
-            header["TSTOP"] = float(np.floor(tstop - 1.0))
+        # the last step without a known end: no TSTOP (not the current file's)
+        header["TSTOP"] = float(np.floor(tstop - 1.0)) if np.isfinite(tstop) else None
         lines = [f"CALALIGN updated{history}"]
         new: dict[str, Any] = {}
         for name, offset in chosen.items():
