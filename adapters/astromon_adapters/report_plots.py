@@ -20,6 +20,7 @@ __all__ = ["FIGURES", "PLOTS", "offsets_figure"]
 
 Figure = Any
 
+_RELEASE_COLORS = ("tab:purple", "tab:brown", "tab:olive")
 RELEASE_MARGIN_YEARS = 1.0
 """CalDB releases up to this many years outside the data span are marked (the axis widens)."""
 
@@ -38,8 +39,16 @@ def _year_axis(ax: Any) -> None:
 
 
 def _legend(ax: Any) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    """The legend right of the axes; long legends (one entry per year) in columns."""
+    handles = ax.get_legend_handles_labels()[0]
+    if handles:
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small" if len(handles) <= 12 else "x-small",
+            ncols=1 + (len(handles) - 1) // 14,
+            frameon=False,
+        )
 
 
 def _releases_in_span(
@@ -56,7 +65,7 @@ def _releases_in_span(
 
 def _mark_releases(ax: Any, marks: list[tuple[int, str, float]]) -> None:
     for k, label, year in marks:
-        ax.axvline(year, color="0.3", ls=(0, (4, 2 + k)), lw=1, label=label)
+        ax.axvline(year, color=_RELEASE_COLORS[k % 3], ls="--", lw=1.2, label=label)
 
 
 def _history(
