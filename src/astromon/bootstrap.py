@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # demo section
     from astromon.services import demo as _demo_service
 
 if TYPE_CHECKING:  # operations section
+    from astromon.ports import calalign as _calalign_port
     from astromon.ports import catalog as _catalog_port
     from astromon.ports import executor as _executor_port
     from astromon.ports import processing as _processing_port
@@ -409,6 +410,13 @@ def report_renderer() -> _report_port.ReportRenderer:
     from astromon_adapters.report_renderer import MatplotlibReportRenderer
 
     return MatplotlibReportRenderer()
+
+
+def calalign_files() -> _calalign_port.CalalignFiles:
+    """CALALIGN FITS files: read a directory, write corrected copies."""
+    from astromon_adapters.calalign_files import FitsCalalignFiles
+
+    return FitsCalalignFiles()
 
 
 # --- demo: the simulated observatory (owned by the demo work) ----------------------------

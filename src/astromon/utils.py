@@ -13,7 +13,7 @@ import structlog
 from astropy.table import Table
 
 from astromon import bootstrap
-from astromon.domain.calalign import calalign_offsets_table, read_calalign_files
+from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import ValidationError
 
 __all__ = [
@@ -186,7 +186,7 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
     directory = Path(calalign_dir) if calalign_dir is not None else _default_calalign_dir()
-    return read_calalign_files(directory)
+    return bootstrap.calalign_files().read_directory(directory)
 
 
 def get_calalign_offsets(

@@ -57,6 +57,7 @@ def _options(
 def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli import (
+        calalign_commands,
         db_commands,
         demo,
         match_commands,
@@ -76,7 +77,7 @@ def _register() -> None:
     reliability_commands.register(db_commands.db_app)
     app.add_typer(db_commands.db_app, name="db")
     app.command("report")(report_commands.report)
-    app.command("calalign")(report_commands.calalign)
+    app.add_typer(calalign_commands.calalign_app, name="calalign")
     app.command("demo")(demo.demo)
     app.command("doctor")(__import__("astromon.cli.doctor_commands", fromlist=["x"]).doctor)
 
