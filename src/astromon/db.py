@@ -26,14 +26,32 @@ from astropy.table import Table
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.regions import as_obsids
-from astromon.domain.schema import empty_table, get_spec
+from astromon.domain.schema import empty_table, get_spec, set_formats
+from astromon.legacy.db_names import (
+    ASTROMON_CAT_SRC_DTYPE,
+    ASTROMON_META_DTYPE,
+    ASTROMON_OBS_DTYPE,
+    ASTROMON_REGION_DTYPE,
+    ASTROMON_XCORR_DTYPE,
+    ASTROMON_XRAY_SRC_DTYPE,
+    DTYPES,
+    connect,
+)
 from astromon.ports.store import Store
 from astromon.services import regions as _regions
 from astromon.services import storage as _storage
 
 __all__ = [
+    "ASTROMON_CAT_SRC_DTYPE",
+    "ASTROMON_META_DTYPE",
+    "ASTROMON_OBS_DTYPE",
+    "ASTROMON_REGION_DTYPE",
+    "ASTROMON_XCORR_DTYPE",
+    "ASTROMON_XRAY_SRC_DTYPE",
+    "DTYPES",
     "MissingTableException",
     "add_regions",
+    "connect",
     "create_table",
     "export_table",
     "get_cross_matches",
@@ -44,14 +62,17 @@ __all__ = [
     "is_in_excluded_region",
     "remove_regions",
     "save",
+    "set_formats",
     "sync_regions",
     "update_regions",
 ]
 
-DBFile = str | os.PathLike[str] | None
+DBFile = str | os.PathLike[str] | Store | None
 
 
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
+    if isinstance(dbfile, Store):
+        return dbfile
     from astromon import bootstrap
 
     return bootstrap.open_store(dbfile, write=write)
