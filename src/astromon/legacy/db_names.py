@@ -49,7 +49,9 @@ WRITE_MODES: Final = ("w", "a", "r+")
 
 
 @contextlib.contextmanager
-def connect(dbfile: str | os.PathLike[str] | Store | None = None, mode: str = "r") -> Iterator[Store]:
+def connect(
+    dbfile: str | os.PathLike[str] | Store | None = None, mode: str = "r"
+) -> Iterator[Store]:
     """Open the database for a block of code; yields the store (not an HDF5 file handle).
 
     The store is what ``db.get_table``, ``db.save`` and the other ``db`` functions take as
