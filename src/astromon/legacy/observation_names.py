@@ -237,7 +237,7 @@ class LegacyObservation(ObservationSteps):
             raise ProcessingError(f"no event file for obsid {self.obsid}")
         asol = self.get_asol_files()[0]
         self.ciao.run("punlearn", "dmcoords")
-        self.ciao.run("dmcoords", str(evt), asolfile=str(asol), **kwargs)
+        self.ciao.run("dmcoords", infile=str(evt), asolfile=str(asol), **kwargs)
         return np.array(self.ciao.pget("dmcoords", name)).astype(float)
 
     # --- sources ---------------------------------------------------------------------------
