@@ -66,12 +66,12 @@ def test_dtypes_follow_the_schema() -> None:
 
 
 def test_the_six_dtype_names() -> None:
-    assert db.ASTROMON_XCORR_DTYPE == db.DTYPES["astromon_xcorr"]
-    assert db.ASTROMON_XRAY_SRC_DTYPE == db.DTYPES["astromon_xray_src"]
-    assert db.ASTROMON_CAT_SRC_DTYPE == db.DTYPES["astromon_cat_src"]
-    assert db.ASTROMON_OBS_DTYPE == db.DTYPES["astromon_obs"]
-    assert db.ASTROMON_REGION_DTYPE == db.DTYPES["astromon_regions"]
-    assert db.ASTROMON_META_DTYPE == db.DTYPES["astromon_meta"]
+    assert db.DTYPES["astromon_xcorr"] == db.ASTROMON_XCORR_DTYPE
+    assert db.DTYPES["astromon_xray_src"] == db.ASTROMON_XRAY_SRC_DTYPE
+    assert db.DTYPES["astromon_cat_src"] == db.ASTROMON_CAT_SRC_DTYPE
+    assert db.DTYPES["astromon_obs"] == db.ASTROMON_OBS_DTYPE
+    assert db.DTYPES["astromon_regions"] == db.ASTROMON_REGION_DTYPE
+    assert db.DTYPES["astromon_meta"] == db.ASTROMON_META_DTYPE
     with pytest.raises(TypeError):
         db.DTYPES["astromon_obs"] = np.dtype([("x", "i4")])  # type: ignore[index]
 
@@ -103,9 +103,8 @@ def test_set_formats_is_the_schema_rule() -> None:
 
 def test_connect_yields_the_store(tmp_path: Path) -> None:
     dbfile = tmp_path / "c.duckdb"
-    with pytest.raises(DatabaseError, match="does not exist"):
-        with db.connect(dbfile):
-            pass
+    with pytest.raises(DatabaseError, match="does not exist"), db.connect(dbfile):
+        pass
     with db.connect(dbfile, mode="r+") as con:
         assert isinstance(con, Store)
         db.save("astromon_regions", db.create_table("astromon_regions"), con)
@@ -118,9 +117,9 @@ def test_connect_yields_the_store(tmp_path: Path) -> None:
         with db.connect(tmp_path / f"{mode}.duckdb", mode=mode) as con:
             db.save("astromon_meta", {"last_region_id": [0]}, con)
         assert (tmp_path / f"{mode}.duckdb").exists()
-    with pytest.raises(ValidationError, match="connect mode must be one of .*got 'x'"):
-        with db.connect(dbfile, mode="x"):
-            pass
+    bad_mode = pytest.raises(ValidationError, match=r"connect mode must be one of .*got 'x'")
+    with bad_mode, db.connect(dbfile, mode="x"):
+        pass
 
 
 def test_connect_default_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
