@@ -5,10 +5,14 @@ days) or of ``--obsid``, cross-matched them and saved everything in ``--db-file`
 ``astromon process``. ``astromon-process-obs`` ran the processing steps of each obsid in its
 working directory without touching a database: that is :meth:`Observation.process`, run here
 in-process.
+
+The original ``astromon-cross-match`` had no CIAO option and used ``/soft/ciao``; here the CIAO
+of the environment (``$ASCDS_INSTALL``, set by sourcing ciao.sh) is used when there is one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +108,8 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
         new += ["--workdir", args.workdir]
     if args.archive_dir:
         new += ["--archive-dir", args.archive_dir]
+    if os.environ.get("ASCDS_INSTALL"):
+        new += ["--ciao-prefix", os.environ["ASCDS_INSTALL"]]
     return new
 
 
