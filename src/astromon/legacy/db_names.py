@@ -37,11 +37,17 @@ DTYPES: Final[MappingProxyType[str, np.dtype[Any]]] = MappingProxyType(
 """Table name → structured numpy type of its rows (text as ``S{n}`` byte strings)."""
 
 ASTROMON_XCORR_DTYPE: Final = DTYPES["astromon_xcorr"]
+"""Row type of ``astromon_xcorr`` (``DTYPES["astromon_xcorr"]``)."""
 ASTROMON_XRAY_SRC_DTYPE: Final = DTYPES["astromon_xray_src"]
+"""Row type of ``astromon_xray_src`` (``DTYPES["astromon_xray_src"]``)."""
 ASTROMON_CAT_SRC_DTYPE: Final = DTYPES["astromon_cat_src"]
+"""Row type of ``astromon_cat_src`` (``DTYPES["astromon_cat_src"]``)."""
 ASTROMON_OBS_DTYPE: Final = DTYPES["astromon_obs"]
+"""Row type of ``astromon_obs`` (``DTYPES["astromon_obs"]``)."""
 ASTROMON_REGION_DTYPE: Final = DTYPES["astromon_regions"]
+"""Row type of ``astromon_regions`` (``DTYPES["astromon_regions"]``)."""
 ASTROMON_META_DTYPE: Final = DTYPES["astromon_meta"]
+"""Row type of ``astromon_meta`` (``DTYPES["astromon_meta"]``)."""
 
 READ_MODES: Final = ("r",)
 WRITE_MODES: Final = ("w", "a", "r+")
