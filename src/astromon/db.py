@@ -7,7 +7,8 @@ comes from :func:`astromon.bootstrap.open_store`.
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
 ``~/.local/share/astromon/astromon.duckdb`` (``$XDG_DATA_HOME`` when set), decided at call
-time. Reading a file that does not exist is an error; the first write creates it.
+time. Reading a file that does not exist is an error; the first write creates it. A store
+yielded by :func:`connect` is accepted wherever a ``dbfile`` is.
 
 Units: ``ra``/``dec`` in degrees; region ``radius`` in arcsec (or an astropy Quantity where
 stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from astromon import utils
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import MULTI_OBI
 from astromon.observation import Observation, ProcessResult, Status
@@ -159,6 +160,11 @@ def test_ciao_property_and_dmcoords(
     assert lines == []  # the output went to /dev/null
     x = acis.dmcoords("x", option="cel", celfmt="deg", ra=ACIS.ra, dec=ACIS.dec)
     assert isinstance(x, np.ndarray) and float(x) == pytest.approx(4096.5)
+    assert acis.ciao("pget", "dmcoords", "x") == ["4096.5"]  # stdout into the pipe: returned
+    assert acis.ciao("pget", "dmcoords", "x", stdout=subprocess.DEVNULL) == []
+    with pytest.raises(utils.CiaoProcessFailure) as failure:
+        acis.ciao("pget", "dmcoords", "nothing", stderr=subprocess.DEVNULL)
+    assert failure.value.lines == ("pget: parameter nothing not found",)
     call = _by_tool(fake.calls(), "dmcoords")[-1]
     params = _params(call)
     assert params["asolfile"].endswith("_asol1.fits.gz") and params["option"] == "cel"
