@@ -205,6 +205,13 @@ def test_cross_match_daily_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert f"--db {dbfile} process {CONTINUOUS.obsid} --workers 1" in line
     assert f"--ciao-prefix {fake.prefix}" in line
     assert "1 obsids: 0 saved, 1 skipped, 0 failed" in result.stdout, result.stdout
+    empty = tmp_path / "empty_archive"
+    empty.mkdir()
+    fake.configure(archive=str(empty))
+    quiet = run(script, "--db-file", str(dbfile), "--stop", "2024:031", cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr  # a time range without observations
+    assert "no observations from 2024:001" in quiet.stderr
+    assert "--start 2024:001:00:00:00.000 --stop 2024:031:00:00:00.000" in note(quiet, script)
 
 
 def test_process_obs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,10 +113,28 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
     return new
 
 
+def _observations_in(start: str, stop: str) -> list[int]:
+    from astromon import bootstrap
+    from astromon.services import processing
+
+    try:
+        return processing.find_obsids(bootstrap.archive_retriever("arc5gl"), start, stop)
+    except AstromonError as exc:
+        fail(CROSS_MATCH, f"cannot list the observations from {start} to {stop}: {exc}", 1)
+
+
 def cross_match_main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``astromon-cross-match``."""
+    """Entry point of ``astromon-cross-match``.
+
+    A time range without observations is not an error (exit code 0), as it was not.
+    """
     new = cross_match_argv(argv)
     note(CROSS_MATCH, new)
+    if "--start" in new:
+        start, stop = new[new.index("--start") + 1], new[new.index("--stop") + 1]
+        if not _observations_in(start, stop):
+            print(f"{CROSS_MATCH}: no observations from {start} to {stop}", file=sys.stderr)
+            return
     raise SystemExit(run_astromon(new))
 
 
