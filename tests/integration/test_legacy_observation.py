@@ -110,13 +110,17 @@ def test_download_revision_and_force(env: FakeEnv) -> None:
 
 def test_force_download_keeps_the_old_files_when_the_archive_fails(env: FakeEnv) -> None:
     obs = env.observation(ACIS.obsid)
-    obs.download(["evt2"])
+    obs.download(["evt2", "fov"])
     (evt2,) = obs.file_glob("primary/*evt2*")
+    (fov,) = obs.file_glob("primary/*fov*")
     before = evt2.read_bytes()
     env.configure(fail={"arc5gl": "arc5gl: connection refused"})
     result = obs.download(["evt2"], force=True)
     assert result.status == Status.ERROR
     assert evt2.read_bytes() == before
+    optional = obs.download(["fov"], force=True)  # an optional type: a WARNING, not an ERROR
+    assert optional.status == Status.WARNING and "fov" in optional.message
+    assert fov.exists()
 
 
 def test_get_asol_files_and_calalign(env: FakeEnv) -> None:

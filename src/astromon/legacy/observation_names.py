@@ -109,8 +109,8 @@ class LegacyObservation(ObservationSteps):
         revision : int, optional
             Must be the obspar's revision (the archive gives the files of that revision).
         force : bool
-            Fetch again the types already present in the working directory; the old files
-            are put back if the new ones cannot be fetched.
+            Fetch again the types already present in the working directory (the obspar only
+            when listed); the old files of a type are put back if it cannot be fetched.
 
         Raises
         ------
@@ -137,23 +137,24 @@ class LegacyObservation(ObservationSteps):
     def _download_again(self, types: list[str] | None) -> StepResult:
         from astromon.domain.observation_rules import DEFAULT_DOWNLOAD
 
-        wanted = list(DEFAULT_DOWNLOAD if types is None else types)
-        present: list[Path] = []
-        for name in wanted:
-            ftype = ARCHIVE_FILE_TYPES[name]
-            present += sorted((self.workdir / ftype.subdir).glob(ftype.glob))
+        wanted = ["obspar", *(DEFAULT_DOWNLOAD if types is None else types)]
         backup = Path(tempfile.mkdtemp(prefix=".force-", dir=self.workdir))
-        moved = []
+        moved: list[tuple[str, Path, Path]] = []
         try:
-            for index, path in enumerate(p for p in present if p.is_file()):
-                target = backup / f"{index}-{path.name}"
-                path.replace(target)
-                moved.append((target, path))
+            for name in dict.fromkeys(wanted):
+                if name == "obspar" and "obspar" not in (types or []):
+                    continue
+                ftype = ARCHIVE_FILE_TYPES[name]
+                for path in sorted((self.workdir / ftype.subdir).glob(ftype.glob)):
+                    if path.is_file():
+                        target = backup / f"{len(moved)}-{path.name}"
+                        path.replace(target)
+                        moved.append((name, target, path))
             result = super().download(types)
-            if result.status == Status.ERROR:
-                for target, path in moved:
-                    if not path.exists():
-                        target.replace(path)
+            for name, target, path in moved:
+                fetched = result.status != Status.ERROR and self._present(name)
+                if not fetched and not path.exists():
+                    target.replace(path)
             return result
         finally:
             shutil.rmtree(backup, ignore_errors=True)
