@@ -241,3 +241,22 @@ def test_process_obs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = run(script, "12x", cwd=tmp_path)
     assert bad.returncode == 2
     one_line_error(bad, script)
+
+
+def test_file_system_errors_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from astromon.cli import app as app_module
+    from astromon.cli.legacy.common import run_astromon
+
+    def denied(args: list[str], prog_name: str) -> None:
+        raise PermissionError(13, "Permission denied", "/srv/web/cal")
+
+    monkeypatch.setattr(app_module, "app", denied)
+    with pytest.raises(SystemExit) as exit_info:
+        run_astromon("astromon-web-pages", ["report", "--out", "/srv/web/cal"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "astromon-web-pages: error: PermissionError: [Errno 13] Permission denied: '/srv/web/cal'"
+    )

@@ -129,6 +129,18 @@ def test_connect_default_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert db.get_table("astromon_meta")["last_region_id"][0] == 4
 
 
+def test_get_cross_matches_default_file(
+    reference_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    legacy = reference_dir / "astromon_legacy.h5"
+    monkeypatch.setenv("ASTROMON_FILE", str(legacy))
+    default = db.get_cross_matches()
+    given = db.get_cross_matches(dbfile=legacy)
+    assert len(default) > 0 and list(default["x_id"]) == list(given["x_id"])
+    from_tables = cross_match.compute_cross_matches("astromon_21")  # tables via db.get_table
+    assert list(from_tables["obsid"]) == list(default["obsid"])
+
+
 def test_connect_reads_a_legacy_file_in_place(reference_dir: Path) -> None:
     with db.connect(reference_dir / "astromon_legacy.h5") as con:
         assert len(db.get_table("astromon_obs", con)) > 0

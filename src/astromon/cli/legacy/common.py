@@ -45,13 +45,18 @@ def fail(script: str, message: str, code: int = ExitCode.USAGE) -> NoReturn:
     raise SystemExit(int(code))
 
 
-def run_astromon(argv: Sequence[str]) -> int:
-    """Run the ``astromon`` Typer application in this process; returns its exit code."""
+def run_astromon(script: str, argv: Sequence[str]) -> int:
+    """Run the ``astromon`` Typer application in this process; returns its exit code.
+
+    A file-system error (permission denied, disk full...) is one line on stderr, exit code 1.
+    """
     from astromon.cli.app import app
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         app(args=list(argv), prog_name="astromon")
+    except OSError as exc:
+        fail(script, f"{type(exc).__name__}: {exc}", ExitCode.ERROR)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitCode.ERROR))

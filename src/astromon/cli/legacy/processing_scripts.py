@@ -135,7 +135,7 @@ def cross_match_main(argv: Sequence[str] | None = None) -> None:
         if not _observations_in(start, stop):
             print(f"{CROSS_MATCH}: no observations from {start} to {stop}", file=sys.stderr)
             return
-    raise SystemExit(run_astromon(new))
+    raise SystemExit(run_astromon(CROSS_MATCH, new))
 
 
 def process_obs_parser() -> LegacyParser:

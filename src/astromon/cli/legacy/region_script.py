@@ -134,4 +134,4 @@ def excluded_region_main(argv: Sequence[str] | None = None) -> None:
         _list_one(args)
         return
     note(SCRIPT, new)
-    raise SystemExit(run_astromon(new))
+    raise SystemExit(run_astromon(SCRIPT, new))

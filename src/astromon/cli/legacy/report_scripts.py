@@ -98,7 +98,7 @@ def web_pages_main(argv: Sequence[str] | None = None) -> None:
     runs = web_pages_argvs(argv)
     note(WEB_PAGES, *runs)
     for run in runs:
-        code = run_astromon(run)
+        code = run_astromon(WEB_PAGES, run)
         if code:
             raise SystemExit(code)
 
