@@ -65,7 +65,7 @@ def cross_match_parser() -> LegacyParser:
     parser.add_argument(
         "--log-level", default="debug", choices=["debug", "info", "warning", "error", "fatal"]
     )
-    return parser  # fmt: skip
+    return parser
 
 
 def _time_range(start: str | None, stop: str | None) -> tuple[str, str]:
@@ -80,7 +80,7 @@ def _time_range(start: str | None, stop: str | None) -> tuple[str, str]:
         )
     except (TypeError, ValueError) as exc:
         fail(CROSS_MATCH, f"--start/--stop must be Chandra or ISO dates: {exc}")
-    return str(start_time.date), str(stop_time.date)  # fmt: skip
+    return str(start_time.date), str(stop_time.date)
 
 
 def _obsid_arguments(obsid: str) -> list[str]:
@@ -159,7 +159,7 @@ def process_obs_parser() -> LegacyParser:
         help="Where the observation files come from.",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
-    return parser  # fmt: skip
+    return parser
 
 
 def _obsids(items: Sequence[str]) -> list[int]:

@@ -41,7 +41,7 @@ def excluded_region_parser(action: str | None = None) -> LegacyParser:
             help="Remove regions of the destination absent from the source.",
         )
         parser.add_argument("--log-level", choices=levels, default="INFO")
-        return parser  # fmt: skip
+        return parser
     parser.add_argument("action", choices=list(ACTIONS), nargs="?" if action is None else None)
     if action is None:
         return parser
@@ -54,7 +54,7 @@ def excluded_region_parser(action: str | None = None) -> LegacyParser:
     parser.add_argument("--region-id", type=int, help="Region id to list or remove.")
     parser.add_argument("--db-file", type=Path, help="Database file.")
     parser.add_argument("--log-level", choices=levels, default="INFO")
-    return parser  # fmt: skip
+    return parser
 
 
 def _debug(log_level: str) -> list[str]:

@@ -73,7 +73,7 @@ def web_pages_parser() -> LegacyParser:
     parser.add_argument(
         "--log-level", default="INFO", choices=["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
     )
-    return parser  # fmt: skip
+    return parser
 
 
 def web_pages_argvs(argv: Sequence[str] | None = None) -> list[list[str]]:
@@ -122,7 +122,7 @@ def calc_rms_parser() -> LegacyParser:
         help="Shift the offsets to the latest CALALIGN (takes precedence).",
     )
     parser.add_argument("--calalign-dir", help="Directory of the CALALIGN files.")
-    return parser  # fmt: skip
+    return parser
 
 
 def _offset_steps(path: Path) -> Table:
