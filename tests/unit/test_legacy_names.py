@@ -256,6 +256,8 @@ def test_set_ciao_context_and_class(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_sim_z_and_cross_match_dtype() -> None:
     assert dict(cross_match.SIM_Z) == NOMINAL_SIM_Z
+    with pytest.raises(TypeError):
+        cross_match.SIM_Z["ACIS-I"] = 0.0  # type: ignore[index]
     assert cross_match.SIM_Z["ACIS-I"] == -233.587 and cross_match.SIM_Z["HRC-S"] == 250.466
     dtype = cross_match.CROSS_MATCH_DTYPE
     assert dtype.names == ("catalog", "name", "ra", "dec", "mag")
@@ -329,7 +331,9 @@ def test_compute_cross_matches_reads_with_db_get_table(monkeypatch: pytest.Monke
 
 
 def test_category_maps() -> None:
-    assert observation.ID_CATEGORY_MAP is CATEGORIES
+    assert dict(observation.ID_CATEGORY_MAP) == CATEGORIES
+    with pytest.raises(TypeError):
+        observation.ID_CATEGORY_MAP[1] = "x"  # type: ignore[index]
     assert observation.ID_CATEGORY_MAP[110] == "SN, SNR, and Isolated NS"
     assert isinstance(observation.CATEGORY_ID_MAP, collections.defaultdict)
     assert observation.CATEGORY_ID_MAP["clusters of galaxies"] == 120

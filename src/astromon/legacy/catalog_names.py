@@ -8,6 +8,7 @@ nominal SIM-Z of the filters (:mod:`astromon.domain.filters`) and the catalog se
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -22,8 +23,8 @@ from astromon.ports.catalog import CatalogService
 
 __all__ = ["CROSS_MATCH_DTYPE", "SIM_Z", "VIZIER_CATALOGS", "get_vizier"]
 
-SIM_Z: Final[Mapping[str, float]] = NOMINAL_SIM_Z
-"""Nominal SIM-Z (mm) of each detector: ACIS-I, ACIS-S, HRC-I, HRC-S."""
+SIM_Z: Final[Mapping[str, float]] = MappingProxyType(NOMINAL_SIM_Z)
+"""Nominal SIM-Z (mm) of each detector: ACIS-I, ACIS-S, HRC-I, HRC-S (read-only)."""
 
 
 def _counterpart_dtype() -> np.dtype[Any]:

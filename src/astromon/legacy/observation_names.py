@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -31,8 +32,9 @@ from astromon.services.observation_steps import ObservationSteps
 
 __all__ = ["CATEGORY_ID_MAP", "ID_CATEGORY_MAP", "LegacyObservation"]
 
-ID_CATEGORY_MAP: Final[Mapping[int, str]] = CATEGORIES
-"""Category id → observation category name (10: 'Normal Stars and WD', ... 200: 'Unknown')."""
+ID_CATEGORY_MAP: Final[Mapping[int, str]] = MappingProxyType(CATEGORIES)
+"""Category id → observation category name (10: 'Normal Stars and WD', ... 200: 'Unknown');
+read-only."""
 
 CATEGORY_ID_MAP: Final[collections.defaultdict[str, int]] = collections.defaultdict(
     lambda: 200, CATEGORY_IDS
