@@ -51,10 +51,12 @@ __all__ = [
     "simple_cross_match",
 ]
 
-DBFile = str | os.PathLike[str] | None
+DBFile = str | os.PathLike[str] | Store | None
 
 
 def _open_store(dbfile: DBFile) -> Store:
+    if isinstance(dbfile, Store):
+        return dbfile
     from astromon import bootstrap
 
     return bootstrap.open_store(dbfile)

@@ -141,6 +141,12 @@ def test_get_cross_matches_default_file(
     assert list(from_tables["obsid"]) == list(default["obsid"])
 
 
+def test_compute_cross_matches_from_a_connection(reference_dir: Path) -> None:
+    with db.connect(reference_dir / "astromon_legacy.h5") as con:
+        matches = cross_match.compute_cross_matches("astromon_21", dbfile=con, exclude_regions=True)
+    assert len(matches) > 0
+
+
 def test_connect_reads_a_legacy_file_in_place(reference_dir: Path) -> None:
     with db.connect(reference_dir / "astromon_legacy.h5") as con:
         assert len(db.get_table("astromon_obs", con)) > 0
