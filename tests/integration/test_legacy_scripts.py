@@ -16,6 +16,7 @@ import pytest
 from astromon import db
 from astromon.cli.legacy.processing_scripts import cross_match_argv
 from tests.integration.test_observation_pipeline import ACIS, CONTINUOUS, _make_env
+from tests.unit.test_calalign_offsets import write_calalign
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -88,6 +89,19 @@ def test_web_pages_writes_the_calibration_and_operations_views(
         if text.startswith("dr quantiles")
     ]
     assert len(counts) == 2 and counts[0] <= counts[1]  # snr >= 5 then snr >= 3
+    calalign = write_calalign(tmp_path / "calalign")
+    shifted = run(
+        "astromon-web-pages", "--out", str(out), "--db-file", str(legacy), "--calalign-dir",
+        str(calalign), "--log-level", "WARNING", cwd=tmp_path,
+    )  # fmt: skip
+    assert shifted.returncode == 0, shifted.stderr
+    line = note(shifted, "astromon-web-pages")
+    assert (
+        f"--out {out / 'mta' / 'reference_calalign'} --operations --reference-calalign N0010"
+        in line
+    )
+    for view in ("cal", "mta"):
+        assert (out / view / "reference_calalign" / "index.html").stat().st_size > 0
     missing = run(
         "astromon-web-pages", "--out", str(out), "--db-file", str(legacy), "--calalign-dir",
         str(tmp_path / "nowhere"), cwd=tmp_path,
@@ -113,6 +127,12 @@ def test_calc_rms_prints_the_statistics(tmp_path: Path, reference_dir: Path) -> 
     bad = run("astromon-calc-rms", "--offsets-file", str(offsets), cwd=tmp_path, env=env)
     assert bad.returncode == 2
     assert "not a JSON list" in one_line_error(bad, "astromon-calc-rms")
+    calalign = write_calalign(tmp_path / "calalign")
+    latest = run("astromon-calc-rms", "--use-latest-calalign", "--calalign-dir", str(calalign),
+                 cwd=tmp_path, env=env)  # fmt: skip
+    assert latest.returncode == 0, latest.stderr
+    assert "--reference-calalign N0010 --calalign-dir" in note(latest, "astromon-calc-rms")
+    assert latest.stdout.splitlines()[-1].startswith("dr quantiles (all ")
     env_no_caldb = {**env, "CALDB": "", "ASTROMON_CALALIGN_DIR": ""}
     latest = run("astromon-calc-rms", "--use-latest-calalign", cwd=tmp_path, env=env_no_caldb)
     assert latest.returncode == 2
