@@ -102,6 +102,13 @@ def open_legacy_store(h5file: str | _StoragePathLike[str]) -> _store_port.Store:
     return HDF5Store(h5file)
 
 
+def is_legacy_file(path: str | _StoragePathLike[str]) -> bool:
+    """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""
+    from astromon_adapters.hdf5_store import is_hdf5_file
+
+    return is_hdf5_file(path)
+
+
 def read_table_directory(directory: str | _StoragePathLike[str]) -> dict[str, _StorageTable]:
     """The ``astromon_*.ecsv`` tables of ``directory`` (see astromon_adapters.table_files)."""
     from astromon_adapters.table_files import read_ecsv_directory

@@ -286,7 +286,7 @@ def test_obspar_and_info(tmp_path: Path) -> None:
     assert info["Subject Category"] == "NO MATCH" and info["category_id"] == 200
     assert info["PI"] == "p"
     assert isinstance(obs.info, FakeInfo) and obs.info.asked == [(1234, "201234")]
-    assert obs.is_selected() == (True, "")
+    assert obs.selection() == (True, "")
 
 
 def test_get_sources_columns_and_types(tmp_path: Path) -> None:

@@ -61,6 +61,11 @@ class ToolError(ProcessingError):
             + (f":\n{tail}" if tail else " without output")
         )
 
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The output lines as a tuple (the name ``CiaoProcessFailure.lines`` had)."""
+        return tuple(self.output)
+
 
 @runtime_checkable
 class ArchiveRetriever(Protocol):

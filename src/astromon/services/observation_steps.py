@@ -343,7 +343,7 @@ class ObservationSteps(ObservationWorkspace):
         if _failed(steps[-1]):
             return done()
         try:
-            selected, reason = self.is_selected()
+            selected, reason = self.selection()
         except AstromonError as exc:
             steps.append(self._error("select", exc))
             return done()

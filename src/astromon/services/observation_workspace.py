@@ -359,6 +359,7 @@ class ObservationWorkspace:
         info["category_id"] = category_id(info["Subject Category"])
         return info
 
-    def is_selected(self) -> tuple[bool, str]:
-        """Whether :meth:`process` processes this observation, and why not."""
+    def selection(self) -> tuple[bool, str]:
+        """Whether :meth:`process` processes this observation, and why not (empty when it
+        does); see :func:`astromon.domain.observation_rules.is_selected`."""
         return is_selected(self.get_obspar())
