@@ -43,6 +43,7 @@ from astromon.domain.schema import (
     set_formats,
     to_schema,
 )
+from astromon.domain.value_rules import check_values
 from astromon.ports.store import RegionChange, TableWrite
 from astromon_adapters.duckdb_connections import (
     _POOL,
@@ -179,6 +180,8 @@ class DuckDBStore:
 
     def save_many(self, writes: Sequence[TableWrite]) -> None:
         prepared = [(get_spec(w.table), conform(w.table, w.data), w.ignore_obsid) for w in writes]
+        for spec, data, _ in prepared:  # every write is checked, whoever prepared it
+            check_values(spec.name, data)
         with self._writing() as handle:
             self._transaction(handle, lambda: self._apply_writes(handle, prepared))
 
@@ -200,6 +203,8 @@ class DuckDBStore:
             new_regions, new_last = change(regions, last_id)
             new_regions = to_schema("astromon_regions", new_regions)
             meta = to_schema("astromon_meta", {"last_region_id": [int(new_last)]})
+            check_values("astromon_regions", new_regions)
+            check_values("astromon_meta", meta)
             self._apply_writes(
                 handle,
                 [
