@@ -34,6 +34,7 @@ __all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 """Seconds to wait for a writer to release the source file."""
 
+
 def _holder(exc: BaseException) -> str:
     match = LOCK_PATTERN.search(str(exc))
     return f" (held by {match.group(1).strip()})" if match else ""
@@ -112,9 +113,7 @@ class DuckDBCopier:
             raise DatabaseError(f"snapshot target {dst} already exists")
         release_connections(src)  # a write session of this process is checkpointed first
         copy = f"astromon_copy_{uuid.uuid4().hex[:12]}"
-        with _POOL.session(
-            src, write=False, lock_timeout=self.lock_timeout, linger=0.0
-        ) as session:
+        with _POOL.session(src, write=False, lock_timeout=self.lock_timeout, linger=0.0) as session:
             con = session.con
             try:
                 con.execute(f"ATTACH {sql_string(str(dst))} AS {copy}")
@@ -185,6 +184,5 @@ class DuckDBCopier:
                 if is_lock_error(exc):
                     raise
                 # a damaged file is what a restore replaces: it need not open
-
 
         self._retry(path, "open", probe)

@@ -110,8 +110,7 @@ def database_error(path: Path, exc: BaseException) -> DatabaseError:
     newer = _newer_writer(path) if path.is_file() else None
     if version or newer:
         storage = (
-            f" (storage version {version.group(1)}; this DuckDB reads "
-            f"{version.group(2).strip()})"
+            f" (storage version {version.group(1)}; this DuckDB reads {version.group(2).strip()})"
             if version
             else ""
         )

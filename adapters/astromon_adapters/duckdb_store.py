@@ -339,8 +339,7 @@ class DuckDBStore:
                     con.execute(f"DELETE FROM {name} WHERE obsid IN ({marks})", obsids)
                 elif obsids:
                     con.execute(
-                        f"DELETE FROM {name} "
-                        f"WHERE obsid IN (SELECT DISTINCT obsid FROM {INCOMING})"
+                        f"DELETE FROM {name} WHERE obsid IN (SELECT DISTINCT obsid FROM {INCOMING})"
                     )
             else:
                 con.execute(f"DELETE FROM {name}")

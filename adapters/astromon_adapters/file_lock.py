@@ -32,7 +32,7 @@ from typing import Final
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
 
-__all__ = ["NOTICE_AFTER", "WaitNotice", "SidecarLock", "lock_path"]
+__all__ = ["NOTICE_AFTER", "SidecarLock", "WaitNotice", "lock_path"]
 
 NOTICE_AFTER: Final = 1.0
 """Seconds of waiting after which the waiting notice is given (once per wait)."""

@@ -154,9 +154,7 @@ def _bad_date_obs(values: Any) -> Bad:
     ok &= digits & _fraction_ok(codes, lengths, 19)
     year, month, day, hour, minute = fields
     month_ok = (month >= 1) & (month <= 12)
-    days = np.where(month_ok, _DAYS[np.clip(month - 1, 0, 11)], 0) + (
-        (month == 2) & _leap(year)
-    )
+    days = np.where(month_ok, _DAYS[np.clip(month - 1, 0, 11)], 0) + ((month == 2) & _leap(year))
     ok &= (year >= 1990) & month_ok & (day >= 1) & (day <= days)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 60)
     return np.asarray(~ok)
