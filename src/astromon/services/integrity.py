@@ -8,7 +8,8 @@ What is checked (each failed check is one :class:`IntegrityProblem`):
   stored value follows its column's rule (:mod:`astromon.domain.value_rules`: dates parse,
   angles and times finite and in range, known detectors, gratings and categories, obsids
   in range, text at most 4096 characters) — one problem per invalid value, naming table,
-  column, row and value (up to :data:`MAX_VALUE_PROBLEMS` per table, then a count).
+  column, row and value (up to :data:`MAX_VALUE_PROBLEMS` per table, then a count; those of
+  ``astromon_regions`` are ``regions`` problems).
 * ``key`` — no duplicate primary keys (``obsid``; ``(obsid, id)``;
   ``(select_name, obsid, x_id)``; ``region_id``) and no duplicate ``region_id_str``.
 * ``orphan`` — every x-ray source belongs to a stored observation; every counterpart to a
@@ -304,14 +305,11 @@ def _check_regions(tables: dict[str, Any]) -> list[IntegrityProblem]:
 
 def _check_values(name: str, table: Any) -> list[IntegrityProblem]:
     found = invalid_values(name, table)
-    problems = [
-        IntegrityProblem("schema", name, f"value: {bad}") for bad in found[:MAX_VALUE_PROBLEMS]
-    ]
+    kind = "regions" if name == "astromon_regions" else "schema"
+    problems = [IntegrityProblem(kind, name, f"value: {bad}") for bad in found[:MAX_VALUE_PROBLEMS]]
     if len(found) > MAX_VALUE_PROBLEMS:
         more = len(found) - MAX_VALUE_PROBLEMS
-        problems.append(
-            IntegrityProblem("schema", name, f"value: {more} more invalid value(s)", more)
-        )
+        problems.append(IntegrityProblem(kind, name, f"value: {more} more invalid value(s)", more))
     return problems
 
 
