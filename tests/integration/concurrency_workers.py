@@ -91,7 +91,9 @@ def reader(dbfile: str, index: int, acked: Any, stop: Any, results: Any) -> None
         if missing:
             errors.append(f"acknowledged saves {missing} not seen by a later read")
         if len(obsids) < last_obs or regions < last_regions:
-            errors.append(f"rows went backwards: {last_obs}->{len(obsids)}, {last_regions}->{regions}")
+            errors.append(
+                f"rows went backwards: {last_obs}->{len(obsids)}, {last_regions}->{regions}"
+            )
         last_obs, last_regions = len(obsids), regions
         reads += 1
         time.sleep(0.002)

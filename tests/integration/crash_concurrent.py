@@ -78,8 +78,9 @@ def _fork_writer(dbfile: Path, source: Path, journal: Path, seed: int, version: 
 
 def run(workdir: Path, rounds: int, writers: int, seed: int, max_delay: float) -> dict[str, Any]:
     """Run the rounds; returns the summary."""
-    from astromon import db
     from astromon_adapters.duckdb_store import release_connections
+
+    from astromon import db
 
     workdir.mkdir(parents=True, exist_ok=True)
     dbfile = workdir / "astromon.duckdb"
@@ -98,7 +99,9 @@ def run(workdir: Path, rounds: int, writers: int, seed: int, max_delay: float) -
         pids = []
         for k, journal in enumerate(journals):
             version += 10_000
-            pids.append(_fork_writer(dbfile, source, journal, seed * 7919 + round_ * 31 + k, version, k))
+            pids.append(
+                _fork_writer(dbfile, source, journal, seed * 7919 + round_ * 31 + k, version, k)
+            )
         time.sleep(rng.uniform(0.05, max_delay))
         victim = rng.randrange(writers)
         os.kill(pids[victim], signal.SIGKILL)
