@@ -58,10 +58,10 @@ __all__ = [
 MAX_CONNECTION_AGE: Final = 1.0
 """Seconds after which a kept write session is closed (checkpointed) at its next use."""
 
-QUANTUM: Final = 0.1
+QUANTUM: Final = 0.25
 """Seconds a kept write session may run on while another process waits for the lock."""
 
-FAIRNESS_PAUSE: Final = 0.02
+FAIRNESS_PAUSE: Final = 0.025
 """Seconds a thread pauses after giving the lock up to waiters, before locking again."""
 
 _CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -118,6 +118,7 @@ class _SessionPool:
         self._engine_pid = 0
         self._orphans: list[object] = []  # inherited across fork: never touched again
         self._reaper_pid = 0
+        self._rescan = False
         self._aliases = itertools.count(1)
 
     # --- per process -------------------------------------------------------------------
@@ -201,6 +202,7 @@ class _SessionPool:
         state.session = current
         self._ensure_reaper()
         with self._lock:
+            self._rescan = True
             self._wake.notify()
 
     def _open(self, path: Path, *, write: bool, lock_timeout: float) -> Session:
@@ -277,7 +279,8 @@ class _SessionPool:
             pending: list[float] = []
             for state in states:
                 if not state.mutex.acquire(blocking=False):
-                    continue  # in use: its operation decides
+                    pending.append(now + 0.01)  # in use: look again in a moment
+                    continue
                 try:
                     kept = state.session
                     if kept is None or kept.expires is None:
@@ -292,8 +295,12 @@ class _SessionPool:
             with self._lock:
                 if self._reaper_pid != pid:
                     return
-                wait = max(min(pending) - now, 0.001) if pending else None
-                self._wake.wait(timeout=wait if wait is not None else 1.0)
+                if self._rescan:  # a session was kept while this thread was scanning
+                    self._rescan = False
+                    continue
+                wait = max(min(pending) - now, 0.001) if pending else 1.0
+                self._wake.wait(timeout=wait)
+                self._rescan = False
 
     def release(self, path: Path | None = None) -> None:
         """Close the kept session of ``path`` (every one when None), releasing its lock."""

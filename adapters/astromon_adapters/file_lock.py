@@ -7,7 +7,7 @@
 * ``flock`` locks belong to the open file description, not to the process: unlike the POSIX
   record locks DuckDB puts on ``F`` itself, they are not dropped when other code in the same
   process opens and closes the file (which is how saves were lost before this lock).
-* Waiting polls with a non-blocking ``flock`` (1 ms, growing to 10 ms) up to the lock timeout,
+* Waiting polls with a non-blocking ``flock`` (1 ms, growing to 20 ms) up to the lock timeout,
   then :class:`~astromon.domain.errors.DatabaseLockedError` names the file and the holder.
   The exclusive holder writes its PID at the start of the lock file.
 * Waiters write the time they last polled into the lock file (one field for readers, one for
@@ -49,7 +49,7 @@ _PID_FIELD: Final = (0, 24)
 _READER_FIELD: Final = (24, 24)
 _WRITER_FIELD: Final = (48, 48)
 _POLL_FIRST: Final = 0.001
-_POLL_MAX: Final = 0.01
+_POLL_MAX: Final = 0.02
 
 
 def lock_path(database: Path) -> Path:
