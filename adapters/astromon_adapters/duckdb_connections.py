@@ -55,7 +55,7 @@ __all__ = [
     "set_wait_notice",
 ]
 
-MAX_CONNECTION_AGE: Final = 1.0
+MAX_CONNECTION_AGE: Final = 5.0
 """Seconds after which a kept write session is closed (checkpointed) at its next use."""
 
 QUANTUM: Final = 0.25
@@ -180,9 +180,12 @@ class _SessionPool:
             return None
         kept.expires = None
         age = time.monotonic() - kept.opened
-        if age > MAX_CONNECTION_AGE or (age > QUANTUM and kept.lock.someone_waiting()):
+        if age > QUANTUM and kept.lock.someone_waiting():
             self._close(kept)
             time.sleep(FAIRNESS_PAUSE)  # leave the waiters a window to take the lock
+            return None
+        if age > MAX_CONNECTION_AGE:
+            self._close(kept)
             return None
         return kept
 

@@ -61,7 +61,7 @@ def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> Tab
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise SchemaError(f"data for {table_name} is not a table of the schema: {exc}") from None
     validate_values(table_name, table)
-    return TableWrite(table_name, table, bool(ignore_obsid))
+    return TableWrite(table_name, table, bool(ignore_obsid), checked=True)
 
 
 def require_writable(store: Store) -> None:
