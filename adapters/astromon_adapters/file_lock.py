@@ -96,15 +96,16 @@ class SidecarLock:
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
                 raise DatabaseError(f"cannot open the lock file {self.path}: {exc}") from None
+        try:  # another user's lock file: flock works on a read-only descriptor too
+            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
         if write:
             raise DatabaseError(
                 f"cannot write {self.database}: its lock file {self.path} cannot be created "
                 "(no write permission in that directory)"
             )
-        try:  # a reader in a read-only directory: lock an existing file read-only
-            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return None  # nobody can write here either: reading needs no lock
+        return None  # nobody can write here either: reading needs no lock
 
     def acquire(self, *, exclusive: bool, timeout: float, notice: WaitNotice | None) -> None:
         """Take the lock, waiting up to ``timeout`` seconds.
