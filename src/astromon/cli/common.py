@@ -26,6 +26,7 @@ __all__ = [
     "configure_logging",
     "echo_error",
     "handle_errors",
+    "lock_wait_notice",
     "parse_where",
     "plain_table",
     "state",
@@ -84,15 +85,25 @@ def echo_error(message: str) -> None:
     typer.echo(f"error: {text}", err=True)
 
 
+def lock_wait_notice(path: Path, pid: int | None) -> None:
+    """Say on stderr, in one line, that the command waits for another process's file lock."""
+    holder = f" held by PID {pid}" if pid is not None else " held by another process"
+    typer.echo(f"waiting for the lock on {path}{holder} ...", err=True)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn astromon errors into one line on stderr and exit code 1 (no traceback).
 
     ValidationError raised by a command means bad input: exit code 2 (usage error).
-    Ctrl-C exits with 130.
+    Ctrl-C exits with 130. While the command runs, a wait of more than 1 s for a database
+    lock is announced on stderr (:func:`lock_wait_notice`).
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from astromon import bootstrap
+
+        previous = bootstrap.set_lock_wait_notice(lock_wait_notice)
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:
@@ -104,6 +115,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             echo_error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
+        finally:
+            bootstrap.set_lock_wait_notice(previous)
 
     return wrapper
 
