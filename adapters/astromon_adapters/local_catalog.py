@@ -65,9 +65,8 @@ _INDEX_VERSION: Final = 1
 
 
 def default_index_dir() -> Path:
-    """``$XDG_CACHE_HOME/astromon/catalog-index`` (``~/.cache`` when the variable is unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "astromon" / "catalog-index"
+    """``~/.cache/astromon/catalog-index``: where indexes go without a configured cache."""
+    return Path.home() / ".cache" / "astromon" / "catalog-index"
 
 
 @dataclass(frozen=True)
@@ -144,9 +143,12 @@ class LocalCatalogService:
         catalog name (registered names, see :mod:`astromon.domain.catalogs`).
     index_dir : path, optional
         Where indexes are kept (default: ``.astromon-index`` beside each file when that
-        directory is writable, else :func:`default_index_dir`).
+        directory is writable, else ``cache_dir``).
     nside : int
         HEALPix resolution of the index (a power of 2).
+    cache_dir : path, optional
+        Where indexes go when they cannot be kept beside their file (default
+        :func:`default_index_dir`; the composition root passes ``$XDG_CACHE_HOME``'s).
 
     Raises
     ------
@@ -162,6 +164,7 @@ class LocalCatalogService:
         *,
         index_dir: str | os.PathLike[str] | None = None,
         nside: int = DEFAULT_NSIDE,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not (isinstance(nside, int) and nside > 0 and nside & (nside - 1) == 0):
             raise ValidationError(f"nside must be a power of 2, got {nside!r}")
@@ -169,6 +172,7 @@ class LocalCatalogService:
         self.healpix = HEALPix(nside=nside, order="nested")
         self._resolution_deg = float(self.healpix.pixel_resolution.to_value(u.deg))
         self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_index_dir()
         self._single: Path | None = None
         self._files: dict[str, Path] = {}
         if isinstance(files, Mapping):
@@ -350,8 +354,8 @@ class LocalCatalogService:
         try:
             beside.mkdir(exist_ok=True)
         except OSError:
-            return default_index_dir()
-        return beside if os.access(beside, os.W_OK) else default_index_dir()
+            return self.cache_dir
+        return beside if os.access(beside, os.W_OK) else self.cache_dir
 
     def _build(self, path: Path, label: str | None, parquet: Path, sidecar: Path) -> None:
         logger.info("indexing catalog file %s into %s", path, parquet)

@@ -2,7 +2,7 @@
 
 A thin façade: arguments are relayed to :mod:`astromon.services.cross_matching` and the pure
 functions of :mod:`astromon.domain.matching` and :mod:`astromon.domain.filters`; the database,
-when needed, comes from :func:`astromon.bootstrap.open_store`.
+when needed, comes from the application object (:func:`astromon.bootstrap.current`).
 
 Units: ``ra``/``dec`` in degrees; ``r_angle``, ``r_angle_grating``, ``dr``, ``dy``, ``dz`` and
 ``near_neighbor_dist`` in arcsec; ``sim_z`` in mm; times are CxoTime-compatible (CXC seconds,
@@ -20,7 +20,9 @@ from astropy import units as _u
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astromon.bootstrap import current
 from astromon.domain import filters as _filters
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.cross_match_args import (
     CROSS_MATCHES,
     CROSS_MATCHES_ARGS,
@@ -50,9 +52,7 @@ DBFile = str | os.PathLike[str] | None
 
 
 def _open_store(dbfile: DBFile) -> Store:
-    from astromon import bootstrap
-
-    return bootstrap.open_store(dbfile)
+    return current().store(dbfile)
 
 
 def compute_cross_matches(
@@ -328,7 +328,7 @@ def rough_match(
     sources: Table,
     time: Any,
     radius: Any = 3.0 * _u.arcsec,
-    catalogs: Sequence[str] | str = ("Tycho2", "ICRS", "USNO-B1.0", "2MASS", "SDSS"),
+    catalogs: Sequence[str] | str = DEFAULT_ROUGH_MATCH_CATALOGS,
     *,
     catalog_service: _CatalogService | None = None,
 ) -> Table:
@@ -349,7 +349,8 @@ def rough_match(
     catalogs : sequence of str
         Registered catalog names.
     catalog_service : CatalogService, optional
-        Where stars come from; default :func:`astromon.bootstrap.catalog_service` (VizieR).
+        Where stars come from; default the application's VizieR service
+        (:meth:`astromon.bootstrap.Astromon.catalogs`).
 
     Returns
     -------
@@ -374,9 +375,7 @@ def rough_match(
     except (TypeError, ValueError, _u.UnitsError) as exc:
         raise ValidationError(f"radius must be an angle or arcsec, got {radius!r}") from exc
     if catalog_service is None:
-        from astromon import bootstrap
-
-        catalog_service = bootstrap.catalog_service()
+        catalog_service = current().catalogs()
     return _counterparts.rough_match(
         catalog_service, sources, time, radius_arcsec=radius_arcsec, catalogs=catalogs
     )

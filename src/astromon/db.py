@@ -2,7 +2,7 @@
 
 A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage`,
 :mod:`astromon.services.regions` and :mod:`astromon.services.cross_matching`; the database
-comes from :func:`astromon.bootstrap.open_store`.
+comes from the application object (:func:`astromon.bootstrap.current`).
 
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
@@ -23,10 +23,12 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
+from astromon.bootstrap import current
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.regions import as_obsids
 from astromon.domain.schema import empty_table, get_spec
+from astromon.ports.clock import Clock
 from astromon.ports.store import Store
 from astromon.services import regions as _regions
 from astromon.services import storage as _storage
@@ -52,15 +54,11 @@ DBFile = str | os.PathLike[str] | None
 
 
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
-    from astromon import bootstrap
-
-    return bootstrap.open_store(dbfile, write=write)
+    return current().store(dbfile, write=write)
 
 
-def _clock() -> Any:
-    from astromon import bootstrap
-
-    return bootstrap.clock()
+def _clock() -> Clock:
+    return current().clock()
 
 
 def get_table(table_name: str, dbfile: DBFile = None) -> Table:
@@ -385,9 +383,7 @@ def import_legacy(
     DatabaseError
         ``h5file`` is not an HDF5 file, or ``dbfile`` already holds data.
     """
-    from astromon import bootstrap
-
-    source = bootstrap.open_legacy_store(h5file)
+    source = current().legacy_store(h5file)
     return _storage.copy_tables(source, _store(dbfile, write=True), overwrite=overwrite)
 
 
@@ -410,9 +406,7 @@ def import_ecsv(
     list of str
         The imported tables.
     """
-    from astromon import bootstrap
-
-    tables = bootstrap.read_table_directory(directory)
+    tables = current().read_table_directory(directory)
     return _storage.import_tables(tables, _store(dbfile, write=True), overwrite=overwrite)
 
 
@@ -444,7 +438,5 @@ def export_table(
     pathlib.Path
         The file written.
     """
-    from astromon import bootstrap
-
     table = get_table(table_name, dbfile)
-    return bootstrap.write_table_file(table, path, format=format, overwrite=overwrite)
+    return current().write_table_file(table, path, format=format, overwrite=overwrite)

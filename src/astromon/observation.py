@@ -1,7 +1,7 @@
-"""Process a Chandra observation: download, CIAO steps, source detection (SPEC §4).
+"""Process a Chandra observation: download, CIAO steps, source detection.
 
-:class:`Observation` wires the observation ports (archive, CIAO, observation info, source
-detector) from :mod:`astromon.bootstrap` and runs the steps of
+:class:`Observation` takes the observation ports (archive, CIAO, observation info, source
+detector) from the application object (:func:`astromon.bootstrap.current`) and runs the steps of
 :class:`astromon.services.observation_steps.ObservationSteps`.
 """
 
@@ -12,10 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from astromon import bootstrap
+from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
 from astromon.domain.observation_rules import check_obsid, obs_subdir
-from astromon.ports.observation import ArchiveRetriever, CiaoRunner, ObservationInfo, SourceDetector
+from astromon.ports.observation import (
+    OBSERVATION_SOURCES,
+    ArchiveRetriever,
+    CiaoRunner,
+    ObservationInfo,
+    SourceDetector,
+)
 from astromon.services.observation_results import ProcessResult, Status, StepResult
 from astromon.services.observation_steps import ObservationSteps
 
@@ -43,7 +49,7 @@ class Observation(ObservationSteps):
     use_ciao : bool
         Without CIAO, the CIAO-only steps report SKIP and detection uses ``detector``.
     retriever, ciao, info, detector : ports, optional
-        Injected implementations; defaults come from :mod:`astromon.bootstrap`.
+        Injected implementations; defaults come from the application object.
     logger : structlog logger, optional
 
     Raises
@@ -71,31 +77,32 @@ class Observation(ObservationSteps):
         logger: Any = None,
     ) -> None:
         obsid = check_obsid(obsid)
-        if source not in bootstrap.OBSERVATION_SOURCES:
+        if source not in OBSERVATION_SOURCES:
             raise ValidationError(
-                f"unknown data source {source!r}; expected one of "
-                f"{', '.join(bootstrap.OBSERVATION_SOURCES)}"
+                f"unknown data source {source!r}; expected one of {', '.join(OBSERVATION_SOURCES)}"
             )
         if workdir is not None and ":" in str(Path(workdir).absolute()) and use_ciao:
             raise ValidationError(
                 f"working directory must not contain ':' (CIAO PFILES): {workdir}"
             )
-        if use_ciao and ciao is None:
-            ciao_dir = Path(workdir) / obs_subdir(obsid) / "ciao" if workdir is not None else None
-            ciao = bootstrap.ciao_runner(ciao_prefix, ciao_dir, logger)
-        if retriever is None:
-            retriever = bootstrap.archive_retriever(source, ciao)
-        if info is None:
-            info = bootstrap.observation_info()
-        if detector is None and not use_ciao:
-            raise ValidationError("use_ciao=False needs a source detector (detector=...)")
+        ports = current().observation_ports(
+            Path(workdir) / obs_subdir(obsid) if workdir is not None else None,
+            source=source,
+            ciao_prefix=ciao_prefix,
+            use_ciao=use_ciao,
+            retriever=retriever,
+            ciao=ciao,
+            info=info,
+            detector=detector,
+            logger=logger,
+        )
         super().__init__(
             obsid,
             workdir,
-            retriever=retriever,
-            info=info,
-            ciao=ciao,
-            detector=detector,
+            retriever=ports.retriever,
+            info=ports.info,
+            ciao=ports.ciao,
+            detector=ports.detector,
             archive_dir=archive_dir,
             archive_patterns=archive_regex,
             use_ciao=use_ciao,

@@ -1,4 +1,4 @@
-"""Utilities: the CIAO runner, logging helpers, CALALIGN offsets (SPEC §4)."""
+"""Utilities: the CIAO runner, logging helpers, CALALIGN offsets."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any, ParamSpec, TypeVar
 import structlog
 from astropy.table import Table
 
-from astromon import bootstrap
+from astromon.bootstrap import current, load_adapter
 from astromon.domain.calalign import calalign_offsets_table, read_calalign_files
 from astromon.domain.errors import ValidationError
 
 __all__ = [
-    "Ciao",
+    "Ciao",  # noqa: F822 (module __getattr__)
     "FlowException",
     "LoggingCallDecorator",
     "calalign_from_files",
@@ -31,8 +31,12 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Ciao: type[Any] = bootstrap.ciao_class()
-"""The CIAO runner class (see :class:`astromon_adapters.ciao.Ciao`)."""
+
+def __getattr__(name: str) -> object:
+    # ``Ciao`` is the CIAO runner adapter class, imported on first use only.
+    if name == "Ciao":
+        return load_adapter("ciao")
+    raise AttributeError(f"module 'astromon.utils' has no attribute {name!r}")
 
 
 def communicate(
@@ -56,8 +60,7 @@ def communicate(
     logging_tag : str
         Added to each log event.
     """
-    result: list[str] = bootstrap.ciao_communicate()(process, logger, level, text, logging_tag)
-    return result
+    return current().communicate(process, logger, level, text, logging_tag)
 
 
 class FlowException(Exception):
@@ -158,18 +161,6 @@ def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Itera
                 os.environ[key] = value
 
 
-def _default_calalign_dir() -> Path:
-    env = os.environ.get("ASTROMON_CALALIGN_DIR")
-    if env:
-        return Path(env)
-    caldb = os.environ.get("CALDB")
-    if caldb:
-        return Path(caldb) / "data" / "chandra" / "pcad" / "align"
-    raise ValidationError(
-        "no calalign_dir given and neither $ASTROMON_CALALIGN_DIR nor $CALDB is set"
-    )
-
-
 def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> Table:
     """Get data from the CALALIGN files in ``calalign_dir``.
 
@@ -185,7 +176,10 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         One row per file and INSTR_ID: calalign_version, filename, date, caldb_version,
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
-    directory = Path(calalign_dir) if calalign_dir is not None else _default_calalign_dir()
+    if calalign_dir is not None:
+        directory = Path(calalign_dir)
+    else:
+        directory = current().settings.default_calalign_dir()
     return read_calalign_files(directory)
 
 

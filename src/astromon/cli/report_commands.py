@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import OutputFormat, handle_errors, state, write_table
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
@@ -57,7 +56,7 @@ def report(
 ) -> None:
     """Write the monitoring report (SPEC section 5): summary, quantiles, plots, HTML page."""
     snr_min = 3.0 if operations else snr
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     matches = report_service.select_matches(store, snr=snr_min, name=name)
     calalign_offsets = None
     if reference_calalign is not None:
@@ -74,7 +73,7 @@ def report(
         calalign_offsets=calalign_offsets,
         selection=report_service.standard_selection(snr_min),
     )
-    page = report_service.write_report(built, bootstrap.report_renderer(), out)
+    page = report_service.write_report(built, state(ctx).app.renderer(), out)
     for line in summary_lines(built):
         typer.echo(line)
     typer.echo(f"report: {page}")

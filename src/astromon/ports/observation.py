@@ -23,7 +23,18 @@ from typing import Protocol, runtime_checkable
 
 from astromon.domain.errors import ProcessingError
 
-__all__ = ["ArchiveRetriever", "CiaoRunner", "ObservationInfo", "SourceDetector", "ToolError"]
+__all__ = [
+    "OBSERVATION_SOURCES",
+    "ArchiveRetriever",
+    "CiaoRunner",
+    "ObservationInfo",
+    "SourceDetector",
+    "ToolError",
+]
+
+OBSERVATION_SOURCES: tuple[str, ...] = ("arc5gl", "archive", "https")
+"""Data sources an :class:`ArchiveRetriever` is built for: arc5gl, CIAO's
+download_chandra_obsid (``archive``) and the public Chandra archive over HTTPS (``https``)."""
 
 
 class ToolError(ProcessingError):

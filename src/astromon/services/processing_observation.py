@@ -16,6 +16,7 @@ from typing import Any
 
 from astropy.table import Table
 
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
@@ -153,7 +154,7 @@ class StandardObservationProcessor:
 
     observation_factory: Callable[[int], ObservationHandle]
     catalog_factory: Callable[[], CatalogService]
-    catalogs: tuple[str, ...] = ("Tycho2", "ICRS", "USNO-B1.0", "2MASS", "SDSS")
+    catalogs: tuple[str, ...] = DEFAULT_ROUGH_MATCH_CATALOGS
     radius_arcsec: float = 3.0
     cross_matches: tuple[str, ...] = ("astromon_21", "astromon_22")
 
