@@ -86,9 +86,7 @@ def test_upper_case_fits_columns_and_a_file_per_catalog(tmp_path: Path) -> None:
         stars.rename_column(name, name.upper())
     path = tmp_path / "twomass.fits"
     stars.write(path)
-    svc = bootstrap().catalogs(
-        "local", catalog_file={"2MASS": path}, index_dir=tmp_path / "idx"
-    )
+    svc = bootstrap().catalogs("local", catalog_file={"2MASS": path}, index_dir=tmp_path / "idx")
     assert isinstance(svc, LocalCatalogService)
     ra, dec = np.asarray(stars["RA"][:5]), np.asarray(stars["DEC"][:5])
     # 2MASS positions are not propagated: stars sit exactly on the sources

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from astromon import cross_match as xm
 from astromon import db
 from astromon.bootstrap import bootstrap
-from astromon import cross_match as xm
 
 if not hasattr(bootstrap(), "store") or not hasattr(db, "import_ecsv"):
     pytest.skip(

@@ -138,7 +138,9 @@ def test_database_errors_are_one_line_exit_1() -> None:
     def open_store(dbfile: Any = None, *, write: bool = False) -> Any:
         raise DatabaseError(f"database file {dbfile} does not exist")
 
-    result = runner.invoke(app, ["--db", "missing.duckdb", "tables"], obj=bootstrap(store=open_store))
+    result = runner.invoke(
+        app, ["--db", "missing.duckdb", "tables"], obj=bootstrap(store=open_store)
+    )
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: database file missing.duckdb does not exist"
     assert "Traceback" not in result.output

@@ -12,8 +12,8 @@ import pytest
 from astropy.table import Table
 
 import astromon
-from astromon.bootstrap import bootstrap, using
 from astromon import cross_match as xm
+from astromon.bootstrap import bootstrap, using
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.xmatch_support import read_reference
 
