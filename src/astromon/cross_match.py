@@ -321,7 +321,7 @@ def filter_matches(
     )
 
 
-# --- rough match (catalog counterparts; owned by the catalog work) -------------------------
+# --- rough match (catalog counterparts) ----------------------------------------------------
 
 
 def rough_match(

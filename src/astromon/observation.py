@@ -45,7 +45,8 @@ class Observation(ObservationSteps):
     archive_dir : pathlib.Path or str, optional
         Top-level archive directory for the result files (same layout as ``workdir``).
     archive_regex : list of str, optional
-        Glob patterns of the files to archive (default SPEC §4's list).
+        Glob patterns of the files to archive (default
+        :data:`astromon.domain.observation_rules.DEFAULT_ARCHIVE_PATTERNS`).
     use_ciao : bool
         Without CIAO, the CIAO-only steps report SKIP and detection uses ``detector``.
     retriever, ciao, info, detector : ports, optional

@@ -54,7 +54,7 @@ def report(
     ] = None,
     name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
 ) -> None:
-    """Write the monitoring report (SPEC section 5): summary, quantiles, plots, HTML page."""
+    """Write the monitoring report: summary, quantiles, plots, HTML page."""
     snr_min = 3.0 if operations else snr
     store = state(ctx).store()
     matches = report_service.select_matches(store, snr=snr_min, name=name)

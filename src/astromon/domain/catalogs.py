@@ -27,10 +27,9 @@ from typing import Any, Final
 import numpy as np
 from astropy.table import Column, Table
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from astromon.domain.errors import ValidationError
-from astromon.domain.geometry import angular_separation_arcsec, radec_to_unit_vectors
+from astromon.domain.sky_pairs import sky_pairs
 
 __all__ = [
     "CATALOGS",
@@ -353,25 +352,9 @@ def stars_near_positions(
     radius_arcsec : float
         Radius in arcsec.
     """
-    stars = radec_to_unit_vectors(np.atleast_1d(star_ra), np.atleast_1d(star_dec))
-    targets = radec_to_unit_vectors(np.atleast_1d(ra), np.atleast_1d(dec))
-    mask = np.zeros(len(stars), dtype=bool)
-    if len(stars) == 0 or len(targets) == 0:
-        return mask
-    finite = np.all(np.isfinite(stars), axis=1)
-    chord = 2.0 * math.sin(math.radians(radius_arcsec / 3600.0) / 2.0)
-    dist, idx = cKDTree(targets).query(
-        np.where(finite[:, None], stars, 0.0), k=1, distance_upper_bound=chord * 1.001 + 1e-15
-    )
-    close = np.flatnonzero(finite & np.isfinite(dist))
-    nearest = idx[close]
-    sep = angular_separation_arcsec(
-        np.atleast_1d(np.asarray(star_ra, dtype=np.float64))[close],
-        np.atleast_1d(np.asarray(star_dec, dtype=np.float64))[close],
-        np.atleast_1d(np.asarray(ra, dtype=np.float64))[nearest],
-        np.atleast_1d(np.asarray(dec, dtype=np.float64))[nearest],
-    )
-    mask[close] = sep <= radius_arcsec
+    mask = np.zeros(np.atleast_1d(np.asarray(star_ra)).size, dtype=bool)
+    stars, _, _ = sky_pairs(star_ra, star_dec, ra, dec, radius_arcsec)
+    mask[stars] = True
     return mask
 
 

@@ -162,7 +162,7 @@ def simple_cross_match(
     astromon_cat_src: Table,
     args: SimpleCrossMatchArgs,
 ) -> Table:
-    """The ``simple`` cross-match (SPEC §3), vectorised.
+    """The ``simple`` cross-match, vectorised.
 
     1. x-ray sources with ``snr > args.snr`` and
        ``near_neighbor_dist > args.near_neighbor_dist``;

@@ -88,7 +88,7 @@ ARCHIVE_FILE_TYPES: Final[dict[str, FileType]] = {
         FileType("dtf", "{instr}1{dtf}", "primary", "*dtf*"),
     )
 }
-"""File types of SPEC §4: name → :class:`FileType`."""
+"""File types downloaded for an observation: name → :class:`FileType`."""
 
 DEFAULT_DOWNLOAD: Final[tuple[str, ...]] = ("evt2", "asol", "msk", "fov", "bpix", "dtf")
 """File types downloaded by default."""

@@ -1,4 +1,4 @@
-"""Statistics of the monitoring report (SPEC section 5), as pure numpy functions.
+"""Statistics of the monitoring report, as pure numpy functions.
 
 Offsets ``dy``, ``dz`` and ``dr`` are in arcsec; times are CXC seconds. A year is 365.25 days.
 """

@@ -16,7 +16,7 @@ __all__ = ["MonitoringReport", "ReportRenderer"]
 
 @dataclass(frozen=True)
 class MonitoringReport:
-    """Everything the monitoring report shows (SPEC section 5).
+    """Everything the monitoring report shows.
 
     Attributes
     ----------

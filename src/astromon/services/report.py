@@ -1,4 +1,4 @@
-"""The monitoring report (SPEC section 5): select cross-matches, compute figures, render.
+"""The monitoring report: select cross-matches, compute figures, render.
 
 The figures come from the pure functions of :mod:`astromon.domain.statistics`; a
 :class:`~astromon.ports.report.ReportRenderer` writes the plots and the HTML page.
