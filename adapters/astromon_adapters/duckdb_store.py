@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 from astropy.table import Column, Table
 
+from astromon.domain.crossmatch import COLUMN_KINDS, JOINED_COLUMNS
 from astromon.domain.errors import (
     DatabaseError,
     MissingTableException,
@@ -70,37 +71,12 @@ _ARROW_TYPES: Final = {
 }
 _INCOMING: Final = "_astromon_incoming"
 
-# output column -> (table alias, source column) of Store.read_cross_matches
+# SQL alias of each table in the join of Store.read_cross_matches
 _JOIN_ALIASES: Final = {
     "astromon_xcorr": "x",
     "astromon_obs": "o",
     "astromon_cat_src": "c",
     "astromon_xray_src": "s",
-}
-_CROSS_MATCH_SELECT: Final[list[tuple[str, str, str]]] = [
-    *[(c, "astromon_xcorr", c) for c in TABLES["astromon_xcorr"].names],
-    *[(c, "astromon_obs", c) for c in TABLES["astromon_obs"].names if c != "obsid"],
-    ("catalog", "astromon_cat_src", "catalog"),
-    ("name", "astromon_cat_src", "name"),
-    ("c_ra", "astromon_cat_src", "ra"),
-    ("c_dec", "astromon_cat_src", "dec"),
-    ("separation", "astromon_cat_src", "separation"),
-    ("mag", "astromon_cat_src", "mag"),
-    ("c_y_angle", "astromon_cat_src", "y_angle"),
-    ("c_z_angle", "astromon_cat_src", "z_angle"),
-    ("x_ra", "astromon_xray_src", "ra"),
-    ("x_dec", "astromon_xray_src", "dec"),
-    ("net_counts", "astromon_xray_src", "net_counts"),
-    ("x_y_angle", "astromon_xray_src", "y_angle"),
-    ("x_z_angle", "astromon_xray_src", "z_angle"),
-    *[
-        (c, "astromon_xray_src", c)
-        for c in ("r_angle", "snr", "near_neighbor_dist", "pileup", "acis_streak")
-    ],
-    ("caldb_version", "astromon_xray_src", "caldb_version"),
-]
-CROSS_MATCH_KINDS: Final = {
-    out: TABLES[table].column(col).kind for out, table, col in _CROSS_MATCH_SELECT
 }
 
 
@@ -193,7 +169,7 @@ def _attach_observations(matches: Table, obs: Table, select_name: str) -> Table:
     order = np.argsort(obs_obsid, kind="stable")
     rows = order[np.searchsorted(obs_obsid[order], obsid)] if len(obs) else order[:0]
     columns = []
-    for out, table, col in _CROSS_MATCH_SELECT:
+    for out, table, col in JOINED_COLUMNS:
         if out == "select_name":
             values: Any = np.array([select_name] * len(matches), dtype=str)
             columns.append(_column(out, "str", values))
@@ -286,7 +262,7 @@ class DuckDBStore:
         tables = ["astromon_xcorr", "astromon_obs", "astromon_cat_src", "astromon_xray_src"]
         joined = [
             item
-            for item in _CROSS_MATCH_SELECT
+            for item in JOINED_COLUMNS
             if item[1] != "astromon_obs" and item[0] != "select_name"
         ]
         select = ", ".join(
@@ -299,7 +275,7 @@ class DuckDBStore:
             "JOIN astromon_xray_src s ON s.obsid = x.obsid AND s.id = x.x_id "
             "WHERE x.select_name = ?"
         )
-        kinds = {out: CROSS_MATCH_KINDS[out] for out, _, _ in joined}
+        kinds = {out: COLUMN_KINDS[out] for out, _, _ in joined}
         with self._reading() as handle:
             self._require(handle, tables)
             matches = self._run(

@@ -1,7 +1,7 @@
 """Cross-match x-ray sources with catalog counterparts (public API).
 
 A thin façade: arguments are relayed to :mod:`astromon.services.cross_matching` and the pure
-functions of :mod:`astromon.domain.matching` and :mod:`astromon.domain.filters`; the database,
+functions of :mod:`astromon.domain.crossmatch` and :mod:`astromon.domain.filters`; the database,
 when needed, comes from the application object (:func:`astromon.bootstrap.current`).
 
 Units: ``ra``/``dec`` in degrees; ``r_angle``, ``r_angle_grating``, ``dr``, ``dy``, ``dz`` and
@@ -23,18 +23,17 @@ from numpy.typing import NDArray
 from astromon.bootstrap import current
 from astromon.domain import filters as _filters
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
-from astromon.domain.cross_match_args import (
+from astromon.domain.crossmatch import (
+    CROSS_MATCH_METHODS,
     CROSS_MATCHES,
     CROSS_MATCHES_ARGS,
-    SimpleCrossMatchArgs,
+    SIMPLE,
+    finish_matches,
 )
-from astromon.domain.errors import ValidationError as _ValidationError
-from astromon.domain.match_columns import finish_matches
-from astromon.domain.matching import CROSS_MATCH_METHODS
-from astromon.domain.matching import simple_cross_match as _simple_cross_match
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
 from astromon.services import cross_matching as _service
+from astromon.services.parallel import parallel_map
 
 __all__ = [
     "CROSS_MATCHES",
@@ -164,8 +163,9 @@ def simple_cross_match(
         Observations, x-ray sources and catalog counterparts.
     name : str
         ``select_name`` given to the matches.
-    catalogs : sequence of str
-        Catalogs to use, in order of precedence.
+    catalogs : sequence of str or str
+        Catalogs to use, in order of precedence (one name is one catalog). The arguments are
+        validated as those of ``compute_cross_matches('simple', ...)``.
     snr : float
         Minimum signal-to-noise ratio (exclusive).
     r_angle : float
@@ -194,11 +194,13 @@ def simple_cross_match(
     astromon.domain.errors.SchemaError
         An input table lacks a column (named).
     """
-    if isinstance(catalogs, str) or not isinstance(catalogs, Iterable):
-        raise _ValidationError(f"catalogs must be a list of catalog names, got {catalogs!r}")
-    args = SimpleCrossMatchArgs(
+    matches = SIMPLE(
+        astromon_obs,
+        astromon_xray_src,
+        astromon_cat_src,
+        mapper=parallel_map,
         name=name,
-        catalogs=tuple(catalogs),
+        catalogs=catalogs,
         snr=snr,
         r_angle=r_angle,
         dr=dr,
@@ -207,7 +209,6 @@ def simple_cross_match(
         start=start,
         stop=stop,
     )
-    matches = _simple_cross_match(astromon_obs, astromon_xray_src, astromon_cat_src, args)
     return finish_matches(matches)
 
 
@@ -275,8 +276,8 @@ def filter_matches(
     near_neighbor_dist : float, optional
         Keep ``near_neighbor_dist <= near_neighbor_dist`` (arcsec).
     sim_z : float, optional
-        Keep ``|sim_z - nominal SIM-Z of the detector| <= sim_z`` (mm). Nominal: ACIS-I
-        -233.587, ACIS-S -190.143, HRC-I 126.983, HRC-S 250.466 (others 0).
+        Keep ``|sim_z - nominal SIM-Z of the detector| <= sim_z`` (mm); the nominal values
+        are :data:`astromon.domain.filters.NOMINAL_SIM_Z` (other detectors: 0).
     exclude_regions : bool
         Drop matches in excluded regions of the default database file.
     exclude_bad_targets : bool

@@ -459,7 +459,7 @@ def test_unicode_and_long_strings_survive(tmp_path: Path, reference_dir: Path) -
 def test_sql_join_equals_the_pure_join(built: dict[str, Path]) -> None:
     from astromon_adapters.hdf5_store import HDF5Store
 
-    from astromon.domain.matching import CROSS_MATCH_COLUMNS
+    from astromon.domain.crossmatch import CROSS_MATCH_COLUMNS
 
     sql = DuckDBStore(built["legacy"]).read_cross_matches("astromon_21")
     pure = HDF5Store(built["h5"]).read_cross_matches("astromon_21")

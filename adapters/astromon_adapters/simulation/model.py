@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import ValidationError
+from astromon.domain.filters import NOMINAL_SIM_Z
 from astromon.domain.geometry import attitude_matrix, radec_to_yz
 from astromon.domain.time import CxoTime
 from astromon_adapters.detector import APERTURE_RADIUS_ARCSEC, nominal_psf_sigma_arcsec
@@ -86,10 +87,12 @@ class DetectorSetup:
 DETECTORS: Final[dict[str, DetectorSetup]] = {
     d.name: d
     for d in (
-        DetectorSetup("ACIS-S", "ACIS", "ACIS-235678", -190.143, 0.492, 4096.5, 0.015),
-        DetectorSetup("ACIS-I", "ACIS", "ACIS-0123", -233.587, 0.492, 4096.5, 0.02),
-        DetectorSetup("HRC-S", "HRC", "HRC-S", 250.466, 0.13175, 32768.5, 0.08),
-        DetectorSetup("HRC-I", "HRC", "HRC-I", 126.983, 0.13175, 16384.5, 0.06),
+        DetectorSetup(
+            "ACIS-S", "ACIS", "ACIS-235678", NOMINAL_SIM_Z["ACIS-S"], 0.492, 4096.5, 0.015
+        ),
+        DetectorSetup("ACIS-I", "ACIS", "ACIS-0123", NOMINAL_SIM_Z["ACIS-I"], 0.492, 4096.5, 0.02),
+        DetectorSetup("HRC-S", "HRC", "HRC-S", NOMINAL_SIM_Z["HRC-S"], 0.13175, 32768.5, 0.08),
+        DetectorSetup("HRC-I", "HRC", "HRC-I", NOMINAL_SIM_Z["HRC-I"], 0.13175, 16384.5, 0.06),
     )
 }
 

@@ -58,7 +58,7 @@ def recompute_cross_match(
         A custom cross-match without ``select_name``, or one named like a standard
         cross-match.
     """
-    from astromon.domain.cross_match_args import CROSS_MATCHES
+    from astromon.domain.crossmatch import CROSS_MATCHES
     from astromon.services import cross_matching
 
     if name is not None and name not in CROSS_MATCHES:

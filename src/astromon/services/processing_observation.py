@@ -18,6 +18,7 @@ from astropy.table import Table
 
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.domain.filters import NOMINAL_SIM_Z
 from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
@@ -44,13 +45,10 @@ def _detector(info: Mapping[str, Any]) -> str:
             return value
     # no detector name: the instrument, and the nominal SIM-Z nearest to the observation's
     instrument = str(_first(info, "instrume", "instrument", "detnam")).strip().upper()
-    candidates = {
-        "ACIS": {"ACIS-I": -233.587, "ACIS-S": -190.143},
-        "HRC": {"HRC-I": 126.983, "HRC-S": 250.466},
-    }
-    for prefix, nominal in candidates.items():
+    for prefix in ("ACIS", "HRC"):
         if instrument.startswith(prefix):
             sim_z = float(_first(info, "sim_z"))
+            nominal = {d: z for d, z in NOMINAL_SIM_Z.items() if d.startswith(prefix)}
             return min(nominal, key=lambda name: abs(nominal[name] - sim_z))
     raise ValidationError(f"cannot tell the detector of instrument {instrument!r}")
 
