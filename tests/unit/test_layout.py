@@ -3,6 +3,7 @@ documents, a light ``import astromon``."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -88,3 +89,29 @@ def test_utils_ciao_is_the_adapter_class_loaded_on_first_use() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "astromon_adapters.ciao", "Ciao"]
+
+
+FILE_READING_IN_DOMAIN = {"astromon/domain/calalign.py"}
+"""Domain modules that still read FITS files; their reading moves to adapters."""
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_domain_does_not_read_fits_files() -> None:
+    domain = ROOT / "src" / "astromon" / "domain"
+    readers = sorted(
+        str(path.relative_to(ROOT / "src"))
+        for path in domain.rglob("*.py")
+        if "astropy.io.fits" in _imported_modules(path)
+    )
+    assert set(readers) <= FILE_READING_IN_DOMAIN, readers
