@@ -36,6 +36,7 @@ ADAPTERS: Final[dict[str, str]] = {
     "executor.processes": "astromon_adapters.executors:ProcessPoolExecutor",
     "executor.dask": "astromon_adapters.executors:DaskExecutor",
     "renderer": "astromon_adapters.report_renderer:MatplotlibReportRenderer",
+    "clock": "astromon_adapters.system_clock:SystemClock",
     "simulation.observatory": "astromon_adapters.simulation:SimulatedObservatory",
     "simulation.archive": "astromon_adapters.simulation:SimulatedArchive",
     "simulation.info": "astromon_adapters.simulation:SimulatedObservationInfo",

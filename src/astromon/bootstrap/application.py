@@ -21,7 +21,7 @@ from astromon.bootstrap.adapters import load_adapter
 from astromon.config import Settings
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.catalog import CatalogService
-from astromon.ports.clock import Clock, SystemClock
+from astromon.ports.clock import Clock
 from astromon.ports.executor import Executor
 from astromon.ports.observation import (
     OBSERVATION_SOURCES,
@@ -176,7 +176,7 @@ class PortsBase:
         """The clock (time-stamps of region changes); the system clock by default."""
         if "clock" in self.overrides:
             return cast(Clock, self.overrides["clock"])
-        return SystemClock()
+        return cast(Clock, make_adapter("clock"))
 
     # --- catalogs -----------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     built = report_service.build_report(
         matches,
-        now=now,
+        now=now if now is not None else state(ctx).app.clock().now_date(),
         offset_steps=steps,
         calalign_offsets=calalign_offsets,
         selection=report_service.standard_selection(snr_min),
