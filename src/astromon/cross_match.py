@@ -30,8 +30,10 @@ from astromon.domain.crossmatch import (
     SIMPLE,
     finish_matches,
 )
+from astromon.domain.errors import ValidationError
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
+from astromon.services import counterparts as _counterparts
 from astromon.services import cross_matching as _service
 from astromon.services.parallel import parallel_map
 
@@ -368,9 +370,6 @@ def rough_match(
     astromon.domain.errors.CatalogError
         A catalog cannot be searched (the message names the catalog, service and obsid).
     """
-    from astromon.domain.errors import ValidationError
-    from astromon.services import counterparts as _counterparts
-
     try:
         radius_arcsec = float(_u.Quantity(radius, _u.arcsec).to_value(_u.arcsec))
     except (TypeError, ValueError, _u.UnitsError) as exc:

@@ -31,6 +31,7 @@ from astromon.domain.regions import as_obsids
 from astromon.domain.schema import empty_table
 from astromon.ports.clock import Clock
 from astromon.ports.store import Store
+from astromon.services import cross_matching
 from astromon.services import regions as _regions
 from astromon.services import storage as _storage
 
@@ -324,6 +325,4 @@ def get_cross_matches(name: str = "astromon_21", dbfile: DBFile = None, **kwargs
     -------
     astropy.table.Table
     """
-    from astromon.services import cross_matching
-
     return cross_matching.get_cross_matches(_store(dbfile), name, **kwargs)

@@ -23,6 +23,7 @@ from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
 from astromon.ports.processing import ObservationHandle, ObservationOutcome
+from astromon.services import counterparts, cross_matching
 
 __all__ = ["StandardObservationProcessor", "observation_row"]
 
@@ -188,7 +189,6 @@ class StandardObservationProcessor:
         return ObservationOutcome.ok(obsid, tables, message)
 
     def _counterparts(self, sources: Table, obs_row: Table) -> Table:
-        from astromon.services import counterparts
 
         if len(sources) == 0:
             return empty_table("astromon_cat_src")
@@ -202,7 +202,6 @@ class StandardObservationProcessor:
         return to_schema("astromon_cat_src", counterparts.number_counterparts(matches, obs_row[0]))
 
     def _cross_matches(self, obs_row: Table, sources: Table, cat_src: Table) -> Table:
-        from astromon.services import cross_matching
 
         parts = []
         for name in self.cross_matches:

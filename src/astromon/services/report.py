@@ -19,6 +19,7 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport, ReportRenderer
 from astromon.ports.store import Store
+from astromon.services.cross_matching import get_cross_matches
 
 __all__ = [
     "EXCLUDED_CATEGORIES",
@@ -64,8 +65,6 @@ def select_matches(store: Store, *, snr: float = 5.0, name: str = "astromon_21")
     name : str
         The standard cross-match to read.
     """
-    from astromon.services.cross_matching import get_cross_matches
-
     matches = get_cross_matches(store, name, **standard_selection(snr))
     caldb = np.char.strip(np.asarray(matches["caldb_version"]).astype(str))
     return matches[caldb != "0.0"]
