@@ -24,6 +24,7 @@ from astromon.bootstrap import current
 from astromon.domain import filters as _filters
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.crossmatch import (
+    CROSS_MATCH_CATALOGS,
     CROSS_MATCH_METHODS,
     CROSS_MATCHES,
     CROSS_MATCHES_ARGS,
@@ -137,7 +138,7 @@ def simple_cross_match(
     astromon_xray_src: Table,
     astromon_cat_src: Table,
     name: str = "",
-    catalogs: Sequence[str] = ("ICRS", "Tycho2"),
+    catalogs: Sequence[str] = CROSS_MATCH_CATALOGS,
     snr: float = 3,
     r_angle: float = 120.0,
     dr: float = 3,

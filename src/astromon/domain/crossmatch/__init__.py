@@ -15,7 +15,7 @@ Everything here is pure and single-threaded; a service may pass a threaded
 :class:`~astromon.domain.crossmatch.tables.Mapper` for large inputs.
 """
 
-from astromon.domain.crossmatch.arguments import SimpleCrossMatchArgs
+from astromon.domain.crossmatch.arguments import CROSS_MATCH_CATALOGS, SimpleCrossMatchArgs
 from astromon.domain.crossmatch.columns import COLUMN_KINDS, CROSS_MATCH_COLUMNS, JOINED_COLUMNS
 from astromon.domain.crossmatch.derived import DERIVED_COLUMNS, add_derived_columns, finish_matches
 from astromon.domain.crossmatch.keys import composite_key, lookup, split_key
@@ -49,6 +49,7 @@ __all__ = [
     "COLUMN_KINDS",
     "CROSS_MATCHES",
     "CROSS_MATCHES_ARGS",
+    "CROSS_MATCH_CATALOGS",
     "CROSS_MATCH_COLUMNS",
     "CROSS_MATCH_METHODS",
     "DEFAULT",

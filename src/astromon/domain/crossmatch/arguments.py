@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 
 from astromon.domain.catalogs import catalog_names
 from astromon.domain.errors import ValidationError
 from astromon.domain.validation import validate_threshold
 
-__all__ = ["SimpleCrossMatchArgs", "validate_catalogs", "validate_threshold"]
+__all__ = [
+    "CROSS_MATCH_CATALOGS",
+    "SimpleCrossMatchArgs",
+    "validate_catalogs",
+    "validate_threshold",
+]
+
+CROSS_MATCH_CATALOGS: Final = ("ICRS", "Tycho2")
+"""Catalogs of the ``simple`` cross-match and the standard sets, in order of precedence."""
 
 
 def validate_catalogs(value: Any) -> tuple[str, ...]:
@@ -66,7 +74,7 @@ class SimpleCrossMatchArgs:
     """
 
     name: str = ""
-    catalogs: tuple[str, ...] = ("ICRS", "Tycho2")
+    catalogs: tuple[str, ...] = CROSS_MATCH_CATALOGS
     snr: float = 3.0
     r_angle: float = 120.0
     dr: float = 3.0

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 
 from astropy.table import Table
 
-from astromon.domain.crossmatch.arguments import SimpleCrossMatchArgs
+from astromon.domain.crossmatch.arguments import CROSS_MATCH_CATALOGS, SimpleCrossMatchArgs
 from astromon.domain.crossmatch.simple import simple_cross_match
 from astromon.domain.crossmatch.tables import Mapper, sequential_map
 from astromon.domain.errors import ValidationError
@@ -153,7 +153,7 @@ class StandardCrossMatch:
 
 def _simple_set(name: str, select_name: str, r_angle_grating: float) -> StandardCrossMatch:
     keywords = {
-        "catalogs": ["ICRS", "Tycho2"],
+        "catalogs": list(CROSS_MATCH_CATALOGS),
         "dr": 3.0,
         "name": select_name,
         "near_neighbor_dist": 6.0,
