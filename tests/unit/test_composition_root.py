@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,14 @@ def test_simple_cross_match_and_compute_cross_matches_validate_alike(
         with pytest.raises(ValidationError) as from_compute:
             cross_match.compute_cross_matches("simple", obs, xray, cat, **bad)
         assert str(from_simple.value) == str(from_compute.value)
+
+
+def test_the_batch_work_travels_to_worker_processes_with_its_settings(tmp_path: Path) -> None:
+    astromon = bootstrap(Settings(workers=2, archive_url="http://127.0.0.1:9/cdaftp"))
+    processor = astromon.observation_processor(source="https", workdir=str(tmp_path))
+    copy: Any = pickle.loads(pickle.dumps(processor))
+    assert copy.observation_factory.app.settings == astromon.settings
+    assert copy.catalogs == ("Tycho2", "ICRS", "USNO-B1.0", "2MASS", "SDSS")
+    outcome = astromon.observation_processor(source="tape").process(1)
+    assert outcome.status.value == "ERROR"
+    assert "unknown data source 'tape'" in outcome.message
