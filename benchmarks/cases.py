@@ -469,9 +469,9 @@ class RoughMatch(Case):
 
 
 def _local_catalog(ctx: Context) -> Any:
-    from astromon import bootstrap
+    from astromon.bootstrap import bootstrap
 
-    return bootstrap.catalog_service(
+    return bootstrap().catalogs(
         "local", catalog_file=star_catalog_file(ctx), index_dir=ctx.workdir / "catalog-index"
     )
 

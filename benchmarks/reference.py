@@ -1,10 +1,11 @@
-"""A plain reference implementation of the SPEC, used ONLY as the benchmarks' comparator.
+"""A plain reference implementation of the documented rules, ONLY the benchmarks' comparator.
 
 This is deliberately the "obvious" code: :func:`astropy.table.join` for the joins, a Python
 loop over the (obsid, x_id) groups for the per-source choice, a Python loop over the rows for
 string rules, and an N×M :class:`~astropy.coordinates.SkyCoord` separation matrix for the
-excluded-region mask. It follows SPEC section 3 step by step so that it can also serve as an
-independent check of astromon's fast paths (``tests/unit/test_bench_reference.py``).
+excluded-region mask. It follows the steps of the ``simple`` cross-match one by one so that
+it can also serve as an independent check of astromon's fast paths
+(``tests/unit/test_bench_reference.py``).
 
 Units: ra/dec in degrees; y/z angles, dr, r_angle, near_neighbor_dist and radii in arcsec;
 sim_z in mm; start/stop in CXC seconds (``filter_matches``) or anything CxoTime accepts
@@ -45,7 +46,7 @@ ASTROMON_21: Final[dict[str, Any]] = {
     "near_neighbor_dist": 6.0,
     "dr": 3.0,
 }
-"""The ``astromon_21`` argument set (SPEC section 3)."""
+"""The ``astromon_21`` argument set."""
 
 NOMINAL_SIM_Z: Final[dict[str, float]] = {
     "ACIS-I": -233.587,
@@ -77,7 +78,7 @@ def simple_cross_match(
     start: Any = None,
     stop: Any = None,
 ) -> Table:
-    """The ``simple`` cross-match, steps 1–8 of SPEC section 3, the obvious way.
+    """The ``simple`` cross-match, its steps 1–8 done the obvious way.
 
     Returns one row per matched x-ray source (obsid, x_id), with the joined columns, ``dy``,
     ``dz``, ``dr`` (arcsec), ``cat_order`` and ``select_name``.
@@ -215,7 +216,7 @@ def filter_matches(
     regions: Table | None = None,
     **kwargs: Any,
 ) -> NDArray[np.bool_]:
-    """The keep-mask of SPEC section 3 ``filter_matches`` (start/stop in CXC seconds)."""
+    """The keep-mask of ``filter_matches`` (start/stop in CXC seconds)."""
     ok = np.ones(len(matches), dtype=bool)
     if dr is not None:
         ok &= np.asarray(matches["dr"]) <= dr

@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 from astropy.table import Table
 
+from astromon.domain.crossmatch import COLUMN_KINDS, JOINED_COLUMNS
 from astromon.domain.errors import (
     DatabaseError,
     MissingTableException,
@@ -52,8 +53,6 @@ from astromon_adapters.duckdb_connections import (
 )
 from astromon_adapters.duckdb_errors import database_error
 from astromon_adapters.duckdb_tables import (
-    CROSS_MATCH_KINDS,
-    CROSS_MATCH_SELECT,
     INCOMING,
     JOIN_ALIASES,
     attach_observations,
@@ -151,7 +150,7 @@ class DuckDBStore:
         tables = ["astromon_xcorr", "astromon_obs", "astromon_cat_src", "astromon_xray_src"]
         joined = [
             item
-            for item in CROSS_MATCH_SELECT
+            for item in JOINED_COLUMNS
             if item[1] != "astromon_obs" and item[0] != "select_name"
         ]
         select = ", ".join(
@@ -164,7 +163,7 @@ class DuckDBStore:
             "JOIN astromon_xray_src s ON s.obsid = x.obsid AND s.id = x.x_id "
             "WHERE x.select_name = ?"
         )
-        kinds = {out: CROSS_MATCH_KINDS[out] for out, _, _ in joined}
+        kinds = {out: COLUMN_KINDS[out] for out, _, _ in joined}
         with self._reading() as handle:
             self._require(handle, tables)
             matches = self._run(

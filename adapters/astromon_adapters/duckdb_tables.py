@@ -14,12 +14,11 @@ import numpy as np
 import pyarrow as pa
 from astropy.table import Column, Table
 
+from astromon.domain.crossmatch import JOINED_COLUMNS
 from astromon.domain.errors import DatabaseError
-from astromon.domain.schema import TABLES, TableSpec, conforms, set_formats, to_schema
+from astromon.domain.schema import TableSpec, conforms, set_formats, to_schema
 
 __all__ = [
-    "CROSS_MATCH_KINDS",
-    "CROSS_MATCH_SELECT",
     "INCOMING",
     "JOIN_ALIASES",
     "attach_observations",
@@ -46,31 +45,6 @@ JOIN_ALIASES: Final = {
     "astromon_obs": "o",
     "astromon_cat_src": "c",
     "astromon_xray_src": "s",
-}
-CROSS_MATCH_SELECT: Final[list[tuple[str, str, str]]] = [
-    *[(c, "astromon_xcorr", c) for c in TABLES["astromon_xcorr"].names],
-    *[(c, "astromon_obs", c) for c in TABLES["astromon_obs"].names if c != "obsid"],
-    ("catalog", "astromon_cat_src", "catalog"),
-    ("name", "astromon_cat_src", "name"),
-    ("c_ra", "astromon_cat_src", "ra"),
-    ("c_dec", "astromon_cat_src", "dec"),
-    ("separation", "astromon_cat_src", "separation"),
-    ("mag", "astromon_cat_src", "mag"),
-    ("c_y_angle", "astromon_cat_src", "y_angle"),
-    ("c_z_angle", "astromon_cat_src", "z_angle"),
-    ("x_ra", "astromon_xray_src", "ra"),
-    ("x_dec", "astromon_xray_src", "dec"),
-    ("net_counts", "astromon_xray_src", "net_counts"),
-    ("x_y_angle", "astromon_xray_src", "y_angle"),
-    ("x_z_angle", "astromon_xray_src", "z_angle"),
-    *[
-        (c, "astromon_xray_src", c)
-        for c in ("r_angle", "snr", "near_neighbor_dist", "pileup", "acis_streak")
-    ],
-    ("caldb_version", "astromon_xray_src", "caldb_version"),
-]
-CROSS_MATCH_KINDS: Final = {
-    out: TABLES[table].column(col).kind for out, table, col in CROSS_MATCH_SELECT
 }
 
 
@@ -160,7 +134,7 @@ def attach_observations(matches: Table, obs: Table, select_name: str) -> Table:
     order = np.argsort(obs_obsid, kind="stable")
     rows = order[np.searchsorted(obs_obsid[order], obsid)] if len(obs) else order[:0]
     columns = []
-    for out, table, col in CROSS_MATCH_SELECT:
+    for out, table, col in JOINED_COLUMNS:
         if out == "select_name":
             values: Any = np.array([select_name] * len(matches), dtype=str)
             columns.append(column(out, "str", values))

@@ -29,17 +29,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def default_workers() -> int:
-    """Default number of worker processes: ``$ASTROMON_WORKERS``, else the CPU count."""
-    env = os.environ.get("ASTROMON_WORKERS", "").strip()
-    if env:
-        try:
-            value = int(env)
-        except ValueError:
-            raise ValidationError(f"ASTROMON_WORKERS={env!r} is not an integer") from None
-        if value < 1:
-            raise ValidationError(f"ASTROMON_WORKERS={env!r} must be at least 1")
-        return value
+def default_workers(configured: int | None = None) -> int:
+    """Number of worker processes: ``configured`` (``Settings.workers``), else the CPU count."""
+    if configured is not None:
+        return int(configured)
     return max(1, os.cpu_count() or 1)
 
 

@@ -17,8 +17,8 @@ import h5py
 import numpy as np
 from astropy.table import Column, Table
 
+from astromon.domain.crossmatch import join_cross_matches
 from astromon.domain.errors import DatabaseError, MissingTableException, ReadOnlyDatabaseError
-from astromon.domain.matching import join_cross_matches
 from astromon.domain.schema import TABLE_NAMES, get_spec, set_formats, to_schema
 from astromon.ports.store import RegionChange, TableWrite
 

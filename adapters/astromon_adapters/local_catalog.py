@@ -28,7 +28,6 @@ import threading
 import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -49,6 +48,7 @@ from astromon.domain.catalogs import (
 from astromon.domain.errors import CatalogError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
 from astromon_adapters.local_catalog_files import catalog_file_format, read_catalog_file
+from astromon_adapters.local_catalog_index import CatalogIndex, CatalogStats
 
 __all__ = ["DEFAULT_NSIDE", "LocalCatalogService", "default_index_dir"]
 
@@ -65,73 +65,8 @@ _INDEX_VERSION: Final = 1
 
 
 def default_index_dir() -> Path:
-    """``$XDG_CACHE_HOME/astromon/catalog-index`` (``~/.cache`` when the variable is unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "astromon" / "catalog-index"
-
-
-@dataclass(frozen=True)
-class _CatalogStats:
-    code: int
-    rows: int
-    has_pm: bool
-    max_pm_mas_yr: float
-    epoch_min: float
-    epoch_max: float
-
-
-class _Index:
-    """An indexed catalog file: sorted Parquet rows plus the row range of each key."""
-
-    def __init__(self, parquet: Path, sidecar: Path, source: Path) -> None:
-        with np.load(sidecar, allow_pickle=False) as data:
-            self.keys = np.asarray(data["keys"], dtype=np.int64)
-            self.starts = np.asarray(data["starts"], dtype=np.int64)
-            self.counts = np.asarray(data["counts"], dtype=np.int64)
-            meta = json.loads(str(data["meta"]))
-        self.source = source
-        self.nside = int(meta["nside"])
-        self.catalogs = {name: _CatalogStats(**stats) for name, stats in meta["catalogs"].items()}
-        self.parquet = parquet
-        self._file = pq.ParquetFile(parquet)
-        sizes = [
-            self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)
-        ]
-        self.group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self._lock = threading.Lock()
-
-    def rows(self, keys: NDArray[np.int64]) -> Table:
-        """Rows whose key is in ``keys``, read from the needed row groups only."""
-        pos = np.searchsorted(self.keys, keys)
-        pos = pos[(pos < len(self.keys))]
-        pos = pos[np.isin(self.keys[pos], keys)]
-        if len(pos) == 0:
-            return _empty_rows()
-        starts, counts = self.starts[pos], self.counts[pos]
-        total = int(counts.sum())
-        # global row numbers of every wanted row
-        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        wanted = offsets + np.arange(total)
-        groups = np.unique(np.searchsorted(self.group_starts, wanted, side="right") - 1)
-        with self._lock:
-            table = self._file.read_row_groups(groups.tolist())
-        sizes = self.group_starts[groups + 1] - self.group_starts[groups]
-        read_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        group_of = np.searchsorted(self.group_starts, wanted, side="right") - 1
-        local = read_start[np.searchsorted(groups, group_of)] + (
-            wanted - self.group_starts[group_of]
-        )
-        return Table(
-            {
-                name: np.asarray(table.column(name).take(pa.array(local)).to_numpy(False))
-                for name in ("ra", "dec", "pmra", "pmdec", "epoch", "name", "mag")
-            }
-        )
-
-
-def _empty_rows() -> Table:
-    floats = {c: np.zeros(0) for c in ("ra", "dec", "pmra", "pmdec", "epoch", "mag")}
-    return Table({**floats, "name": np.zeros(0, dtype="<U1")})
+    """``~/.cache/astromon/catalog-index``: where indexes go without a configured cache."""
+    return Path.home() / ".cache" / "astromon" / "catalog-index"
 
 
 class LocalCatalogService:
@@ -144,9 +79,12 @@ class LocalCatalogService:
         catalog name (registered names, see :mod:`astromon.domain.catalogs`).
     index_dir : path, optional
         Where indexes are kept (default: ``.astromon-index`` beside each file when that
-        directory is writable, else :func:`default_index_dir`).
+        directory is writable, else ``cache_dir``).
     nside : int
         HEALPix resolution of the index (a power of 2).
+    cache_dir : path, optional
+        Where indexes go when they cannot be kept beside their file (default
+        :func:`default_index_dir`; the composition root passes ``$XDG_CACHE_HOME``'s).
 
     Raises
     ------
@@ -162,6 +100,7 @@ class LocalCatalogService:
         *,
         index_dir: str | os.PathLike[str] | None = None,
         nside: int = DEFAULT_NSIDE,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not (isinstance(nside, int) and nside > 0 and nside & (nside - 1) == 0):
             raise ValidationError(f"nside must be a power of 2, got {nside!r}")
@@ -169,6 +108,7 @@ class LocalCatalogService:
         self.healpix = HEALPix(nside=nside, order="nested")
         self._resolution_deg = float(self.healpix.pixel_resolution.to_value(u.deg))
         self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_index_dir()
         self._single: Path | None = None
         self._files: dict[str, Path] = {}
         if isinstance(files, Mapping):
@@ -179,7 +119,7 @@ class LocalCatalogService:
                 self._files[name] = self._check_file(path)
         else:
             self._single = self._check_file(files)
-        self._indexes: dict[Path, _Index] = {}
+        self._indexes: dict[Path, CatalogIndex] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -290,7 +230,7 @@ class LocalCatalogService:
 
     # --- the index ------------------------------------------------------------------------
 
-    def _index_for(self, catalog: str) -> tuple[_Index, _CatalogStats]:
+    def _index_for(self, catalog: str) -> tuple[CatalogIndex, CatalogStats]:
         if self._single is not None:
             path, label = self._single, None
         elif catalog in self._files:
@@ -314,7 +254,7 @@ class LocalCatalogService:
             )
         return index, stats
 
-    def _open_or_build(self, path: Path, label: str | None) -> _Index:
+    def _open_or_build(self, path: Path, label: str | None) -> CatalogIndex:
         stat = path.stat()
         digest = hashlib.sha256(
             json.dumps(
@@ -338,7 +278,7 @@ class LocalCatalogService:
                 if not (parquet.exists() and sidecar.exists()):
                     self._build(path, label, parquet, sidecar)
         try:
-            return _Index(parquet, sidecar, path)
+            return CatalogIndex(parquet, sidecar, path)
         except Exception as exc:
             raise CatalogError(f"cannot read the index {parquet} of {path}: {exc}") from exc
 
@@ -350,8 +290,8 @@ class LocalCatalogService:
         try:
             beside.mkdir(exist_ok=True)
         except OSError:
-            return default_index_dir()
-        return beside if os.access(beside, os.W_OK) else default_index_dir()
+            return self.cache_dir
+        return beside if os.access(beside, os.W_OK) else self.cache_dir
 
     def _build(self, path: Path, label: str | None, parquet: Path, sidecar: Path) -> None:
         logger.info("indexing catalog file %s into %s", path, parquet)

@@ -1,38 +1,185 @@
-"""Where the database lives.
+"""Configuration: every environment variable astromon reads, in one frozen object.
 
-Nothing is read from the environment at import time: :func:`default_db_file` reads it when
-called.
+Nothing is read at import time. :meth:`Settings.from_env` reads the environment when called;
+the composition root (:func:`astromon.bootstrap.bootstrap`) calls it once per application
+object and hands the values to the adapters as constructor arguments.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_FILE_NAME", "default_db_file", "resolve_db_file"]
+from astromon.domain.errors import ValidationError
+
+__all__ = ["DEFAULT_FILE_NAME", "Settings", "default_db_file", "resolve_db_file"]
 
 DEFAULT_FILE_NAME = "astromon.duckdb"
+"""Name of the database file in the default directories."""
 
 
-def _user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME")
-    root = Path(base) if base else Path.home() / ".local" / "share"
-    return root / "astromon"
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
+def _text(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _seconds(environ: Mapping[str, str], name: str) -> float | None:
+    text = environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number of seconds, got {text!r}") from None
+
+
+def _workers(environ: Mapping[str, str]) -> int | None:
+    text = environ.get("ASTROMON_WORKERS", "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValidationError(f"ASTROMON_WORKERS={text!r} is not an integer") from None
+    if value < 1:
+        raise ValidationError(f"ASTROMON_WORKERS={text!r} must be at least 1")
+    return value
+
+
+def _log_level(environ: Mapping[str, str]) -> int:
+    try:
+        return int(environ.get("ASTROMON_LOG_LEVEL", logging.WARNING))
+    except ValueError:
+        return logging.WARNING
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment of one astromon application, read once by :meth:`from_env`.
+
+    A field left ``None`` (or empty) means "the default of the component that uses it".
+
+    | variable | field | meaning |
+    |---|---|---|
+    | `ASTROMON_FILE` | `db_file` | database file used when none is given |
+    | `SKA` | `ska` | else `$SKA/data/astromon/astromon.duckdb` |
+    | `XDG_DATA_HOME` | `data_home` | else `$XDG_DATA_HOME/astromon/astromon.duckdb` |
+    | `XDG_CACHE_HOME` | `cache_home` | cache of local catalog indexes (`~/.cache`) |
+    | `ASTROMON_LOCK_TIMEOUT` | `lock_timeout` | seconds to wait for another process's write lock |
+    | `ASTROMON_VIZIER_SERVER` | `vizier_server` | VizieR host or base URL |
+    | `ASTROMON_VIZIER_TIMEOUT` | `vizier_timeout` | seconds per VizieR request (60) |
+    | `ASTROMON_ARCHIVE_URL` | `archive_url` | root URL of the HTTPS Chandra archive |
+    | `ASTROMON_INFO_URLS` | `info_urls` | sequence-summary URL templates (`{obsid}`) |
+    | `ASTROMON_CIAO_PREFIX` | `ciao_prefix` | CIAO installation (`/soft/ciao`) |
+    | `ASTROMON_ARC5GL` | `arc5gl` | the arc5gl executable (`arc5gl`, found on `PATH`) |
+    | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; >= 1) |
+    | `ASTROMON_CALALIGN_DIR` | `calalign_dir` | directory of the CALALIGN files |
+    | `CALDB` | `caldb` | else `$CALDB/data/chandra/pcad/align` |
+    | `ASTROMON_LOG_FORMAT` | `log_format` | worker logging, set by the parent |
+    | `ASTROMON_LOG_LEVEL` | `log_level` | worker logging level number (30) |
+
+    Raises
+    ------
+    ValidationError
+        From :meth:`from_env`: a number-valued variable does not hold a number (the message
+        names the variable and its value).
+    """
+
+    db_file: Path | None = None
+    ska: Path | None = None
+    data_home: Path | None = None
+    cache_home: Path | None = None
+    lock_timeout: float | None = None
+    vizier_server: str | None = None
+    vizier_timeout: float | None = None
+    archive_url: str | None = None
+    info_urls: tuple[str, ...] = ()
+    ciao_prefix: str | None = None
+    arc5gl: str | None = None
+    workers: int | None = None
+    calalign_dir: Path | None = None
+    caldb: Path | None = None
+    log_format: str | None = None
+    log_level: int = logging.WARNING
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of ``environ`` (default: ``os.environ`` as it is now).
+
+        Raises
+        ------
+        ValidationError
+            ``ASTROMON_LOCK_TIMEOUT`` or ``ASTROMON_VIZIER_TIMEOUT`` is not a number of
+            seconds, or ``ASTROMON_WORKERS`` is not an integer of at least 1.
+        """
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        return cls(
+            db_file=_path(env, "ASTROMON_FILE"),
+            ska=_path(env, "SKA"),
+            data_home=_path(env, "XDG_DATA_HOME"),
+            cache_home=_path(env, "XDG_CACHE_HOME"),
+            lock_timeout=_seconds(env, "ASTROMON_LOCK_TIMEOUT"),
+            vizier_server=_text(env, "ASTROMON_VIZIER_SERVER"),
+            vizier_timeout=_seconds(env, "ASTROMON_VIZIER_TIMEOUT"),
+            archive_url=_text(env, "ASTROMON_ARCHIVE_URL"),
+            info_urls=tuple(env.get("ASTROMON_INFO_URLS", "").split()),
+            ciao_prefix=_text(env, "ASTROMON_CIAO_PREFIX"),
+            arc5gl=_text(env, "ASTROMON_ARC5GL"),
+            workers=_workers(env),
+            calalign_dir=_path(env, "ASTROMON_CALALIGN_DIR"),
+            caldb=_path(env, "CALDB"),
+            log_format=_text(env, "ASTROMON_LOG_FORMAT"),
+            log_level=_log_level(env),
+        )
+
+    def default_db_file(self) -> Path:
+        """``db_file``, else ``{ska}/data/astromon/astromon.duckdb``, else the per-user file."""
+        if self.db_file is not None:
+            return self.db_file
+        if self.ska is not None:
+            return self.ska / "data" / "astromon" / DEFAULT_FILE_NAME
+        root = self.data_home if self.data_home is not None else Path.home() / ".local" / "share"
+        return root / "astromon" / DEFAULT_FILE_NAME
+
+    def resolve_db_file(self, dbfile: str | os.PathLike[str] | None) -> Path:
+        """The given path, or :meth:`default_db_file` when None."""
+        return self.default_db_file() if dbfile is None else Path(dbfile)
+
+    def default_calalign_dir(self) -> Path:
+        """``calalign_dir``, else ``{caldb}/data/chandra/pcad/align``.
+
+        Raises
+        ------
+        ValidationError
+            Neither ``ASTROMON_CALALIGN_DIR`` nor ``CALDB`` is set.
+        """
+        if self.calalign_dir is not None:
+            return self.calalign_dir
+        if self.caldb is not None:
+            return self.caldb / "data" / "chandra" / "pcad" / "align"
+        raise ValidationError(
+            "no calalign_dir given and neither $ASTROMON_CALALIGN_DIR nor $CALDB is set"
+        )
+
+    def catalog_cache_dir(self) -> Path:
+        """``{cache_home}/astromon/catalog-index`` (``~/.cache`` when ``cache_home`` is None)."""
+        base = self.cache_home if self.cache_home is not None else Path.home() / ".cache"
+        return base / "astromon" / "catalog-index"
 
 
 def default_db_file() -> Path:
     """``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else a per-user file."""
-    env_file = os.environ.get("ASTROMON_FILE")
-    if env_file:
-        return Path(env_file)
-    ska = os.environ.get("SKA")
-    if ska:
-        return Path(ska) / "data" / "astromon" / DEFAULT_FILE_NAME
-    return _user_data_dir() / DEFAULT_FILE_NAME
+    return Settings.from_env().default_db_file()
 
 
 def resolve_db_file(dbfile: str | os.PathLike[str] | None) -> Path:
     """The given path, or :func:`default_db_file` when None."""
-    if dbfile is None:
-        return default_db_file()
-    return Path(dbfile)
+    return Settings.from_env().resolve_db_file(dbfile)

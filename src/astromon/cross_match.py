@@ -1,8 +1,8 @@
 """Cross-match x-ray sources with catalog counterparts (public API).
 
 A thin façade: arguments are relayed to :mod:`astromon.services.cross_matching` and the pure
-functions of :mod:`astromon.domain.matching` and :mod:`astromon.domain.filters`; the database,
-when needed, comes from :func:`astromon.bootstrap.open_store`.
+functions of :mod:`astromon.domain.crossmatch` and :mod:`astromon.domain.filters`; the database,
+when needed, comes from the application object (:func:`astromon.bootstrap.current`).
 
 Units: ``ra``/``dec`` in degrees; ``r_angle``, ``r_angle_grating``, ``dr``, ``dy``, ``dz`` and
 ``near_neighbor_dist`` in arcsec; ``sim_z`` in mm; times are CxoTime-compatible (CXC seconds,
@@ -20,20 +20,24 @@ from astropy import units as _u
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astromon.bootstrap import current
 from astromon.domain import filters as _filters
-from astromon.domain.cross_match_args import (
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
+from astromon.domain.crossmatch import (
+    CROSS_MATCH_CATALOGS,
+    CROSS_MATCH_METHODS,
     CROSS_MATCHES,
     CROSS_MATCHES_ARGS,
-    SimpleCrossMatchArgs,
+    SIMPLE,
+    finish_matches,
 )
-from astromon.domain.errors import ValidationError as _ValidationError
-from astromon.domain.match_columns import finish_matches
-from astromon.domain.matching import CROSS_MATCH_METHODS
-from astromon.domain.matching import simple_cross_match as _simple_cross_match
+from astromon.domain.errors import ValidationError
 from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
+from astromon.services import counterparts as _counterparts
 from astromon.services import cross_matching as _service
+from astromon.services.parallel import parallel_map
 
 __all__ = [
     "CROSS_MATCHES",
@@ -57,9 +61,7 @@ DBFile = str | os.PathLike[str] | Store | None
 def _open_store(dbfile: DBFile) -> Store:
     if isinstance(dbfile, Store):
         return dbfile
-    from astromon import bootstrap
-
-    return bootstrap.open_store(dbfile)
+    return current().store(dbfile)
 
 
 def compute_cross_matches(
@@ -146,7 +148,7 @@ def simple_cross_match(
     astromon_xray_src: Table,
     astromon_cat_src: Table,
     name: str = "",
-    catalogs: Sequence[str] = ("ICRS", "Tycho2"),
+    catalogs: Sequence[str] = CROSS_MATCH_CATALOGS,
     snr: float = 3,
     r_angle: float = 120.0,
     dr: float = 3,
@@ -174,8 +176,9 @@ def simple_cross_match(
         Observations, x-ray sources and catalog counterparts.
     name : str
         ``select_name`` given to the matches.
-    catalogs : sequence of str
-        Catalogs to use, in order of precedence.
+    catalogs : sequence of str or str
+        Catalogs to use, in order of precedence (one name is one catalog). The arguments are
+        validated as those of ``compute_cross_matches('simple', ...)``.
     snr : float
         Minimum signal-to-noise ratio (exclusive).
     r_angle : float
@@ -204,11 +207,13 @@ def simple_cross_match(
     astromon.domain.errors.SchemaError
         An input table lacks a column (named).
     """
-    if isinstance(catalogs, str) or not isinstance(catalogs, Iterable):
-        raise _ValidationError(f"catalogs must be a list of catalog names, got {catalogs!r}")
-    args = SimpleCrossMatchArgs(
+    matches = SIMPLE(
+        astromon_obs,
+        astromon_xray_src,
+        astromon_cat_src,
+        mapper=parallel_map,
         name=name,
-        catalogs=tuple(catalogs),
+        catalogs=catalogs,
         snr=snr,
         r_angle=r_angle,
         dr=dr,
@@ -217,7 +222,6 @@ def simple_cross_match(
         start=start,
         stop=stop,
     )
-    matches = _simple_cross_match(astromon_obs, astromon_xray_src, astromon_cat_src, args)
     return finish_matches(matches)
 
 
@@ -285,8 +289,8 @@ def filter_matches(
     near_neighbor_dist : float, optional
         Keep ``near_neighbor_dist <= near_neighbor_dist`` (arcsec).
     sim_z : float, optional
-        Keep ``|sim_z - nominal SIM-Z of the detector| <= sim_z`` (mm). Nominal: ACIS-I
-        -233.587, ACIS-S -190.143, HRC-I 126.983, HRC-S 250.466 (others 0).
+        Keep ``|sim_z - nominal SIM-Z of the detector| <= sim_z`` (mm); the nominal values
+        are :data:`astromon.domain.filters.NOMINAL_SIM_Z` (other detectors: 0).
     exclude_regions : bool
         Drop matches in excluded regions of the default database file.
     exclude_bad_targets : bool
@@ -331,14 +335,14 @@ def filter_matches(
     )
 
 
-# --- rough match (catalog counterparts; owned by the catalog work) -------------------------
+# --- rough match (catalog counterparts) ----------------------------------------------------
 
 
 def rough_match(
     sources: Table,
     time: Any,
     radius: Any = 3.0 * _u.arcsec,
-    catalogs: Sequence[str] | str = ("Tycho2", "ICRS", "USNO-B1.0", "2MASS", "SDSS"),
+    catalogs: Sequence[str] | str = DEFAULT_ROUGH_MATCH_CATALOGS,
     *,
     catalog_service: _CatalogService | None = None,
 ) -> Table:
@@ -359,7 +363,8 @@ def rough_match(
     catalogs : sequence of str
         Registered catalog names.
     catalog_service : CatalogService, optional
-        Where stars come from; default :func:`astromon.bootstrap.catalog_service` (VizieR).
+        Where stars come from; default the application's VizieR service
+        (:meth:`astromon.bootstrap.Astromon.catalogs`).
 
     Returns
     -------
@@ -376,17 +381,12 @@ def rough_match(
     astromon.domain.errors.CatalogError
         A catalog cannot be searched (the message names the catalog, service and obsid).
     """
-    from astromon.domain.errors import ValidationError
-    from astromon.services import counterparts as _counterparts
-
     try:
         radius_arcsec = float(_u.Quantity(radius, _u.arcsec).to_value(_u.arcsec))
     except (TypeError, ValueError, _u.UnitsError) as exc:
         raise ValidationError(f"radius must be an angle or arcsec, got {radius!r}") from exc
     if catalog_service is None:
-        from astromon import bootstrap
-
-        catalog_service = bootstrap.catalog_service()
+        catalog_service = current().catalogs()
     return _counterparts.rough_match(
         catalog_service, sources, time, radius_arcsec=radius_arcsec, catalogs=catalogs
     )

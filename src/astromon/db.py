@@ -2,7 +2,7 @@
 
 A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage`,
 :mod:`astromon.services.regions` and :mod:`astromon.services.cross_matching`; the database
-comes from :func:`astromon.bootstrap.open_store`.
+comes from the application object (:func:`astromon.bootstrap.current`).
 
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
@@ -17,17 +17,19 @@ stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
-from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
+from astromon.bootstrap import current
+from astromon.db_files import export_table, import_ecsv, import_legacy
+from astromon.domain.errors import MissingTableException
 from astromon.domain.excluded_regions import in_excluded_regions
+from astromon.domain.region_values import position_degrees
 from astromon.domain.regions import as_obsids
-from astromon.domain.schema import empty_table, get_spec, set_formats
+from astromon.domain.schema import empty_table, set_formats
 from astromon.legacy.db_names import (
     ASTROMON_CAT_SRC_DTYPE,
     ASTROMON_META_DTYPE,
@@ -38,7 +40,9 @@ from astromon.legacy.db_names import (
     DTYPES,
     connect,
 )
+from astromon.ports.clock import Clock
 from astromon.ports.store import Store
+from astromon.services import cross_matching
 from astromon.services import regions as _regions
 from astromon.services import storage as _storage
 
@@ -74,15 +78,11 @@ DBFile = str | os.PathLike[str] | Store | None
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
     if isinstance(dbfile, Store):
         return dbfile
-    from astromon import bootstrap
-
-    return bootstrap.open_store(dbfile, write=write)
+    return current().store(dbfile, write=write)
 
 
-def _clock() -> Any:
-    from astromon import bootstrap
-
-    return bootstrap.clock()
+def _clock() -> Clock:
+    return current().clock()
 
 
 def get_table(table_name: str, dbfile: DBFile = None) -> Table:
@@ -111,16 +111,7 @@ def get_table(table_name: str, dbfile: DBFile = None) -> Table:
     DatabaseError
         The file does not exist, is a directory, or is not an astromon database.
     """
-    try:
-        get_spec(table_name)
-    except MissingTableException as exc:
-        try:
-            store = _store(dbfile)
-            available = ", ".join(store.table_names()) or "none"
-        except AstromonError:
-            raise exc from None
-        raise MissingTableException(f"{exc} (available in {store.location}: {available})") from None
-    return _storage.read_table(_store(dbfile), table_name)
+    return _storage.read_named_table(lambda: _store(dbfile), table_name)
 
 
 def create_table(table_name: str) -> Table:
@@ -296,28 +287,6 @@ def sync_regions(from_file: DBFile, to_file: DBFile, remove: bool = False) -> Ta
     return _regions.sync_regions(source, target, remove=remove)
 
 
-def _position(position: Any) -> tuple[Any, Any]:
-    if hasattr(position, "icrs") and hasattr(position, "ra"):
-        icrs = position.icrs
-        return icrs.ra.deg, icrs.dec.deg
-    try:
-        ra, dec = position
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"position must be a SkyCoord or an (ra, dec) pair in degrees, got {position!r}"
-        ) from None
-    values = []
-    for value in (ra, dec):
-        if isinstance(value, u.Quantity):
-            try:
-                values.append(value.to_value(u.deg))
-            except u.UnitsError:
-                raise ValidationError(f"position must be angles, got {value!r}") from None
-        else:
-            values.append(value)
-    return values[0], values[1]
-
-
 def is_in_excluded_region(
     position: Any, obsid: Any = None, regions: Table | None = None, dbfile: DBFile = None
 ) -> Any:
@@ -342,7 +311,7 @@ def is_in_excluded_region(
         True where the position is closer than a region's radius to its centre; a scalar
         position gives a bool, an array one value per position (same shape).
     """
-    ra, dec = _position(position)
+    ra, dec = position_degrees(position)
     if obsid is not None:
         obsid = as_obsids(obsid)
     if regions is None:
@@ -378,95 +347,4 @@ def get_cross_matches(name: str = "astromon_21", dbfile: DBFile = None, **kwargs
     -------
     astropy.table.Table
     """
-    from astromon.services import cross_matching
-
     return cross_matching.get_cross_matches(_store(dbfile), name, **kwargs)
-
-
-def import_legacy(
-    h5file: str | os.PathLike[str], dbfile: DBFile = None, *, overwrite: bool = False
-) -> list[str]:
-    """Import a legacy HDF5 file (all six tables) into a DuckDB file, without loss.
-
-    Parameters
-    ----------
-    h5file : str or os.PathLike
-        The legacy file.
-    dbfile : str or os.PathLike, optional
-        The DuckDB file written (default: see the module documentation).
-    overwrite : bool
-        Replace tables that already hold rows in ``dbfile`` (otherwise an error).
-
-    Returns
-    -------
-    list of str
-        The imported tables.
-
-    Raises
-    ------
-    DatabaseError
-        ``h5file`` is not an HDF5 file, or ``dbfile`` already holds data.
-    """
-    from astromon import bootstrap
-
-    source = bootstrap.open_legacy_store(h5file)
-    return _storage.copy_tables(source, _store(dbfile, write=True), overwrite=overwrite)
-
-
-def import_ecsv(
-    directory: str | os.PathLike[str], dbfile: DBFile = None, *, overwrite: bool = False
-) -> list[str]:
-    """Import a directory of ECSV tables (``astromon_obs.ecsv`` ...) into a DuckDB file.
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        Directory holding ``<table name>.ecsv`` files.
-    dbfile : str or os.PathLike, optional
-        The DuckDB file written (default: see the module documentation).
-    overwrite : bool
-        Replace tables that already hold rows in ``dbfile`` (otherwise an error).
-
-    Returns
-    -------
-    list of str
-        The imported tables.
-    """
-    from astromon import bootstrap
-
-    tables = bootstrap.read_table_directory(directory)
-    return _storage.import_tables(tables, _store(dbfile, write=True), overwrite=overwrite)
-
-
-def export_table(
-    table_name: str,
-    path: str | os.PathLike[str],
-    dbfile: DBFile = None,
-    format: str | None = None,
-    *,
-    overwrite: bool = False,
-) -> Path:
-    """Export a table to an ECSV, FITS or Parquet file.
-
-    Parameters
-    ----------
-    table_name : str
-        The table.
-    path : str or os.PathLike
-        Output file.
-    dbfile : str or os.PathLike, optional
-        DuckDB or legacy HDF5 file (default: see the module documentation).
-    format : str, optional
-        'ecsv', 'fits' or 'parquet'; default from the suffix of ``path``.
-    overwrite : bool
-        Replace an existing output file.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    from astromon import bootstrap
-
-    table = get_table(table_name, dbfile)
-    return bootstrap.write_table_file(table, path, format=format, overwrite=overwrite)

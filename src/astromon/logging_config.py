@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from astromon.config import Settings
+
 __all__ = ["LOG_FORMATS", "configure_from_environment", "configure_logging"]
 
 LOG_FORMATS = ("json", "console")
@@ -86,12 +88,8 @@ def configure_from_environment() -> bool:
 
     Returns True when logging was configured.
     """
-    log_format = os.environ.get(_FORMAT_VAR)
-    if log_format not in LOG_FORMATS:
+    settings = Settings.from_env()
+    if settings.log_format not in LOG_FORMATS:
         return False
-    try:
-        level = int(os.environ.get(_LEVEL_VAR, logging.WARNING))
-    except ValueError:
-        level = logging.WARNING
-    configure_logging(log_format, level)
+    configure_logging(settings.log_format, settings.log_level)
     return True

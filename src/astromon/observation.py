@@ -1,7 +1,8 @@
 """Process a Chandra observation: download, CIAO steps, source detection.
 
-:class:`Observation` wires the observation ports (archive, CIAO, observation info, source
-detector) from :mod:`astromon.bootstrap` and runs the steps of
+:class:`Observation` takes the observation ports (archive, CIAO, observation info, source
+detector, parameter files) from the application object (:func:`astromon.bootstrap.current`)
+and runs the steps of
 :class:`astromon.services.observation_steps.ObservationSteps`, with the members of the
 original ``Observation`` (:class:`astromon.legacy.observation_names.LegacyObservation`).
 """
@@ -13,11 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from astromon import bootstrap
+from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
 from astromon.domain.observation_rules import check_obsid, obs_subdir
 from astromon.legacy.observation_names import CATEGORY_ID_MAP, ID_CATEGORY_MAP, LegacyObservation
-from astromon.ports.observation import ArchiveRetriever, CiaoRunner, ObservationInfo, SourceDetector
+from astromon.ports.observation import (
+    OBSERVATION_SOURCES,
+    ArchiveRetriever,
+    CiaoRunner,
+    ObservationInfo,
+    SourceDetector,
+)
 from astromon.services.observation_results import ProcessResult, Status, StepResult
 
 __all__ = [
@@ -47,14 +54,14 @@ class Observation(LegacyObservation):
     archive_dir : pathlib.Path or str, optional
         Top-level archive directory for the result files (same layout as ``workdir``).
     archive_regex : list of str, optional
-        Glob patterns of the files to archive (default: the obspar, the cache, the flux
-        images, the streak regions, the source lists and the PSF sizes).
+        Glob patterns of the files to archive (default
+        :data:`astromon.domain.observation_rules.DEFAULT_ARCHIVE_PATTERNS`).
     use_ciao : bool
         Without CIAO there are no calls to CIAO tools: the CIAO-only steps report SKIP,
         detection uses ``detector`` (and fails without one), while downloads, ``get_obspar()``
         and ``get_info()`` work from the files.
     retriever, ciao, info, detector : ports, optional
-        Injected implementations; defaults come from :mod:`astromon.bootstrap`.
+        Injected implementations; defaults come from the application object.
     logger : structlog logger, optional
 
     Raises
@@ -82,30 +89,34 @@ class Observation(LegacyObservation):
         logger: Any = None,
     ) -> None:
         obsid = check_obsid(obsid)
-        if source not in bootstrap.OBSERVATION_SOURCES:
+        if source not in OBSERVATION_SOURCES:
             raise ValidationError(
-                f"unknown data source {source!r}; expected one of "
-                f"{', '.join(bootstrap.OBSERVATION_SOURCES)}"
+                f"unknown data source {source!r}; expected one of {', '.join(OBSERVATION_SOURCES)}"
             )
         if workdir is not None and ":" in str(Path(workdir).absolute()) and use_ciao:
             raise ValidationError(
                 f"working directory must not contain ':' (CIAO PFILES): {workdir}"
             )
-        if use_ciao and ciao is None:
-            ciao_dir = Path(workdir) / obs_subdir(obsid) / "ciao" if workdir is not None else None
-            ciao = bootstrap.ciao_runner(ciao_prefix, ciao_dir, logger)
-        if retriever is None:
-            retriever = bootstrap.archive_retriever(source, ciao)
-        if info is None:
-            info = bootstrap.observation_info()
+        app = current()
+        ports = app.observation_ports(
+            Path(workdir) / obs_subdir(obsid) if workdir is not None else None,
+            source=source,
+            ciao_prefix=ciao_prefix,
+            use_ciao=use_ciao,
+            retriever=retriever,
+            ciao=ciao,
+            info=info,
+            detector=detector,
+            logger=logger,
+        )
         super().__init__(
             obsid,
             workdir,
-            retriever=retriever,
-            info=info,
-            ciao=ciao,
-            detector=detector,
-            par_files=bootstrap.parameter_files(),
+            retriever=ports.retriever,
+            info=ports.info,
+            ciao=ports.ciao,
+            detector=ports.detector,
+            par_files=app.parameter_files(),
             archive_dir=archive_dir,
             archive_patterns=archive_regex,
             use_ciao=use_ciao,

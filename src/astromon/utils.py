@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import structlog
 from astropy.table import Table
 
-from astromon import bootstrap
+from astromon.bootstrap import current, load_adapter
 from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.legacy.utils_names import get_near_neighbor_dist, get_wcs_from_fits_header
@@ -20,7 +20,7 @@ from astromon.ports.observation import ToolError
 
 __all__ = [
     "CIAOContext",
-    "Ciao",
+    "Ciao",  # noqa: F822 (module __getattr__)
     "CiaoProcessFailure",
     "FlowException",
     "LoggingCallDecorator",
@@ -39,14 +39,13 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Ciao: type[Any] = bootstrap.ciao_class()
-"""The CIAO runner class (see :class:`astromon_adapters.ciao.Ciao`).
 
-``Ciao(prefix, workdir, logger)(name, *args, logging_tag='', stdout=PIPE, stderr=STDOUT,
-**params)`` runs a tool; ``stdout``/``stderr`` go to ``subprocess.Popen`` (the output is
-logged and returned only when it goes to the pipe). A tool that exits non-zero raises
-:class:`CiaoProcessFailure`.
-"""
+def __getattr__(name: str) -> object:
+    # ``Ciao`` is the CIAO runner adapter class, imported on first use only.
+    if name == "Ciao":
+        return load_adapter("ciao")
+    raise AttributeError(f"module 'astromon.utils' has no attribute {name!r}")
+
 
 CiaoProcessFailure = ToolError
 """Raised when a CIAO tool exits non-zero (``.lines``: its output; ``.returncode``)."""
@@ -73,8 +72,7 @@ def communicate(
     logging_tag : str
         Added to each log event.
     """
-    result: list[str] = bootstrap.ciao_communicate()(process, logger, level, text, logging_tag)
-    return result
+    return current().communicate(process, logger, level, text, logging_tag)
 
 
 class FlowException(Exception):
@@ -160,8 +158,8 @@ def set_ciao_context(directory: str | os.PathLike[str]) -> dict[str, str]:
     if ":" in str(directory):
         raise ValidationError(f"CIAO working directory must not contain ':', got {directory}")
     directory.mkdir(parents=True, exist_ok=True)
-    current = os.environ.get("PFILES") or ""
-    rest = current.split(";", 1)[1] if ";" in current else current
+    pfiles = os.environ.get("PFILES") or ""
+    rest = pfiles.split(";", 1)[1] if ";" in pfiles else pfiles
     if not rest and os.environ.get("ASCDS_INSTALL"):
         install = os.environ["ASCDS_INSTALL"]
         rest = f"{install}/param:{install}/contrib/param"
@@ -211,18 +209,6 @@ class CIAOContext(contextlib.AbstractContextManager["CIAOContext"]):
         self._context.__exit__(*exc)
 
 
-def _default_calalign_dir() -> Path:
-    env = os.environ.get("ASTROMON_CALALIGN_DIR")
-    if env:
-        return Path(env)
-    caldb = os.environ.get("CALDB")
-    if caldb:
-        return Path(caldb) / "data" / "chandra" / "pcad" / "align"
-    raise ValidationError(
-        "no calalign_dir given and neither $ASTROMON_CALALIGN_DIR nor $CALDB is set"
-    )
-
-
 def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> Table:
     """Get data from the CALALIGN files in ``calalign_dir``.
 
@@ -238,8 +224,11 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         One row per file and INSTR_ID: calalign_version, filename, date, caldb_version,
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
-    directory = Path(calalign_dir) if calalign_dir is not None else _default_calalign_dir()
-    return bootstrap.calalign_files().read_directory(directory)
+    if calalign_dir is not None:
+        directory = Path(calalign_dir)
+    else:
+        directory = current().settings.default_calalign_dir()
+    return current().calalign_files().read_directory(directory)
 
 
 def get_calalign_offsets(

@@ -10,7 +10,7 @@ Run as a script (``python tests/integration/crash_harness.py --workdir DIR --kil
    through the public ``astromon.db`` functions — and kills it with SIGKILL after a random
    delay;
 3. after each kill, opens the file and checks that
-   * it passes the integrity check (:func:`astromon.bootstrap.check_database`),
+   * it passes the integrity check (``bootstrap().check_database``),
    * every observation is wholly present or wholly absent: each stored obsid has exactly the
      rows of one saved version in every table, and no table has rows of an obsid missing from
      ``astromon_obs``,
@@ -126,11 +126,11 @@ def observation_tables(obsid: int, version: int) -> dict[str, Table]:
 
 def save_observation(dbfile: Path, obsid: int, version: int) -> None:
     """One transaction with the four tables of ``obsid``."""
-    from astromon.bootstrap import open_store
+    from astromon.bootstrap import bootstrap
     from astromon.domain.schema import to_schema
     from astromon.ports.store import TableWrite
 
-    store = open_store(dbfile, write=True)
+    store = bootstrap().store(dbfile, write=True)
     writes = [TableWrite(n, to_schema(n, t)) for n, t in observation_tables(obsid, version).items()]
     store.save_many(writes)
 
@@ -260,9 +260,9 @@ def whole_observation_problems(dbfile: Path) -> tuple[list[str], dict[int, int]]
 
 def verify(dbfile: Path, journal: Path) -> tuple[list[str], str]:
     """Problems found in ``dbfile`` after a kill, and the fate of the in-flight operation."""
-    from astromon.bootstrap import check_database
+    from astromon.bootstrap import bootstrap
 
-    report = check_database(dbfile)
+    report = bootstrap().check_database(dbfile)
     problems = [f"integrity: {p}" for p in report.problems]
     whole, stored = whole_observation_problems(dbfile)
     problems += whole

@@ -16,7 +16,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from astromon import bootstrap
+from astromon.bootstrap import bootstrap
 from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import CatalogError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
@@ -86,9 +86,7 @@ def test_upper_case_fits_columns_and_a_file_per_catalog(tmp_path: Path) -> None:
         stars.rename_column(name, name.upper())
     path = tmp_path / "twomass.fits"
     stars.write(path)
-    svc = bootstrap.catalog_service(
-        "local", catalog_file={"2MASS": path}, index_dir=tmp_path / "idx"
-    )
+    svc = bootstrap().catalogs("local", catalog_file={"2MASS": path}, index_dir=tmp_path / "idx")
     assert isinstance(svc, LocalCatalogService)
     ra, dec = np.asarray(stars["RA"][:5]), np.asarray(stars["DEC"][:5])
     # 2MASS positions are not propagated: stars sit exactly on the sources
@@ -143,9 +141,9 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="unknown catalog 'Nope'"):
         svc.query("Nope", [0.0], [60.0], 3.0, 2015.0)
     with pytest.raises(ValidationError, match="catalog_file"):
-        bootstrap.catalog_service("local")
+        bootstrap().catalogs("local")
     with pytest.raises(ValidationError, match=r"unknown catalog source 'ftp'"):
-        bootstrap.catalog_service("ftp")
+        bootstrap().catalogs("ftp")
 
 
 def test_the_index_is_built_once_and_rebuilt_when_the_file_changes(

@@ -26,7 +26,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from astromon import bootstrap, cross_match
+from astromon import cross_match
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import CatalogError
 from astromon.domain.geometry import angular_separation_arcsec
 from astromon.services.counterparts import rough_match
@@ -595,13 +596,13 @@ def test_bootstrap_and_facade_drive_vizier(fake_vizier: FakeVizier, monkeypatch:
     fake_vizier.catalogs = vizier_rows()
     monkeypatch.setenv("ASTROMON_VIZIER_SERVER", fake_vizier.url)
     monkeypatch.setenv("ASTROMON_VIZIER_TIMEOUT", "5")
-    svc = bootstrap.catalog_service()
+    svc = bootstrap().catalogs()
     assert isinstance(svc, VizierCatalogService)
     assert svc.url == fake_vizier.url and svc.timeout == 5.0
     result = cross_match.rough_match(x_ray_sources(), "2015:001", catalogs=["2MASS"])
     assert result["x_id"].tolist() == [1, 2]
     assert all(s < 3.0 for s in result["separation"])
-    explicit: Callable[..., Any] = bootstrap.catalog_service
+    explicit: Callable[..., Any] = bootstrap().catalogs
     assert explicit("vizier", server="vizier.example.org").url == "https://vizier.example.org"
 
 
@@ -641,7 +642,7 @@ def test_bad_vizier_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> Non
         VizierCatalogService("ftp://vizier.example.org")
     monkeypatch.setenv("ASTROMON_VIZIER_TIMEOUT", "soon")
     with pytest.raises(ValidationError, match=r"ASTROMON_VIZIER_TIMEOUT.*'soon'"):
-        bootstrap.catalog_service("vizier")
+        bootstrap().catalogs("vizier")
     svc = VizierCatalogService("127.0.0.1:8080", timeout=2)
     assert svc.url == "https://127.0.0.1:8080" and "127.0.0.1:8080" in repr(svc)
     with pytest.raises(ValidationError, match="unknown catalog 'Nope'"):

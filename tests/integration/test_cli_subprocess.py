@@ -340,7 +340,7 @@ def test_calalign_command_errors_cleanly(tmp_path: Path) -> None:
 
 
 def test_process_with_the_standard_processor_reports_why(tmp_path: Path) -> None:
-    """The real wiring (bootstrap.observation_processor) in worker processes: without CIAO,
+    """The real wiring (bootstrap().observation_processor) in worker processes: without CIAO,
     every obsid fails with the reason, nothing is saved, exit code 3."""
     db = tmp_path / "real.duckdb"
     work, no_ciao = str(tmp_path / "work"), str(tmp_path / "no-ciao")

@@ -14,7 +14,7 @@ import pytest
 from astropy.table import Table
 from typer.testing import CliRunner
 
-from astromon import bootstrap
+from astromon.bootstrap import bootstrap
 from astromon.cli.app import app
 from astromon.domain.schema import to_schema
 from astromon.ports.store import TableWrite
@@ -29,7 +29,7 @@ def _run(args: list[str]) -> tuple[int, str]:
 
 
 def _tables(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    store = bootstrap.open_store(db)
+    store = bootstrap().store(db)
     out = {}
     for name in TABLES:
         table = Table(store.read_table(name), copy=True)  # a private, writable copy
@@ -86,7 +86,7 @@ def test_demo_replaces_its_own_database_but_refuses_others(tmp_path: Path):
         "tstart": [480084960.0], "ascdsver": ["10.9.2"], "ra": [339.2], "dec": [56.9],
         "roll": [23.2], "category_id": [10],
     }  # fmt: skip
-    bootstrap.open_store(real, write=True).save_many(
+    bootstrap().store(real, write=True).save_many(
         [TableWrite("astromon_obs", to_schema("astromon_obs", row))]
     )
     before = real.read_bytes()
@@ -114,9 +114,9 @@ def test_demo_as_a_real_subprocess(tmp_path: Path):
 
 @pytest.mark.slow
 def test_default_demo_recovers_the_injected_offsets(tmp_path: Path):
-    observatory, processor = bootstrap.demo_setup(tmp_path / "sim", DEFAULT_OBSERVATIONS, 0)
-    store = bootstrap.open_store(tmp_path / "demo.duckdb", write=True)
-    executor = bootstrap.executor(2)
+    observatory, processor = bootstrap().demo_setup(tmp_path / "sim", DEFAULT_OBSERVATIONS, 0)
+    store = bootstrap().store(tmp_path / "demo.duckdb", write=True)
+    executor = bootstrap().executor(2)
     try:
         result = run_demo(observatory, store=store, processor=processor, executor=executor)
     finally:

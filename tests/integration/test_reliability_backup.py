@@ -14,7 +14,8 @@ import pytest
 from astromon_adapters.duckdb_store import release_connections
 from typer.testing import CliRunner
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, DatabaseLockedError, ValidationError
 from tests.integration import crash_harness as harness
@@ -56,7 +57,7 @@ def test_backup_and_restore_round_trip(dbfile: Path, tmp_path: Path) -> None:
     assert code == 0, output
     assert "verified" in output
     assert rows(backup) == rows(dbfile)
-    assert bootstrap.check_database(backup).ok
+    assert bootstrap().check_database(backup).ok
     original = rows(dbfile)
     harness.save_observation(dbfile, 9, 99)  # the database moves on
     release_connections()
@@ -71,7 +72,7 @@ def test_backup_and_restore_round_trip(dbfile: Path, tmp_path: Path) -> None:
     # the restored file keeps working: a new write and the check
     harness.save_observation(dbfile, 5, 50)
     release_connections()
-    assert bootstrap.check_database(dbfile).ok
+    assert bootstrap().check_database(dbfile).ok
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
 
 
@@ -88,11 +89,11 @@ def test_backup_refuses_to_overwrite_without_force(dbfile: Path, tmp_path: Path)
 
 def test_backup_errors(dbfile: Path, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="same file"):
-        bootstrap.backup_database(dbfile, dbfile, force=True)
+        bootstrap().backup_database(dbfile, dbfile, force=True)
     with pytest.raises(DatabaseError, match="does not exist"):
-        bootstrap.backup_database(tmp_path / "absent.duckdb", tmp_path / "x.duckdb")
+        bootstrap().backup_database(tmp_path / "absent.duckdb", tmp_path / "x.duckdb")
     with pytest.raises(DatabaseError, match="directory"):
-        bootstrap.backup_database(dbfile, tmp_path / "no" / "such" / "dir.duckdb")
+        bootstrap().backup_database(dbfile, tmp_path / "no" / "such" / "dir.duckdb")
     code, output = cli("--db", str(dbfile), "db", "backup", str(dbfile), "--force")
     assert code == 2 and output.startswith("error: ")
     # nothing left behind but the database and its sidecar lock file
@@ -103,7 +104,7 @@ def test_restore_refuses_a_damaged_backup(dbfile: Path, tmp_path: Path) -> None:
     import duckdb
 
     backup = tmp_path / "backup.duckdb"
-    bootstrap.backup_database(dbfile, backup)
+    bootstrap().backup_database(dbfile, backup)
     con = duckdb.connect(str(backup))
     con.execute("DELETE FROM astromon_obs WHERE obsid = 3")  # orphans its sources
     con.close()
@@ -122,9 +123,9 @@ def test_restore_refuses_a_damaged_backup(dbfile: Path, tmp_path: Path) -> None:
 
 def test_restore_into_a_new_file(dbfile: Path, tmp_path: Path) -> None:
     backup = tmp_path / "backup.duckdb"
-    bootstrap.backup_database(dbfile, backup)
+    bootstrap().backup_database(dbfile, backup)
     fresh = tmp_path / "fresh.duckdb"
-    result = bootstrap.restore_database(backup, fresh)
+    result = bootstrap().restore_database(backup, fresh)
     assert result.destination == str(fresh)
     assert result.report.row_counts["astromon_obs"] == 4
     assert rows(fresh) == rows(dbfile)
@@ -159,7 +160,8 @@ _READER = textwrap.dedent(
 
 
 def _start(script: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASTROMON_LOCK_TIMEOUT": "60"}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = {**os.environ, "PYTHONPATH": path, "ASTROMON_LOCK_TIMEOUT": "60"}
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
         cwd=ROOT,
@@ -179,7 +181,7 @@ def test_backup_while_a_writer_and_readers_run(dbfile: Path, tmp_path: Path) -> 
         copies = []
         for i in range(3):
             copy = tmp_path / f"copy{i}.duckdb"
-            bootstrap.backup_database(dbfile, copy)
+            bootstrap().backup_database(dbfile, copy)
             copies.append(copy)
             time.sleep(0.3)
         outputs = [p.communicate(timeout=120) for p in (writer, *readers)]
@@ -190,7 +192,7 @@ def test_backup_while_a_writer_and_readers_run(dbfile: Path, tmp_path: Path) -> 
         assert int(out.strip()) > 0
     assert int(outputs[0][0]) > 101  # the writer made progress while backups were taken
     for copy in copies:
-        assert bootstrap.check_database(copy).ok
+        assert bootstrap().check_database(copy).ok
         problems, stored = harness.whole_observation_problems(copy)
         assert problems == []
         assert set(stored) >= {1, 2, 3, 4}
@@ -220,7 +222,7 @@ def test_backup_of_a_file_held_by_a_writer_times_out(dbfile: Path, tmp_path: Pat
         with pytest.raises(DatabaseLockedError) as info:
             backup_database(
                 DuckDBCopier(lock_timeout=0.5),
-                bootstrap._staged_store,
+                bootstrap().staged_store,
                 str(dbfile),
                 str(tmp_path / "copy.duckdb"),
             )

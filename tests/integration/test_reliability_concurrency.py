@@ -13,7 +13,8 @@ import pytest
 from astromon_adapters.duckdb_store import DuckDBStore, release_connections
 from astromon_adapters.executors import ProcessPoolExecutor
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import DatabaseLockedError
 from astromon.services.processing import ObservationOutcome, process_observations
 from tests.integration import crash_harness as harness
@@ -153,7 +154,7 @@ def test_batch_keeps_every_finished_observation_when_a_worker_is_killed(tmp_path
     assert stored == sorted(summary.saved)
     assert 204 not in stored
     assert set(summary.not_run) | set(stored) | {204} >= set(obsids)
-    report = bootstrap.check_database(path)
+    report = bootstrap().check_database(path)
     assert report.ok, report.lines()
     xray = db.get_table("astromon_xray_src", path)
     assert set(np.asarray(xray["obsid"]).tolist()) <= set(stored)

@@ -12,7 +12,8 @@ from astropy.io import fits
 from astropy.table import Table
 from typer.testing import CliRunner
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.cli.app import app
 from astromon.domain.errors import AstromonError, CatalogError, DatabaseError, ProcessingError
 from tests.integration import crash_harness as harness
@@ -171,7 +172,7 @@ def test_source_list_fits_with_missing_columns(tmp_path: Path) -> None:
 
 def test_local_catalog_fits_with_missing_columns(tmp_path: Path) -> None:
     path = _fits_table(tmp_path / "cat.fits", {"ra": [1.0], "mag": [5.0]})
-    service = bootstrap.catalog_service("local", catalog_file={"Tycho2": path}, index_dir=tmp_path)
+    service = bootstrap().catalogs("local", catalog_file={"Tycho2": path}, index_dir=tmp_path)
     with pytest.raises(CatalogError) as info:
         service.query("Tycho2", [1.0], [0.0], 10.0, 2020.0)
     assert "dec" in str(info.value) or "name" in str(info.value)

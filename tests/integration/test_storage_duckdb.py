@@ -18,7 +18,8 @@ from astromon_adapters.duckdb_store import DuckDBStore, release_connections
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import (
     DatabaseError,
     DatabaseLockedError,
@@ -252,7 +253,7 @@ def test_save_creates_the_file_and_the_schema(tmp_path: Path, reference_dir: Pat
 
 
 def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = bootstrap.open_store(work_db, write=True)
+    store = bootstrap().store(work_db, write=True)
     assert isinstance(store, DuckDBStore)
     before = {name: db.get_table(name, work_db) for name in TABLE_NAMES}
     original = DuckDBStore._write_one
@@ -285,7 +286,7 @@ def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_primary_key_violation_rolls_back(work_db: Path) -> None:
-    store: Store = bootstrap.open_store(work_db, write=True)
+    store: Store = bootstrap().store(work_db, write=True)
     before = db.get_table("astromon_obs", work_db)
     obs = before[:2].copy()
     obs["obsid"] = 1
@@ -458,7 +459,7 @@ def test_unicode_and_long_strings_survive(tmp_path: Path, reference_dir: Path) -
 def test_sql_join_equals_the_pure_join(built: dict[str, Path]) -> None:
     from astromon_adapters.hdf5_store import HDF5Store
 
-    from astromon.domain.matching import CROSS_MATCH_COLUMNS
+    from astromon.domain.crossmatch import CROSS_MATCH_COLUMNS
 
     sql = DuckDBStore(built["legacy"]).read_cross_matches("astromon_21")
     pure = HDF5Store(built["h5"]).read_cross_matches("astromon_21")

@@ -16,7 +16,8 @@ from astromon_adapters.hdf5_store import HDF5_SIGNATURE, HDF5Store, is_hdf5_file
 from astromon_adapters.table_files import read_ecsv_directory, table_file_format
 from astropy.table import Table
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import DatabaseError, MissingTableException, ValidationError
 
 
@@ -33,12 +34,12 @@ def test_hdf5_signature_detection(tmp_path: Path, reference_dir: Path) -> None:
 
 
 def test_open_store_picks_the_adapter(tmp_path: Path, reference_dir: Path) -> None:
-    assert isinstance(bootstrap.open_store(reference_dir / "astromon_legacy.h5"), HDF5Store)
+    assert isinstance(bootstrap().store(reference_dir / "astromon_legacy.h5"), HDF5Store)
     new = tmp_path / "new.duckdb"
-    store = bootstrap.open_store(new, write=True)
+    store = bootstrap().store(new, write=True)
     assert isinstance(store, DuckDBStore) and not new.exists()
     with pytest.raises(DatabaseError, match="does not exist"):
-        bootstrap.open_store(new)
+        bootstrap().store(new)
 
 
 def test_default_file_comes_from_the_environment(

@@ -12,7 +12,8 @@ import pytest
 from astromon_adapters.duckdb_store import release_connections
 from astropy.table import Table
 
-from astromon import bootstrap, db
+from astromon import db
+from astromon.bootstrap import bootstrap, using
 
 T1 = "2025:320:10:00:00.000"
 T2 = "2025:321:10:00:00.000"
@@ -29,8 +30,8 @@ class SetClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetClock]:
     fake = SetClock()
-    monkeypatch.setattr(bootstrap, "clock", lambda: fake)
-    yield fake
+    with using(bootstrap(clock=fake)):
+        yield fake
     release_connections()
 
 

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astromon import bootstrap, db
 from astromon import cross_match as xm
+from astromon import db
+from astromon.bootstrap import bootstrap
 
-if not hasattr(bootstrap, "open_store") or not hasattr(db, "import_ecsv"):
+if not hasattr(bootstrap(), "store") or not hasattr(db, "import_ecsv"):
     pytest.skip(
-        "the storage layer (bootstrap.open_store, db.import_ecsv) is not available",
+        "the storage layer (bootstrap().store, db.import_ecsv) is not available",
         allow_module_level=True,
     )
 

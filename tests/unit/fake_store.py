@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table, vstack
 
+from astromon.domain.crossmatch import join_cross_matches
 from astromon.domain.errors import MissingTableException, ReadOnlyDatabaseError
-from astromon.domain.matching import join_cross_matches
 from astromon.domain.schema import TABLE_NAMES, empty_table, get_spec, set_formats, to_schema
 from astromon.ports.store import RegionChange, Store, TableWrite
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from astromon_adapters.executors import SerialExecutor
 from astropy.table import Table
 from typer.testing import CliRunner
 
-from astromon import bootstrap
+from astromon.bootstrap import bootstrap, using
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, ReadOnlyDatabaseError
 from tests.cli_commands import command_paths
@@ -25,21 +27,21 @@ COMMANDS = command_paths()
 
 
 @pytest.fixture
-def use_store(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Make the CLI use a given in-memory store; records the open_store calls."""
+def use_store() -> Iterator[Any]:
+    """Make the CLI use a given in-memory store (``store`` override); records the calls."""
+    with contextlib.ExitStack() as stack:
 
-    def install(store: InMemoryStore) -> list[tuple[Any, bool]]:
-        calls: list[tuple[Any, bool]] = []
+        def install(store: InMemoryStore) -> list[tuple[Any, bool]]:
+            calls: list[tuple[Any, bool]] = []
 
-        def open_store(dbfile: Any = None, *, write: bool = False) -> InMemoryStore:
-            calls.append((dbfile, write))
-            return store
+            def open_store(dbfile: Any = None, *, write: bool = False) -> InMemoryStore:
+                calls.append((dbfile, write))
+                return store
 
-        monkeypatch.setattr(bootstrap, "open_store", open_store, raising=False)
-        monkeypatch.setattr(bootstrap, "executor", lambda **kw: SerialExecutor())
-        return calls
+            stack.enter_context(using(bootstrap(store=open_store, executor=SerialExecutor())))
+            return calls
 
-    return install
+        yield install
 
 
 @pytest.fixture
@@ -132,12 +134,13 @@ def test_process_usage_errors_exit_2(use_store: Any, args: list[str], message: s
     assert "Traceback" not in result.output
 
 
-def test_database_errors_are_one_line_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_errors_are_one_line_exit_1() -> None:
     def open_store(dbfile: Any = None, *, write: bool = False) -> Any:
         raise DatabaseError(f"database file {dbfile} does not exist")
 
-    monkeypatch.setattr(bootstrap, "open_store", open_store, raising=False)
-    result = runner.invoke(app, ["--db", "missing.duckdb", "tables"])
+    result = runner.invoke(
+        app, ["--db", "missing.duckdb", "tables"], obj=bootstrap(store=open_store)
+    )
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: database file missing.duckdb does not exist"
     assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ from astropy.table import Table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from astromon.domain.crossmatch import join_cross_matches
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.filters import (
@@ -21,7 +22,6 @@ from astromon.domain.filters import (
     get_excluded_regions_mask,
     per_distinct,
 )
-from astromon.domain.matching import join_cross_matches
 from astromon.domain.schema import CATEGORIES
 from astromon.domain.time import CxoTime
 from tests.unit.xmatch_support import read_reference, reference_in_regions

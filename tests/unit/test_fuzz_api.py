@@ -179,7 +179,7 @@ def test_fuzz_compute_cross_matches(
     assert {"dr", "time", "x_loc", "c_loc", "category"} <= set(result.colnames)
 
 
-# --- defects found by the fuzzing (owners: see the reasons) ---------------------------------
+# --- defects found by the fuzzing ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("obsid", [9.3e18, -1e19, float("inf")])

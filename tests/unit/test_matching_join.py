@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astromon.domain.errors import SchemaError, ValidationError
-from astromon.domain.matching import (
+from astromon.domain.crossmatch import (
     CROSS_MATCH_COLUMNS,
     composite_key,
     join_cross_matches,
     lookup,
 )
+from astromon.domain.errors import SchemaError, ValidationError
 from tests.unit.xmatch_support import cross_match_inputs, make_table, read_reference
 
 RENAMED = {

@@ -9,8 +9,8 @@ import pytest
 from astropy.table import Table
 
 from astromon.cross_match import compute_cross_matches
-from astromon.domain import match_tables
-from astromon.domain.matching import _catalog_order
+from astromon.domain.crossmatch import catalog_order
+from astromon.services import parallel
 
 
 def _run(reference_dir: Path, name: str) -> Table:
@@ -26,7 +26,7 @@ def test_threaded_cross_match_equals_sequential(
     reference_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     sequential = _run(reference_dir, name)
-    monkeypatch.setattr(match_tables, "PARALLEL_MIN_ROWS", 0)  # every call goes to threads
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ROWS", 0)  # every call goes to threads
     threaded = _run(reference_dir, name)
     assert len(sequential) == 8
     assert threaded.colnames == sequential.colnames
@@ -42,12 +42,12 @@ def test_threaded_catalog_screen_equals_plain_comparison(monkeypatch: pytest.Mon
     expected = np.full(len(catalog), -1)
     for position, name in enumerate(catalogs):
         expected[catalog == name] = position
-    monkeypatch.setattr(match_tables, "PARALLEL_MIN_ROWS", 0)
-    assert np.array_equal(_catalog_order(catalog, catalogs), expected)
-    assert len(_catalog_order(catalog[:0], catalogs)) == 0
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ROWS", 0)
+    assert np.array_equal(catalog_order(catalog, catalogs, parallel.parallel_map), expected)
+    assert len(catalog_order(catalog[:0], catalogs, parallel.parallel_map)) == 0
 
 
 def test_parallel_map_keeps_order_and_falls_back_for_small_work() -> None:
     items = list(range(10))
-    assert match_tables.parallel_map(lambda i: i * i, items, rows=10**6) == [i * i for i in items]
-    assert match_tables.parallel_map(lambda i: -i, items, rows=1) == [-i for i in items]
+    assert parallel.parallel_map(lambda i: i * i, items, rows=10**6) == [i * i for i in items]
+    assert parallel.parallel_map(lambda i: -i, items, rows=1) == [-i for i in items]

@@ -10,20 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astromon.domain.cross_match_args import (
+from astromon.domain.crossmatch import (
+    CROSS_MATCH_COLUMNS,
+    CROSS_MATCH_METHODS,
     CROSS_MATCHES,
     CROSS_MATCHES_ARGS,
+    CrossMatchMethod,
+    SimpleCrossMatch,
     SimpleCrossMatchArgs,
+    simple_cross_match,
     standard_cross_match_args,
 )
 from astromon.domain.errors import SchemaError, ValidationError
-from astromon.domain.matching import (
-    CROSS_MATCH_COLUMNS,
-    CROSS_MATCH_METHODS,
-    CrossMatchMethod,
-    SimpleCrossMatch,
-    simple_cross_match,
-)
 from tests.unit.xmatch_support import (
     cross_match_inputs,
     make_table,

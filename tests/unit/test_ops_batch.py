@@ -239,22 +239,24 @@ def test_summary_of_outcomes() -> None:
 def test_default_workers_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from astromon_adapters.executors import default_workers
 
+    from astromon.config import Settings
+
     monkeypatch.setenv("ASTROMON_WORKERS", "3")
-    assert default_workers() == 3
+    assert default_workers(Settings.from_env().workers) == 3
     monkeypatch.setenv("ASTROMON_WORKERS", "zero")
     with pytest.raises(ValidationError, match="ASTROMON_WORKERS='zero'"):
-        default_workers()
+        default_workers(Settings.from_env().workers)
     monkeypatch.delenv("ASTROMON_WORKERS")
-    assert default_workers() >= 1
+    assert default_workers(Settings.from_env().workers) >= 1
 
 
 def test_bootstrap_executor_choice() -> None:
     from astromon_adapters.executors import ProcessPoolExecutor
 
-    from astromon import bootstrap
+    from astromon.bootstrap import bootstrap
 
-    assert isinstance(bootstrap.executor(workers=1), SerialExecutor)
-    pool = bootstrap.executor(workers=2)
+    assert isinstance(bootstrap().executor(workers=1), SerialExecutor)
+    pool = bootstrap().executor(workers=2)
     try:
         assert isinstance(pool, ProcessPoolExecutor) and pool.workers == 2
     finally:

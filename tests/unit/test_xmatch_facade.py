@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +12,14 @@ import pytest
 from astropy.table import Table
 
 import astromon
-from astromon import bootstrap
 from astromon import cross_match as xm
+from astromon.bootstrap import bootstrap, using
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.xmatch_support import read_reference
 
 
 class _Opener:
-    """Replaces bootstrap.open_store; records the dbfile it is asked for."""
+    """The ``store`` override of the application; records the dbfile it is asked for."""
 
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
@@ -30,10 +31,10 @@ class _Opener:
 
 
 @pytest.fixture
-def opener(reference_dir: Path, monkeypatch: pytest.MonkeyPatch) -> _Opener:
+def opener(reference_dir: Path) -> Iterator[_Opener]:
     fake = _Opener(InMemoryStore.from_directory(reference_dir))
-    monkeypatch.setattr(bootstrap, "open_store", fake, raising=False)
-    return fake
+    with using(bootstrap(store=fake)):
+        yield fake
 
 
 def _defaults(func: Any) -> dict[str, Any]:

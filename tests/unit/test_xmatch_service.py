@@ -10,8 +10,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from astromon.domain.crossmatch import CROSS_MATCH_COLUMNS
 from astromon.domain.errors import MissingTableException, ValidationError
-from astromon.domain.matching import CROSS_MATCH_COLUMNS
 from astromon.domain.schema import CATEGORIES, empty_table
 from astromon.domain.time import CxoTime
 from astromon.ports.store import Store, TableWrite

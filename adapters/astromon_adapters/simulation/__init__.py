@@ -1,6 +1,7 @@
 """A simulated Chandra observatory for the CIAO-free, network-free demo.
 
-- :mod:`.model`: detectors, injected time-dependent offsets, observation and source plans;
+- :mod:`.detectors`: detectors and their injected time-dependent offsets;
+- :mod:`.model`: observation and source plans;
 - :mod:`.files`: obspar, evt2, acal and star-catalog writers;
 - :mod:`.archive`: the ArchiveRetriever and ObservationInfo adapters;
 - :mod:`.observatory`: :class:`SimulatedObservatory`, which ties them together.

@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
-from astromon.cli.common import ExitCode, LogFormat, State, configure_logging
+from astromon.bootstrap import Astromon
+from astromon.cli.common import ExitCode, LogFormat, State, configure_logging, echo_error
+from astromon.domain.errors import ValidationError
 
 __all__ = ["app", "main"]
 
@@ -51,7 +53,12 @@ def _options(
 ) -> None:
     """Monitor the absolute astrometry of the Chandra X-ray Observatory."""
     configure_logging(log_format, verbose)
-    ctx.obj = State(db=db)
+    given = ctx.obj if isinstance(ctx.obj, Astromon) else None
+    try:
+        ctx.obj = State(db=db, app=given)
+    except ValidationError as exc:
+        echo_error(str(exc))
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _register() -> None:

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import OutputFormat, handle_errors, parse_where, state, write_table
 from astromon.cli.report_commands import summary_lines
 from astromon.domain.errors import ValidationError
@@ -101,7 +100,7 @@ def _selected(
     if exclude_regions:
         filters["exclude_regions"] = True
     filters.update(parse_where(where or []))
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     return report_service.select_matches(
         store, snr=3.0 if operations else snr, name=name, **filters
     )
@@ -185,7 +184,7 @@ def offsets(
             keep &= t >= float(CxoTime(_time(start)).secs)
         if stop is not None:
             keep &= t < float(CxoTime(_time(stop)).secs)
-        path = bootstrap.report_renderer().plot_offsets(matches[keep], table, plot)
+        path = state(ctx).app.renderer().plot_offsets(matches[keep], table, plot)
         typer.echo(f"plot: {path}")
 
 
@@ -199,6 +198,7 @@ def _time(value: str) -> Any:
 @calalign_app.command("write")
 @handle_errors
 def write(
+    ctx: typer.Context,
     offsets_file: Annotated[
         Path,
         typer.Option("--offsets", help="Offsets file (JSON, ECSV or CSV) of calalign offsets."),
@@ -229,7 +229,7 @@ def write(
         steps,
         calalign_file,
         out,
-        bootstrap.calalign_files(),
+        state(ctx).app.calalign_files(),
         version=version,
         now=_time(date) if date is not None else None,
         source=offsets_file.name,
@@ -280,7 +280,7 @@ def check(
     after = report_service.build_report(
         matches, now=now, calalign_offsets=shifts, selection=selection
     )
-    page = report_service.write_comparison(before, after, bootstrap.report_renderer(), out)
+    page = report_service.write_comparison(before, after, state(ctx).app.renderer(), out)
     changed = int(np.count_nonzero(shifts["proposed"]))
     typer.echo(f"{changed} of {len(matches)} cross-matches re-expressed with the proposed files")
     typer.echo("before:")

@@ -15,8 +15,10 @@ import numpy as np
 import typer
 from astropy.table import Table
 
+from astromon.bootstrap import Astromon, current
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.logging_config import configure_logging as _configure
+from astromon.ports.store import Store
 
 __all__ = [
     "ExitCode",
@@ -65,17 +67,29 @@ class OutputFormat(StrEnum):
 
 
 class State:
-    """Global options (``--db``), kept on the Typer context."""
+    """Global options (``--db``) and the application object, kept on the Typer context.
 
-    def __init__(self, db: Path | None = None) -> None:
+    ``app`` is built once by the callback of :mod:`astromon.cli.app`: the
+    :class:`~astromon.bootstrap.Astromon` already on the context
+    (``CliRunner.invoke(app, args, obj=...)``), else :func:`astromon.bootstrap.current` (the
+    one installed with :func:`astromon.bootstrap.using`, else a new ``bootstrap()``). Tests
+    give the commands fakes these two ways.
+    """
+
+    def __init__(self, db: Path | None = None, app: Astromon | None = None) -> None:
         self.db = db
+        self.app = app if app is not None else current()
+
+    def store(self, *, write: bool = False) -> Store:
+        """The store of ``--db`` (default file rule when not given)."""
+        return self.app.store(self.db, write=write)
 
 
 def state(ctx: typer.Context) -> State:
     """The global options of the running command (defaults when run without the callback)."""
     root = ctx.find_root()
     if not isinstance(root.obj, State):
-        root.obj = State()
+        root.obj = State(app=root.obj if isinstance(root.obj, Astromon) else None)
     return root.obj
 
 
@@ -101,9 +115,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from astromon import bootstrap
-
-        previous = bootstrap.set_lock_wait_notice(lock_wait_notice)
+        app = current()
+        previous = app.set_lock_wait_notice(lock_wait_notice)
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:
@@ -116,7 +129,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             echo_error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         finally:
-            bootstrap.set_lock_wait_notice(previous)
+            app.set_lock_wait_notice(previous)
 
     return wrapper
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from astromon import bootstrap
+from astromon.bootstrap import Astromon
 from astromon.cli.common import state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.ports.processing import ObservationOutcome
@@ -33,7 +33,7 @@ INJECTED_OFFSETS = "injected_offsets.json"
 """File in the report directory: the injected offsets per detector and half-year."""
 
 
-def _check_target(db: Path, first_obsid: int) -> None:
+def _check_target(app: Astromon, db: Path, first_obsid: int) -> None:
     """Refuse to replace a database that holds anything but demo observations."""
     if not db.exists():
         if not db.parent.exists():
@@ -42,7 +42,7 @@ def _check_target(db: Path, first_obsid: int) -> None:
     if db.is_dir():
         raise ValidationError(f"--db {str(db)!r} is a directory")
     try:
-        obs = bootstrap.open_store(db).read_table("astromon_obs")
+        obs = app.store(db).read_table("astromon_obs")
     except MissingTableException:
         return
     except AstromonError as exc:
@@ -129,11 +129,12 @@ def demo(
     try:
         with tempfile.TemporaryDirectory(prefix="astromon-demo-") as tmp:
             root = Path(tmp)
-            observatory, processor = bootstrap.demo_setup(root / "observatory", observations, seed)
-            _check_target(db, min(observatory.obsids))
+            app = state(ctx).app
+            observatory, processor = app.demo_setup(root / "observatory", observations, seed)
+            _check_target(app, db, min(observatory.obsids))
             work_db = root / "astromon-demo.duckdb"
-            store = bootstrap.open_store(work_db, write=True)
-            executor = bootstrap.executor(workers)
+            store = app.store(work_db, write=True)
+            executor = app.executor(workers)
             console.print(
                 f"Simulated observatory: {observations} observations, seed {seed} "
                 f"(temporary directory {root}, removed at the end)"
@@ -172,7 +173,7 @@ def demo(
             if not result.batch.saved:
                 console.print("[red]no observation was processed: nothing to report[/red]")
                 raise typer.Exit(1)
-            page = report_service.write_report(result.report, bootstrap.report_renderer(), out)
+            page = report_service.write_report(result.report, app.renderer(), out)
             injected = offset_files.write_offsets(
                 demo_service.injected_offsets(observatory.truth()),
                 out / INJECTED_OFFSETS,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import ExitCode, handle_errors, state
-from astromon.config import resolve_db_file
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS, validate_catalog_names
 from astromon.ports.catalog import CatalogProbe
 from astromon.services import doctor as doctor_service
@@ -59,21 +56,22 @@ def doctor(
         if catalogs
         else DEFAULT_ROUGH_MATCH_CATALOGS
     )
+    app = state(ctx).app
     catalog_probe: CatalogProbe | None = None
-    server = vizier_server or os.environ.get("ASTROMON_VIZIER_SERVER") or "vizier.cds.unistra.fr"
+    server = vizier_server or app.settings.vizier_server or "vizier.cds.unistra.fr"
     if not offline:
-        service = bootstrap.catalog_service("vizier", server=server)
+        service = app.catalogs("vizier", server=server)
         catalog_probe = service if isinstance(service, CatalogProbe) else None
     settings = doctor_service.DoctorSettings(
         ciao_prefix=ciao_prefix,
         catalogs=names,
         vizier=server,
-        archive_url=str(getattr(bootstrap.archive_retriever("https"), "base_url", "")),
-        info_urls=list(getattr(bootstrap.observation_info(), "urls", ())),
-        db_file=resolve_db_file(state(ctx).db),
+        archive_url=str(getattr(app.archive("https"), "base_url", "")),
+        info_urls=list(getattr(app.observation_info(), "urls", ())),
+        db_file=app.db_file(state(ctx).db),
         offline=offline,
     )
-    checks = doctor_service.run_doctor(bootstrap.toolchain_probe(), catalog_probe, settings)
+    checks = doctor_service.run_doctor(app.toolchain_probe(), catalog_probe, settings)
     for line in format_table(checks):
         typer.echo(line)
     raise typer.Exit(ExitCode.OK if doctor_service.all_passed(checks) else ExitCode.ERROR)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import (
     OutputFormat,
     handle_errors,
@@ -110,7 +109,7 @@ def cross_match(
     )
     if catalogs:
         kwargs["catalogs"] = [c.strip() for c in catalogs.split(",") if c.strip()]
-    store = bootstrap.open_store(state(ctx).db, write=not dry_run)
+    store = state(ctx).store(write=not dry_run)
     rows = processing.recompute_cross_match(
         store,
         name,
@@ -189,7 +188,7 @@ def matches(
     if exclude_category:
         kwargs["exclude_categories"] = list(exclude_category)
     kwargs.update(parse_where(where or []))
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     table = get_cross_matches(store, name, **kwargs)
     if columns:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]

@@ -17,9 +17,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from astromon import bootstrap
+from astromon.bootstrap import Astromon
 from astromon.cli.common import ExitCode, handle_errors, state
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import ValidationError
+from astromon.ports.observation import OBSERVATION_SOURCES
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
 from astromon.services import processing
 
@@ -57,7 +59,12 @@ def _load_processor(spec: str) -> ObservationProcessor:
 
 
 def _obsids(
-    obsids: list[str], obsid_file: Path | None, start: str | None, stop: str | None, source: str
+    app: Astromon,
+    obsids: list[str],
+    obsid_file: Path | None,
+    start: str | None,
+    stop: str | None,
+    source: str,
 ) -> list[int]:
     found = processing.parse_obsids(obsids)
     if obsid_file is not None:
@@ -65,7 +72,7 @@ def _obsids(
     if (start is None) != (stop is None):
         raise ValidationError("give both --start and --stop for a time range")
     if start is not None and stop is not None:
-        found += processing.find_obsids(bootstrap.archive_retriever(source), start, stop)
+        found += processing.find_obsids(app.archive(source), start, stop)
     found = processing.parse_obsids(found)
     if not found:
         raise ValidationError("no obsids: give OBSIDS, --obsid-file or --start/--stop")
@@ -106,7 +113,11 @@ def process(
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786): run on a cluster.")
     ] = None,
     source: Annotated[
-        str, typer.Option(help="Where observation files come from: arc5gl or archive.")
+        str,
+        typer.Option(
+            help="Where observation files come from: arc5gl, archive (CIAO's "
+            "download_chandra_obsid) or https (the public Chandra archive)."
+        ),
     ] = "arc5gl",
     workdir: Annotated[Path | None, typer.Option(help="Top-level working directory.")] = None,
     archive_dir: Annotated[Path | None, typer.Option(help="Top-level archive directory.")] = None,
@@ -118,7 +129,11 @@ def process(
         Path | None, typer.Option(help="Local catalog file (with --catalog-source local).")
     ] = None,
     catalogs: Annotated[
-        str | None, typer.Option(help="Comma-separated catalogs to search (default SPEC set).")
+        str | None,
+        typer.Option(
+            help="Comma-separated catalogs to search "
+            f"(default {','.join(DEFAULT_ROUGH_MATCH_CATALOGS)})."
+        ),
     ] = None,
     processor: Annotated[
         str | None,
@@ -130,30 +145,30 @@ def process(
     Obsids already in the database are skipped unless --force. An interrupted batch keeps
     what it finished; re-running it completes the rest. Exit code 3 when some obsids failed.
     """
-    if source not in ("arc5gl", "archive"):
-        raise ValidationError(f"--source {source!r} must be arc5gl or archive")
+    if source not in OBSERVATION_SOURCES:
+        raise ValidationError(
+            f"--source {source!r} must be one of {', '.join(OBSERVATION_SOURCES)}"
+        )
     if catalog_source not in ("vizier", "local"):
         raise ValidationError(f"--catalog-source {catalog_source!r} must be vizier or local")
     if catalog_source == "local" and catalog_file is None:
         raise ValidationError("--catalog-source local needs --catalog-file")
-    todo = _obsids(obsids or [], obsid_file, start, stop, source)
+    app = state(ctx).app
+    todo = _obsids(app, obsids or [], obsid_file, start, stop, source)
     if processor is not None:
         work = _load_processor(processor)
     else:
-        options: dict[str, object] = {}
-        if catalog_file is not None:
-            options["catalog_file"] = str(catalog_file)
-        work = bootstrap.observation_processor(
+        work = app.observation_processor(
             source=source,
             workdir=str(workdir) if workdir else None,
             archive_dir=str(archive_dir) if archive_dir else None,
             ciao_prefix=ciao_prefix,
             catalog_source=catalog_source,
-            catalog_options=options,
+            catalog_file=str(catalog_file) if catalog_file is not None else None,
             catalogs=tuple(c.strip() for c in catalogs.split(",")) if catalogs else None,
         )
-    store = bootstrap.open_store(state(ctx).db, write=True)
-    executor = bootstrap.executor(workers=workers, scheduler=scheduler)
+    store = state(ctx).store(write=True)
+    executor = app.executor(workers=workers, scheduler=scheduler)
     try:
         with progress_bar() as bar:
             task = bar.add_task("processing", total=len(todo), last="")

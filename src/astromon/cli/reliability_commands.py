@@ -18,9 +18,7 @@ __all__ = ["backup", "check", "register", "restore"]
 @handle_errors
 def check(ctx: typer.Context) -> None:
     """Check the database (--db): schema, keys, orphans, regions. Exit 1 on any problem."""
-    from astromon import bootstrap
-
-    report = bootstrap.check_database(state(ctx).db)
+    report = state(ctx).app.check_database(state(ctx).db)
     for line in report.lines():
         typer.echo(line)
     if not report.ok:
@@ -37,9 +35,7 @@ def backup(
 
     The copy is checked before it replaces DESTINATION in one atomic rename.
     """
-    from astromon import bootstrap
-
-    result = bootstrap.backup_database(state(ctx).db, destination, force=force)
+    result = state(ctx).app.backup_database(state(ctx).db, destination, force=force)
     rows = sum(result.report.row_counts.values())
     typer.echo(f"backed up {result.source} to {result.destination} ({rows} rows, verified)")
 
@@ -56,9 +52,7 @@ def restore(
 
     Stop writers first: processes that keep the old file open do not see the restored one.
     """
-    from astromon import bootstrap
-
-    result = bootstrap.restore_database(source, state(ctx).db, force=force)
+    result = state(ctx).app.restore_database(source, state(ctx).db, force=force)
     rows = sum(result.report.row_counts.values())
     typer.echo(f"restored {result.destination} from {result.source} ({rows} rows, verified)")
 

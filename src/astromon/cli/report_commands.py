@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import handle_errors, state
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
@@ -65,7 +64,7 @@ def report(
     swapped in); an existing OUT must be a report directory.
     """
     snr_min = 3.0 if operations else snr
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     matches = report_service.select_matches(store, snr=snr_min, name=name)
     calalign_offsets = None
     if reference_calalign is not None:
@@ -77,12 +76,12 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     built = report_service.build_report(
         matches,
-        now=now,
+        now=now if now is not None else state(ctx).app.clock().now_date(),
         offset_steps=steps,
         calalign_offsets=calalign_offsets,
         selection=report_service.standard_selection(snr_min),
     )
-    page = report_service.write_report(built, bootstrap.report_renderer(), out)
+    page = report_service.write_report(built, state(ctx).app.renderer(), out)
     for line in summary_lines(built):
         typer.echo(line)
     if built.hint:

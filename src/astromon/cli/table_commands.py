@@ -8,7 +8,6 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from astromon import bootstrap
 from astromon.cli.common import OutputFormat, handle_errors, state, write_table
 from astromon.domain.errors import ValidationError
 from astromon.domain.schema import TABLE_NAMES, get_spec
@@ -19,7 +18,7 @@ __all__ = ["show", "tables"]
 @handle_errors
 def tables(ctx: typer.Context) -> None:
     """List the astromon tables in the database with their row counts."""
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     typer.echo(f"database: {store.location}")
     present = set(store.table_names())
     for name in TABLE_NAMES:
@@ -46,7 +45,7 @@ def show(
 ) -> None:
     """Show a whole table (or the rows of some obsids)."""
     get_spec(table)  # unknown names: MissingTableException listing the tables
-    store = bootstrap.open_store(state(ctx).db)
+    store = state(ctx).store()
     data = store.read_table(table)
     if obsid:
         if "obsid" not in data.colnames:

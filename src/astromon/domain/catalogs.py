@@ -6,10 +6,11 @@ the columns of its positions and, for catalogs whose positions are moved to the 
 observation, its proper-motion columns and the epoch of its positions. Users add catalogs with
 :func:`register_catalog`.
 
-Positions and their propagation are computed here, once, for every catalog adapter:
-:func:`propagate_proper_motion` moves positions with their proper motions,
-:func:`stars_near_positions` selects stars close to x-ray sources, and
-:func:`counterpart_table` builds the table a catalog service returns. So the online (VizieR)
+Positions and their propagation are computed once, for every catalog adapter:
+:func:`propagate_proper_motion` moves positions with their proper motions and
+:func:`stars_near_positions` selects stars close to x-ray sources (both defined in
+:mod:`astromon.domain.star_positions`, available here), and :func:`counterpart_table` builds
+the table a catalog service returns. So the online (VizieR)
 and offline (catalog file) adapters give identical rows for the same stars.
 
 Units: ra, dec in degrees; proper motions in mas/yr (``pmra`` includes the cos(dec) factor);
@@ -27,15 +28,19 @@ from typing import Any, Final
 import numpy as np
 from astropy.table import Column, Table
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from astromon.domain.errors import ValidationError
-from astromon.domain.geometry import angular_separation_arcsec, radec_to_unit_vectors
+from astromon.domain.star_positions import (
+    MAS_PER_DEG,
+    propagate_proper_motion,
+    stars_near_positions,
+)
 
 __all__ = [
     "CATALOGS",
     "COUNTERPART_COLUMNS",
     "DEFAULT_ROUGH_MATCH_CATALOGS",
+    "MAS_PER_DEG",
     "CatalogSpec",
     "catalog_names",
     "counterpart_table",
@@ -49,9 +54,6 @@ __all__ = [
 ]
 
 Float = NDArray[np.float64]
-
-MAS_PER_DEG: Final = 3.6e6
-"""Milliarcseconds in one degree."""
 
 COUNTERPART_COLUMNS: Final = ("catalog", "name", "ra", "dec", "mag")
 """Columns of the table a catalog service returns (see :func:`counterpart_table`)."""
@@ -292,93 +294,6 @@ def unregister_catalog(name: str) -> None:
     """
     get_catalog(name)
     del _REGISTRY[name]
-
-
-def propagate_proper_motion(
-    ra: ArrayLike,
-    dec: ArrayLike,
-    pmra: ArrayLike,
-    pmdec: ArrayLike,
-    from_epoch: ArrayLike,
-    to_epoch: float,
-) -> tuple[Float, Float]:
-    """Positions moved with their proper motions from ``from_epoch`` to ``to_epoch``.
-
-    The star moves uniformly along the tangent of the sphere at its catalog position (the
-    rigorous propagation without parallax or radial velocity), so the result holds at the
-    poles and for fast stars. Missing (NaN) proper motions count as zero.
-
-    Parameters
-    ----------
-    ra, dec : array-like
-        Catalog positions in degrees.
-    pmra, pmdec : array-like
-        Proper motions in mas/yr; ``pmra`` includes the cos(dec) factor.
-    from_epoch : float or array-like
-        Julian epoch (years) of the catalog positions.
-    to_epoch : float
-        Julian epoch (years) to move them to.
-
-    Returns
-    -------
-    ra, dec : ndarray
-        Positions at ``to_epoch`` in degrees (ra in [0, 360)).
-    """
-    ra_r = np.radians(np.asarray(ra, dtype=np.float64))
-    dec_r = np.radians(np.asarray(dec, dtype=np.float64))
-    mu_a = np.nan_to_num(np.asarray(pmra, dtype=np.float64))
-    mu_d = np.nan_to_num(np.asarray(pmdec, dtype=np.float64))
-    years = float(to_epoch) - np.asarray(from_epoch, dtype=np.float64)
-    # displacement along the local east (p) and north (q) directions, in radians
-    scale = np.radians(years / MAS_PER_DEG)
-    da, dd = mu_a * scale, mu_d * scale
-    sa, ca, sd, cd = np.sin(ra_r), np.cos(ra_r), np.sin(dec_r), np.cos(dec_r)
-    x = ca * cd - sa * da - sd * ca * dd
-    y = sa * cd + ca * da - sd * sa * dd
-    z = sd + cd * dd
-    new_ra = np.degrees(np.arctan2(y, x)) % 360.0
-    new_dec = np.degrees(np.arctan2(z, np.hypot(x, y)))
-    return np.asarray(new_ra, dtype=np.float64), np.asarray(new_dec, dtype=np.float64)
-
-
-def stars_near_positions(
-    star_ra: ArrayLike,
-    star_dec: ArrayLike,
-    ra: ArrayLike,
-    dec: ArrayLike,
-    radius_arcsec: float,
-) -> NDArray[np.bool_]:
-    """Mask of the stars within ``radius_arcsec`` (inclusive) of at least one position.
-
-    Parameters
-    ----------
-    star_ra, star_dec : array-like
-        Star positions in degrees.
-    ra, dec : array-like
-        Positions (e.g. x-ray sources) in degrees.
-    radius_arcsec : float
-        Radius in arcsec.
-    """
-    stars = radec_to_unit_vectors(np.atleast_1d(star_ra), np.atleast_1d(star_dec))
-    targets = radec_to_unit_vectors(np.atleast_1d(ra), np.atleast_1d(dec))
-    mask = np.zeros(len(stars), dtype=bool)
-    if len(stars) == 0 or len(targets) == 0:
-        return mask
-    finite = np.all(np.isfinite(stars), axis=1)
-    chord = 2.0 * math.sin(math.radians(radius_arcsec / 3600.0) / 2.0)
-    dist, idx = cKDTree(targets).query(
-        np.where(finite[:, None], stars, 0.0), k=1, distance_upper_bound=chord * 1.001 + 1e-15
-    )
-    close = np.flatnonzero(finite & np.isfinite(dist))
-    nearest = idx[close]
-    sep = angular_separation_arcsec(
-        np.atleast_1d(np.asarray(star_ra, dtype=np.float64))[close],
-        np.atleast_1d(np.asarray(star_dec, dtype=np.float64))[close],
-        np.atleast_1d(np.asarray(ra, dtype=np.float64))[nearest],
-        np.atleast_1d(np.asarray(dec, dtype=np.float64))[nearest],
-    )
-    mask[close] = sep <= radius_arcsec
-    return mask
 
 
 def empty_counterpart_table() -> Table:

@@ -5,28 +5,25 @@ applies to one observation (``obsid > 0``) or to every observation (``obsid <= 0
 position is in the region when its angular distance to the centre is strictly less than the
 radius.
 
-The search uses a k-d tree on unit vectors of the positions and one ball query per region,
-so memory grows with the number of positions, regions and candidate pairs, never with their
-product.
+The search is :func:`astromon.domain.sky_pairs.sky_pairs` (a k-d tree on the positions, one
+ball query per region), so memory grows with the number of positions, regions and candidate
+pairs, never with their product.
 """
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
 import numpy as np
 from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from astromon.domain.errors import SchemaError, ValidationError
-from astromon.domain.geometry import radec_to_unit_vectors
+from astromon.domain.sky_pairs import sky_pairs
 
 __all__ = ["in_excluded_regions", "validate_regions"]
 
 BoolArray = NDArray[np.bool_]
-_ARCSEC = np.pi / (180.0 * 3600.0)
 
 
 def _positions(
@@ -126,26 +123,14 @@ def in_excluded_regions(ra: ArrayLike, dec: ArrayLike, obsid: Any, regions: Tabl
     if n == 0 or len(reg_ra) == 0:
         return result
 
-    points = radec_to_unit_vectors(pos_ra, pos_dec)
-    centres = radec_to_unit_vectors(reg_ra, reg_dec)
-    # chord length of the radius, slightly enlarged: the exact test comes after
-    angle = np.minimum(radius * _ARCSEC, np.pi)
-    chord = 2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-15
-    tree = cKDTree(points)
-    candidates = tree.query_ball_point(centres, chord, return_sorted=False)
-    counts = np.fromiter((len(c) for c in candidates), dtype=np.int64, count=len(candidates))
-    if counts.sum() == 0:
-        return result
-    point_idx = np.fromiter(chain.from_iterable(candidates), dtype=np.int64, count=counts.sum())
-    region_idx = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
-
+    region_idx, point_idx, separation = sky_pairs(reg_ra, reg_dec, pos_ra, pos_dec, radius)
     if pos_obsid is not None:
         applies = (reg_obsid[region_idx] <= 0) | (reg_obsid[region_idx] == pos_obsid[point_idx])
-        point_idx, region_idx = point_idx[applies], region_idx[applies]
-    # exact angular distance (arcsec) from the chord between unit vectors
-    diff = points[point_idx] - centres[region_idx]
-    chord_len = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    separation = 2.0 * np.arcsin(np.minimum(chord_len / 2.0, 1.0)) / _ARCSEC
+        point_idx, region_idx, separation = (
+            point_idx[applies],
+            region_idx[applies],
+            separation[applies],
+        )
     inside = separation < radius[region_idx]
     result[point_idx[inside]] = True
     return result

@@ -15,11 +15,11 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
 
-from astromon.domain.cross_match_args import validate_threshold
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.schema import CATEGORIES, CATEGORY_IDS
 from astromon.domain.time import CxoTime
+from astromon.domain.validation import validate_threshold
 
 __all__ = [
     "BAD_TARGETS",

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_RADIUS_ARCSEC",
     "REGION_FIELDS",
     "as_obsids",
+    "position_degrees",
     "prepare_new_regions",
     "radius_to_arcsec",
     "validate_region_values",
@@ -192,3 +193,32 @@ def _fill_ids(
     for name in REGION_FIELDS:
         out[name] = table[name]
     return out
+
+
+def position_degrees(position: Any) -> tuple[Any, Any]:
+    """``(ra, dec)`` in degrees of a SkyCoord or an (ra, dec) pair (numbers or angles).
+
+    Raises
+    ------
+    ValidationError
+        ``position`` is neither, or a Quantity is not an angle.
+    """
+    if hasattr(position, "icrs") and hasattr(position, "ra"):
+        icrs = position.icrs
+        return icrs.ra.deg, icrs.dec.deg
+    try:
+        ra, dec = position
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"position must be a SkyCoord or an (ra, dec) pair in degrees, got {position!r}"
+        ) from None
+    values = []
+    for value in (ra, dec):
+        if isinstance(value, u.Quantity):
+            try:
+                values.append(value.to_value(u.deg))
+            except u.UnitsError:
+                raise ValidationError(f"position must be angles, got {value!r}") from None
+        else:
+            values.append(value)
+    return values[0], values[1]

@@ -4,7 +4,7 @@ Every function here is pure: it takes the stored regions (an ``astromon_regions`
 ``last_region_id`` (from ``astromon_meta``) and returns new ones. Stores apply the result in
 one transaction (:meth:`astromon.ports.store.Store.modify_regions`).
 
-Rules (SPEC section 2):
+Rules:
 
 * New regions get ``region_id`` = ``last_region_id + 1, + 2, ...``; ``last_region_id`` only
   grows, so an id is never reused, even after its region was removed.

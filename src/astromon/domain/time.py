@@ -6,7 +6,9 @@ a compatible type built on :class:`astropy.time.Time`:
 * numbers (and numeric arrays) are CXC seconds, seconds since 1998-01-01T00:00:00 TT;
 * ``YYYY:DDD[:hh:mm:ss.sss]`` strings are Chandra dates (UTC);
 * other strings (ISO ``YYYY-MM-DDThh:mm:ss`` ...) are parsed by astropy as UTC;
-* no argument means now;
+* no argument (and ``CxoTime.now()``) means now: kept for compatibility with ``cxotime``,
+  this is the only place the domain reads the system clock, and no domain function calls it
+  (services take the current time from the ``Clock`` port);
 * ``.secs`` (CXC seconds), ``.date`` (Chandra date string), ``.frac_year`` (decimal year).
 """
 
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from astropy.time import Time
 
-__all__ = ["CxoTime", "chandra_date_now", "to_cxc_seconds"]
+__all__ = ["CxoTime", "to_cxc_seconds"]
 
 _YDAY = re.compile(r"^\s*\d{4}:\d{1,3}(:\d{1,2}(:\d{1,2}(:\d{1,2}(\.\d*)?)?)?)?\s*$")
 
@@ -123,8 +125,3 @@ else:
 def to_cxc_seconds(value: Any) -> float:
     """CXC seconds of a CxoTime-compatible value (number, Chandra date, ISO date or Time)."""
     return float(CxoTime(value).secs)
-
-
-def chandra_date_now() -> str:
-    """The current time as a Chandra date ``YYYY:DDD:hh:mm:ss.sss``."""
-    return str(CxoTime.now().date)

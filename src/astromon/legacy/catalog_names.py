@@ -2,7 +2,7 @@
 
 Everything here is a view of the catalog registry (:mod:`astromon.domain.catalogs`), the
 nominal SIM-Z of the filters (:mod:`astromon.domain.filters`) and the catalog service
-(:func:`astromon.bootstrap.catalog_service`).
+(:meth:`astromon.bootstrap.Astromon.catalogs`).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def get_vizier(
     raw : bool
         Must be False (the unparsed VizieR tables are not available).
     catalog_service : CatalogService, optional
-        Default :func:`astromon.bootstrap.catalog_service`.
+        Default :meth:`astromon.bootstrap.Astromon.catalogs`.
 
     Returns
     -------
@@ -152,9 +152,9 @@ def get_vizier(
     except (TypeError, ValueError, u.UnitsError):
         raise ValidationError(f"radius must be an angle or arcsec, got {radius!r}") from None
     if catalog_service is None:
-        from astromon import bootstrap
+        from astromon.bootstrap import current
 
-        catalog_service = bootstrap.catalog_service()
+        catalog_service = current().catalogs()
     icrs = pos.icrs
     ra = np.atleast_1d(icrs.ra.deg)
     dec = np.atleast_1d(icrs.dec.deg)

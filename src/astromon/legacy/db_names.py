@@ -89,9 +89,9 @@ def connect(
     if isinstance(dbfile, Store):
         yield dbfile
         return
-    from astromon import bootstrap
+    from astromon.bootstrap import current
 
-    store = bootstrap.open_store(dbfile, write=mode in WRITE_MODES)
+    store = current().store(dbfile, write=mode in WRITE_MODES)
     try:
         yield store
     finally:

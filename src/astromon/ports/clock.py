@@ -1,22 +1,17 @@
-"""The clock port, so that time-stamps (region ``last_modified``) are testable."""
+"""The clock port, so that time-stamps (region ``last_modified``, report periods) are testable.
+
+Services get the current time only through this port; the system clock is the adapter
+``astromon_adapters.system_clock.SystemClock``.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock"]
+__all__ = ["Clock"]
 
 
 class Clock(Protocol):
     def now_date(self) -> str:
         """The current time as a Chandra date ``YYYY:DDD:hh:mm:ss.sss``."""
         ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now_date(self) -> str:
-        from astromon.domain.time import chandra_date_now
-
-        return chandra_date_now()

@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 from astromon.domain.errors import ProcessingError
 
 __all__ = [
+    "OBSERVATION_SOURCES",
     "ArchiveRetriever",
     "CiaoRunner",
     "ObservationInfo",
@@ -34,6 +35,10 @@ __all__ = [
     "ToolError",
     "ToolchainProbe",
 ]
+
+OBSERVATION_SOURCES: tuple[str, ...] = ("arc5gl", "archive", "https")
+"""Data sources an :class:`ArchiveRetriever` is built for: arc5gl, CIAO's
+download_chandra_obsid (``archive``) and the public Chandra archive over HTTPS (``https``)."""
 
 
 class ToolError(ProcessingError):

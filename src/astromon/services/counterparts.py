@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from astropy.table import Column, Table, vstack
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from astromon.domain.catalogs import (
     COUNTERPART_COLUMNS,
@@ -27,8 +26,9 @@ from astromon.domain.catalogs import (
     validate_catalog_names,
 )
 from astromon.domain.errors import CatalogError, SchemaError, ValidationError
-from astromon.domain.geometry import angular_separation_arcsec, radec_to_unit_vectors, radec_to_yz
+from astromon.domain.geometry import radec_to_yz
 from astromon.domain.schema import to_schema
+from astromon.domain.sky_pairs import sky_pairs
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
 
@@ -319,18 +319,10 @@ def _pair(
         return empty_rough_match()[:0]
     s_ra = np.asarray(_filled(stars["ra"]), dtype=np.float64)
     s_dec = np.asarray(_filled(stars["dec"]), dtype=np.float64)
-    finite = np.isfinite(s_ra) & np.isfinite(s_dec)
-    star_vec = radec_to_unit_vectors(np.where(finite, s_ra, 0.0), np.where(finite, s_dec, 0.0))
-    chord = 2.0 * math.sin(math.radians(radius / 3600.0) / 2.0)
-    neighbours = cKDTree(radec_to_unit_vectors(ra, dec)).query_ball_point(
-        star_vec, r=chord * 1.001 + 1e-15
-    )
-    star_idx = np.repeat(np.arange(len(stars)), [len(n) for n in neighbours])
-    src_idx = np.asarray([j for n in neighbours for j in n], dtype=np.intp)
+    star_idx, src_idx, sep = sky_pairs(s_ra, s_dec, ra, dec, radius)
     if len(star_idx) == 0:
         return empty_rough_match()[:0]
-    sep = angular_separation_arcsec(s_ra[star_idx], s_dec[star_idx], ra[src_idx], dec[src_idx])
-    keep = finite[star_idx] & (sep < radius)
+    keep = sep < radius
     star_idx, src_idx, sep = star_idx[keep], src_idx[keep], sep[keep]
     order = np.lexsort((sep, x_id[src_idx]))
     star_idx, src_idx, sep = star_idx[order], src_idx[order], sep[order]

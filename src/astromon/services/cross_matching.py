@@ -1,7 +1,7 @@
 """Use cases of cross-matching: read a stored cross-match, compute a new one.
 
 Both work over a :class:`~astromon.ports.store.Store`; the science is in
-:mod:`astromon.domain.matching` and :mod:`astromon.domain.filters`.
+:mod:`astromon.domain.crossmatch` and :mod:`astromon.domain.filters`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
-from astromon.domain.cross_match_args import CROSS_MATCHES, standard_cross_match_args
+from astromon.domain.crossmatch import (
+    CROSS_MATCH_METHODS,
+    CROSS_MATCHES,
+    STANDARD_CROSS_MATCHES,
+    add_derived_columns,
+    finish_matches,
+)
 from astromon.domain.errors import ValidationError
 from astromon.domain.filters import (
     filter_matches,
     get_bad_target_mask,
     get_excluded_regions_mask,
 )
-from astromon.domain.match_columns import add_derived_columns, finish_matches
-from astromon.domain.matching import CROSS_MATCH_METHODS
 from astromon.ports.store import Store
+from astromon.services.parallel import parallel_map
 from astromon.services.regions import read_regions
 
 __all__ = ["compute_cross_matches", "get_cross_matches", "read_regions", "resolve_cross_match"]
@@ -71,7 +76,7 @@ def resolve_cross_match(name: str | None, kwargs: dict[str, Any]) -> tuple[str, 
     """The method and its arguments for ``compute_cross_matches(name, **kwargs)``.
 
     ``None`` means ``'default'`` without kwargs and ``'simple'`` with them. A standard name
-    (:data:`~astromon.domain.cross_match_args.CROSS_MATCHES`) uses its argument set and ignores
+    (:data:`~astromon.domain.crossmatch.CROSS_MATCHES`) uses its argument set and ignores
     ``kwargs`` with a warning. A method name uses ``kwargs``; the matches get the
     ``select_name`` given in ``kwargs``, by default the method's name.
 
@@ -89,7 +94,7 @@ def resolve_cross_match(name: str | None, kwargs: dict[str, Any]) -> tuple[str, 
                 UserWarning,
                 stacklevel=3,
             )
-        args = standard_cross_match_args(name)
+        args = STANDARD_CROSS_MATCHES[name].as_dict()
         return str(args.pop("method")), args
     if isinstance(name, str) and name in CROSS_MATCH_METHODS:
         args = dict(kwargs)
@@ -162,7 +167,11 @@ def compute_cross_matches(
     prefix = f"{logging_tag} " if logging_tag else ""
     logger.debug("%scross-match %r with %s", prefix, method, args)
     matches = CROSS_MATCH_METHODS[method](
-        tables["astromon_obs"], tables["astromon_xray_src"], tables["astromon_cat_src"], **args
+        tables["astromon_obs"],
+        tables["astromon_xray_src"],
+        tables["astromon_cat_src"],
+        mapper=parallel_map,
+        **args,
     )
     add_derived_columns(matches)
     keep = np.ones(len(matches), dtype=np.bool_)

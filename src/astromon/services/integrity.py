@@ -30,6 +30,8 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from astromon.domain.crossmatch.keys import composite_key as _pair_key
+from astromon.domain.crossmatch.keys import split_key as _split_key
 from astromon.domain.errors import AstromonError
 from astromon.domain.schema import TABLE_NAMES, get_spec
 from astromon.domain.value_rules import invalid_values
@@ -52,18 +54,6 @@ def _examples(values: Sequence[Any]) -> str:
 
 def _int_col(table: Any, name: str) -> NDArray[np.int64]:
     return np.asarray(table[name], dtype=np.int64)
-
-
-def _pair_key(first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Combine two int32-ranged columns into one int64 key (first in the high 32 bits)."""
-    return np.asarray((first << 32) | (second & 0xFFFFFFFF), dtype=np.int64)
-
-
-def _split_key(key: int) -> tuple[int, int]:
-    low = key & 0xFFFFFFFF
-    if low >= 2**31:
-        low -= 2**32
-    return key >> 32, low
 
 
 def _duplicates(keys: NDArray[Any]) -> NDArray[Any]:

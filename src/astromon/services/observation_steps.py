@@ -1,4 +1,4 @@
-"""The processing steps of one observation, over the observation ports (SPEC §4).
+"""The processing steps of one observation, over the observation ports.
 
 Steps return a :class:`~astromon.services.observation_results.StepResult`; expected failures
 (tool errors, missing files) become ERROR results, bugs still raise. Inputs, outputs and
@@ -30,7 +30,7 @@ def _failed(step: StepResult) -> bool:
 
 
 class ObservationSteps(ObservationWorkspace):
-    """Processing of one observation: the steps of SPEC §4 over the injected ports.
+    """Processing of one observation: download, CIAO steps, source detection, over the ports.
 
     See :class:`ObservationWorkspace` for the parameters.
     """

@@ -1,6 +1,6 @@
 """The working directory of one observation: file lookup, the step runner, download, obspar.
 
-:class:`ObservationWorkspace` holds the injected ports and the directory layout (SPEC §4);
+:class:`ObservationWorkspace` holds the injected ports and the directory layout;
 :class:`~astromon.services.observation_steps.ObservationSteps` adds the processing steps.
 Every step declares its inputs and outputs: it is skipped when all outputs exist, fails with a
 message naming the missing input otherwise, and removes its partial outputs when it fails.
@@ -94,7 +94,8 @@ class ObservationWorkspace:
     archive_dir : Path or None
         Top-level archive directory (same layout as the working directory).
     archive_patterns : sequence of str or None
-        Glob patterns of the files to archive (default: SPEC §4's list).
+        Glob patterns of the files to archive (default
+        :data:`~astromon.domain.observation_rules.DEFAULT_ARCHIVE_PATTERNS`).
     use_ciao : bool
     logger : structlog logger, optional
     """

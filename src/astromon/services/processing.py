@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
+from astromon.domain.errors import (
+    AstromonError,
+    MissingTableException,
+    ReadOnlyDatabaseError,
+    ValidationError,
+)
 from astromon.domain.schema import empty_table, to_schema
 from astromon.ports.executor import Executor
 from astromon.ports.processing import (
@@ -252,8 +257,6 @@ def process_observations(
     ValidationError
         An obsid is invalid.
     """
-    from astromon.domain.errors import ReadOnlyDatabaseError
-
     if not store.writable:
         raise ReadOnlyDatabaseError(
             f"{store.location} is read-only; import it into a DuckDB file "

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from astromon.domain.crossmatch import CROSS_MATCHES
 from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.schema import empty_table, to_schema
 from astromon.ports.store import Store, TableWrite
+from astromon.services import cross_matching
 
 __all__ = ["recompute_cross_match"]
 
@@ -58,9 +60,6 @@ def recompute_cross_match(
         A custom cross-match without ``select_name``, or one named like a standard
         cross-match.
     """
-    from astromon.domain.cross_match_args import CROSS_MATCHES
-    from astromon.services import cross_matching
-
     if name is not None and name not in CROSS_MATCHES:
         cross_matching.resolve_cross_match(name, {})  # unknown names: error listing valid ones
     standard = name in CROSS_MATCHES if name is not None else not kwargs

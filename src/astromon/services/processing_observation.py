@@ -16,11 +16,14 @@ from typing import Any
 
 from astropy.table import Table
 
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.domain.filters import NOMINAL_SIM_Z
 from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
 from astromon.ports.processing import ObservationHandle, ObservationOutcome
+from astromon.services import counterparts, cross_matching
 
 __all__ = ["StandardObservationProcessor", "observation_row"]
 
@@ -43,13 +46,10 @@ def _detector(info: Mapping[str, Any]) -> str:
             return value
     # no detector name: the instrument, and the nominal SIM-Z nearest to the observation's
     instrument = str(_first(info, "instrume", "instrument", "detnam")).strip().upper()
-    candidates = {
-        "ACIS": {"ACIS-I": -233.587, "ACIS-S": -190.143},
-        "HRC": {"HRC-I": 126.983, "HRC-S": 250.466},
-    }
-    for prefix, nominal in candidates.items():
+    for prefix in ("ACIS", "HRC"):
         if instrument.startswith(prefix):
             sim_z = float(_first(info, "sim_z"))
+            nominal = {d: z for d, z in NOMINAL_SIM_Z.items() if d.startswith(prefix)}
             return min(nominal, key=lambda name: abs(nominal[name] - sim_z))
     raise ValidationError(f"cannot tell the detector of instrument {instrument!r}")
 
@@ -153,7 +153,7 @@ class StandardObservationProcessor:
 
     observation_factory: Callable[[int], ObservationHandle]
     catalog_factory: Callable[[], CatalogService]
-    catalogs: tuple[str, ...] = ("Tycho2", "ICRS", "USNO-B1.0", "2MASS", "SDSS")
+    catalogs: tuple[str, ...] = DEFAULT_ROUGH_MATCH_CATALOGS
     radius_arcsec: float = 3.0
     cross_matches: tuple[str, ...] = ("astromon_21", "astromon_22")
 
@@ -193,8 +193,6 @@ class StandardObservationProcessor:
 
     def _counterparts(self, sources: Table, obs_row: Table) -> tuple[Table, dict[str, str]]:
         """The counterparts, and the catalogs that failed (catalog → error message)."""
-        from astromon.services import counterparts
-
         if len(sources) == 0:
             return empty_table("astromon_cat_src"), {}
         matches = counterparts.rough_match(
@@ -209,7 +207,6 @@ class StandardObservationProcessor:
         return to_schema("astromon_cat_src", numbered), failures
 
     def _cross_matches(self, obs_row: Table, sources: Table, cat_src: Table) -> Table:
-        from astromon.services import cross_matching
 
         parts = []
         for name in self.cross_matches:

@@ -20,6 +20,7 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport, ReportRenderer
 from astromon.ports.store import Store
+from astromon.services.cross_matching import get_cross_matches
 from astromon.services.offset_files import read_offsets
 
 __all__ = [
@@ -72,8 +73,6 @@ def select_matches(
         More criteria of :func:`astromon.domain.filters.filter_matches` (``r_angle``, ``dr``,
         ``exclude_regions``, column=value ...), applied with the standard selection.
     """
-    from astromon.services.cross_matching import get_cross_matches
-
     matches = get_cross_matches(store, name, **{**standard_selection(snr), **filters})
     caldb = np.char.strip(np.asarray(matches["caldb_version"]).astype(str))
     return matches[caldb != "0.0"]

@@ -5,7 +5,7 @@ Everything is checked before the store is touched, so bad input leaves the file 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ __all__ = [
     "copy_tables",
     "import_tables",
     "prepare_write",
+    "read_named_table",
     "read_table",
     "require_writable",
     "save",
@@ -107,6 +108,27 @@ def read_table(store: Store, table_name: str) -> Table:
     """The whole table ``table_name`` of ``store`` (MissingTableException when absent)."""
     get_spec(table_name)
     return store.read_table(table_name)
+
+
+def read_named_table(open_store: Callable[[], Store], table_name: str) -> Table:
+    """The table ``table_name`` of the store ``open_store()`` opens.
+
+    Raises
+    ------
+    MissingTableException
+        Unknown table name (the message lists the tables of the store when it can be
+        opened), or the table is not in the store.
+    """
+    try:
+        get_spec(table_name)
+    except MissingTableException as exc:
+        try:
+            store = open_store()
+            available = ", ".join(store.table_names()) or "none"
+        except AstromonError:
+            raise exc from None
+        raise MissingTableException(f"{exc} (available in {store.location}: {available})") from None
+    return read_table(open_store(), table_name)
 
 
 def _non_empty(store: Store, names: Iterable[str]) -> list[str]:

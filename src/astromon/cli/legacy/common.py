@@ -79,9 +79,9 @@ def writable_db_file(script: str, option: str, path: Path) -> Path:
 
     astromon writes DuckDB files; legacy HDF5 files (by name or content) are read-only.
     """
-    from astromon.bootstrap import is_legacy_file
+    from astromon.bootstrap import current
 
-    if path.suffix.lower() in _HDF5_SUFFIXES or is_legacy_file(path):
+    if path.suffix.lower() in _HDF5_SUFFIXES or current().is_legacy_file(path):
         target = path.with_suffix(".duckdb")
         fail(
             script,

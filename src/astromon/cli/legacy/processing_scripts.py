@@ -114,11 +114,11 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
 
 
 def _observations_in(start: str, stop: str) -> list[int]:
-    from astromon import bootstrap
+    from astromon.bootstrap import current
     from astromon.services import processing
 
     try:
-        return processing.find_obsids(bootstrap.archive_retriever("arc5gl"), start, stop)
+        return processing.find_obsids(current().archive("arc5gl"), start, stop)
     except AstromonError as exc:
         fail(CROSS_MATCH, f"cannot list the observations from {start} to {stop}: {exc}", 1)
 

@@ -144,7 +144,8 @@ def _offset_steps(path: Path) -> Table:
 
 def calc_rms_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-calc-rms``: the report summary, printed."""
-    from astromon import bootstrap, utils
+    from astromon import utils
+    from astromon.bootstrap import current
     from astromon.cli.report_commands import summary_lines
     from astromon.services import report as report_service
 
@@ -159,7 +160,7 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
         equivalent += ["--offsets-file", str(args.offsets_file)]
     note(CALC_RMS, equivalent, extra="which also writes the HTML page and plots")
     try:
-        matches = report_service.select_matches(bootstrap.open_store(None), snr=5.0)
+        matches = report_service.select_matches(current().store(None), snr=5.0)
         if len(matches) == 0:
             fail(CALC_RMS, "no cross-matches pass the standard selection", ExitCode.ERROR)
         offsets = (

@@ -13,9 +13,9 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, Table
 
+from astromon.domain.crossmatch.tables import require_columns
 from astromon.domain.errors import ValidationError
 from astromon.domain.filters import per_distinct, per_run
-from astromon.domain.match_tables import require_columns
 from astromon.domain.schema import category_name, set_formats
 from astromon.domain.time import CxoTime
 

@@ -1,4 +1,4 @@
-"""Arguments of the ``simple`` cross-match and the standard argument sets.
+"""Validated arguments of the cross-match methods.
 
 Units: ``snr`` is a signal-to-noise ratio; ``r_angle``, ``r_angle_grating``, ``dr`` and
 ``near_neighbor_dist`` are in arcsec; ``start``/``stop`` are CxoTime-compatible times.
@@ -6,47 +6,26 @@ Units: ``snr`` is a signal-to-noise ratio; ``r_angle``, ``r_angle_grating``, ``d
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from astromon.domain.catalogs import catalog_names
 from astromon.domain.errors import ValidationError
+from astromon.domain.validation import validate_threshold
 
 __all__ = [
-    "CROSS_MATCHES",
-    "CROSS_MATCHES_ARGS",
+    "CROSS_MATCH_CATALOGS",
     "SimpleCrossMatchArgs",
-    "standard_cross_match_args",
+    "validate_catalogs",
     "validate_threshold",
 ]
 
-
-def validate_threshold(name: str, value: Any) -> float:
-    """``value`` as a float, checked to be a finite, non-negative number.
-
-    Raises
-    ------
-    ValidationError
-        ``value`` is not a real number, is NaN/infinite or is negative (the message names
-        ``name`` and the value).
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{name} must be a number, got {value!r}") from None
-    else:
-        number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError(f"{name} must be a finite number, got {value!r}")
-    if number < 0:
-        raise ValidationError(f"{name} must not be negative, got {value!r}")
-    return number
+CROSS_MATCH_CATALOGS: Final = ("ICRS", "Tycho2")
+"""Catalogs of the ``simple`` cross-match and the standard sets, in order of precedence."""
 
 
-def _validate_catalogs(value: Any) -> tuple[str, ...]:
+def validate_catalogs(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     try:
         catalogs = tuple(items)
@@ -95,7 +74,7 @@ class SimpleCrossMatchArgs:
     """
 
     name: str = ""
-    catalogs: tuple[str, ...] = ("ICRS", "Tycho2")
+    catalogs: tuple[str, ...] = CROSS_MATCH_CATALOGS
     snr: float = 3.0
     r_angle: float = 120.0
     dr: float = 3.0
@@ -107,7 +86,7 @@ class SimpleCrossMatchArgs:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise ValidationError(f"name must be a string, got {self.name!r}")
-        object.__setattr__(self, "catalogs", _validate_catalogs(self.catalogs))
+        object.__setattr__(self, "catalogs", validate_catalogs(self.catalogs))
         for key in ("snr", "r_angle", "dr", "r_angle_grating", "near_neighbor_dist"):
             object.__setattr__(self, key, validate_threshold(key, getattr(self, key)))
 
@@ -122,44 +101,3 @@ class SimpleCrossMatchArgs:
                 f"known arguments: {sorted(known)}"
             )
         return cls(**dict(kwargs))
-
-
-def _standard_set(name: str, r_angle_grating: float) -> dict[str, Any]:
-    return {
-        "catalogs": ["ICRS", "Tycho2"],
-        "dr": 3.0,
-        "method": "simple",
-        "name": name,
-        "near_neighbor_dist": 6.0,
-        "r_angle": 120.0,
-        "r_angle_grating": r_angle_grating,
-        "snr": 3,
-    }
-
-
-CROSS_MATCHES_ARGS: Final[dict[str, dict[str, Any]]] = {
-    "astromon_21": _standard_set("astromon_21", 120.0),
-    "astromon_22": _standard_set("astromon_22", 24.0),
-    "default": _standard_set("astromon_21", 120.0),
-}
-"""Standard cross-match argument sets (``default`` is ``astromon_21``'s, named ``astromon_21``)."""
-
-CROSS_MATCHES: Final[list[str]] = sorted(CROSS_MATCHES_ARGS)
-"""Names of the standard cross-matches."""
-
-
-def standard_cross_match_args(name: str) -> dict[str, Any]:
-    """A fresh copy of the standard argument set ``name`` (its ``catalogs`` list copied too).
-
-    Raises
-    ------
-    ValidationError
-        ``name`` is not a standard cross-match (the message lists the standard names).
-    """
-    if name not in CROSS_MATCHES_ARGS:
-        raise ValidationError(
-            f"{name!r} is not a standard cross-match; standard ones: {CROSS_MATCHES}"
-        )
-    args = dict(CROSS_MATCHES_ARGS[name])
-    args["catalogs"] = list(args["catalogs"])
-    return args

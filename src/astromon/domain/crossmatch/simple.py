@@ -1,10 +1,8 @@
 """The ``simple`` cross-match of x-ray sources with catalog counterparts, vectorised.
 
-Counterparts find their x-ray source and sources their observation through composite
-``int64`` keys (:mod:`astromon.domain.match_tables`); the choice of one counterpart per
-source is one sort by source plus per-source minima. No Python loop runs per source or per
-observation. Algorithms are pluggable: :class:`CrossMatchMethod` subclasses registered in
-:data:`CROSS_MATCH_METHODS`.
+Counterparts find their x-ray source and sources their observation through composite keys
+(:mod:`astromon.domain.crossmatch.keys`); the choice of one counterpart per source is one sort
+by source plus per-source minima. No Python loop runs per source or per observation.
 
 Units: ``ra``/``dec`` in degrees; ``y_angle``, ``z_angle``, ``r_angle``, ``dy``, ``dz``, ``dr``,
 ``separation`` and ``near_neighbor_dist`` in arcsec.
@@ -12,45 +10,31 @@ Units: ``ra``/``dec`` in degrees; ``y_angle``, ``z_angle``, ``r_angle``, ``dy``,
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from astropy.table import Column, Table
 from numpy.typing import ArrayLike, NDArray
 
-from astromon.domain.cross_match_args import SimpleCrossMatchArgs
-from astromon.domain.errors import ValidationError
-from astromon.domain.match_tables import (
-    CROSS_MATCH_COLUMNS,
-    JOINED_COLUMNS,
+from astromon.domain.crossmatch.arguments import SimpleCrossMatchArgs
+from astromon.domain.crossmatch.columns import JOINED_COLUMNS
+from astromon.domain.crossmatch.keys import composite_key, lookup
+from astromon.domain.crossmatch.tables import (
+    Mapper,
     build_table,
     column_values,
-    composite_key,
-    join_cross_matches,
-    lookup,
-    parallel_map,
     require_columns,
+    sequential_map,
 )
+from astromon.domain.errors import ValidationError
 from astromon.domain.schema import TABLES
 from astromon.domain.time import CxoTime
 
+__all__ = ["catalog_order", "date_obs_mask", "simple_cross_match"]
+
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-
-__all__ = [
-    "CROSS_MATCH_COLUMNS",
-    "CROSS_MATCH_METHODS",
-    "CrossMatchMethod",
-    "SimpleCrossMatch",
-    "composite_key",
-    "date_obs_mask",
-    "join_cross_matches",
-    "lookup",
-    "require_columns",
-    "simple_cross_match",
-]
 
 
 def date_obs_mask(date_obs: ArrayLike, start: Any = None, stop: Any = None) -> BoolArray:
@@ -80,7 +64,9 @@ def date_obs_mask(date_obs: ArrayLike, start: Any = None, stop: Any = None) -> B
     return mask
 
 
-def _catalog_order(catalog: NDArray[Any], catalogs: Sequence[str]) -> NDArray[np.int16]:
+def catalog_order(
+    catalog: NDArray[Any], catalogs: Sequence[str], mapper: Mapper = sequential_map
+) -> NDArray[np.int16]:
     """Position of each row's catalog in ``catalogs``; -1 where it is not listed.
 
     Unicode strings are screened by their first code point (an integer compare over all
@@ -113,7 +99,7 @@ def _catalog_order(catalog: NDArray[Any], catalogs: Sequence[str]) -> NDArray[np
 
     # chunks write disjoint slices of ``order``
     chunk = max(1, -(-n // 4))
-    parallel_map(screen, [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)], chunk)
+    mapper(screen, [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)], chunk)
     return order
 
 
@@ -127,9 +113,7 @@ def _best_per_group(
     """
     if len(obsid) == 0:
         return np.zeros(0, dtype=np.int64)
-    # signed order of x_id kept by the offset; obsid is the high word
-    group = np.array(obsid, dtype=np.int64) << np.int64(32)
-    group |= np.asarray(x_id, dtype=np.int64) + np.int64(2**31)
+    group = composite_key(obsid, x_id)  # sorts like (obsid, x_id)
     # non-negative float32 values sort like their bit patterns: (cat_order, dr) as one int64
     rank = np.asarray(cat_order, dtype=np.int64) << np.int64(32)
     rank |= np.asarray(dr, dtype=np.float32).view(np.uint32)
@@ -161,8 +145,9 @@ def simple_cross_match(
     astromon_xray_src: Table,
     astromon_cat_src: Table,
     args: SimpleCrossMatchArgs,
+    mapper: Mapper = sequential_map,
 ) -> Table:
-    """The ``simple`` cross-match (SPEC §3), vectorised.
+    """The ``simple`` cross-match, vectorised.
 
     1. x-ray sources with ``snr > args.snr`` and
        ``near_neighbor_dist > args.near_neighbor_dist``;
@@ -176,6 +161,8 @@ def simple_cross_match(
     7. per (obsid, x_id) the row with the lowest ``cat_order``, ties broken by the lowest
        ``dr`` and then the lowest ``c_id``;
     8. ``select_name = args.name``.
+
+    ``mapper`` runs the catalog screen and the column gathers (in order by default).
 
     Returns
     -------
@@ -205,7 +192,7 @@ def simple_cross_match(
         return _values(obs, "astromon_obs", name)
 
     # 2-3: selections of counterparts and observations
-    cat_order_all = _catalog_order(c_col("catalog"), args.catalogs)
+    cat_order_all = catalog_order(c_col("catalog"), args.catalogs, mapper)
     c_sel = np.flatnonzero(cat_order_all >= 0)
     o_sel = np.flatnonzero(date_obs_mask(o_col("date_obs"), args.start, args.stop))
 
@@ -260,55 +247,6 @@ def simple_cross_match(
         "dz": dz[best],
         "dr": dr[best],
     }
-    matches = build_table(JOINED_COLUMNS, sources, extra)
+    matches = build_table(JOINED_COLUMNS, sources, extra, mapper)
     matches["cat_order"] = Column(cat_order[best].astype(np.int32), name="cat_order")
     return matches
-
-
-class CrossMatchMethod(ABC):
-    """A cross-match algorithm: typed arguments in, a table of matches out.
-
-    Subclasses set :attr:`name` and :attr:`arguments` (a dataclass validating its fields) and
-    implement :meth:`match`. Calling an instance parses keyword arguments into
-    :attr:`arguments` and runs :meth:`match`.
-    """
-
-    name: ClassVar[str]
-    arguments: ClassVar[type[Any]]
-
-    def parse(self, kwargs: Mapping[str, Any]) -> Any:
-        """Validated arguments from keywords; unknown keywords raise ValidationError."""
-        known = set(getattr(self.arguments, "__dataclass_fields__", {}))
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise ValidationError(
-                f"unknown argument(s) {unknown} for the {self.name!r} cross-match; "
-                f"known arguments: {sorted(known)}"
-            )
-        return self.arguments(**dict(kwargs))
-
-    @abstractmethod
-    def match(self, obs: Table, xray_src: Table, cat_src: Table, args: Any) -> Table:
-        """Cross-match the three tables with validated ``args``."""
-
-    def __call__(self, obs: Table, xray_src: Table, cat_src: Table, **kwargs: Any) -> Table:
-        return self.match(obs, xray_src, cat_src, self.parse(kwargs))
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}>"
-
-
-class SimpleCrossMatch(CrossMatchMethod):
-    """The ``simple`` algorithm: see :func:`simple_cross_match`."""
-
-    name: ClassVar[str] = "simple"
-    arguments: ClassVar[type[Any]] = SimpleCrossMatchArgs
-
-    def match(self, obs: Table, xray_src: Table, cat_src: Table, args: Any) -> Table:
-        if not isinstance(args, SimpleCrossMatchArgs):
-            raise ValidationError(f"expected SimpleCrossMatchArgs, got {type(args).__name__}")
-        return simple_cross_match(obs, xray_src, cat_src, args)
-
-
-CROSS_MATCH_METHODS: Final[dict[str, CrossMatchMethod]] = {"simple": SimpleCrossMatch()}
-"""Available cross-match algorithms by name."""

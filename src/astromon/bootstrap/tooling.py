@@ -1,0 +1,61 @@
+"""Ports for the toolchain around the pipeline: parameter files, the doctor's probe, CALALIGN
+files, the legacy-file test and the lock-waiting notice.
+
+They are methods of :class:`astromon.bootstrap.Astromon` (through
+:class:`astromon.bootstrap.use_cases.UseCases`), built from the adapter table like the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from astromon.bootstrap.adapters import load_adapter
+from astromon.bootstrap.application import PortsBase, make_adapter
+from astromon.ports.calalign import CalalignFiles
+from astromon.ports.observation import ParameterFiles, ToolchainProbe
+
+__all__ = ["LockWaitNotice", "ToolingPorts"]
+
+LockWaitNotice = Callable[[Path, int | None], None]
+"""``notice(database_path, holder_pid_or_None)``, called once after 1 s of waiting for a lock."""
+
+
+class ToolingPorts(PortsBase):
+    """Toolchain ports: override when given, else the adapter of the table."""
+
+    def parameter_files(self) -> ParameterFiles:
+        """The reader of CIAO parameter files (obspar) on the local file system."""
+        if "parameter_files" in self.overrides:
+            return cast(ParameterFiles, self.overrides["parameter_files"])
+        return cast(ParameterFiles, make_adapter("parameter_files"))
+
+    def toolchain_probe(self) -> ToolchainProbe:
+        """The probe of this machine's CIAO, CALDB, arc5gl, URLs and files (``astromon doctor``)."""
+        if "toolchain" in self.overrides:
+            return cast(ToolchainProbe, self.overrides["toolchain"])
+        return cast(ToolchainProbe, make_adapter("toolchain"))
+
+    def calalign_files(self) -> CalalignFiles:
+        """CALALIGN FITS files: read a directory, write corrected copies."""
+        if "calalign_files" in self.overrides:
+            return cast(CalalignFiles, self.overrides["calalign_files"])
+        return cast(CalalignFiles, make_adapter("calalign_files"))
+
+    def is_legacy_file(self, path: str | os.PathLike[str]) -> bool:
+        """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""
+        return cast(Callable[[str | os.PathLike[str]], bool], load_adapter("store.is_hdf5"))(path)
+
+    def set_lock_wait_notice(self, notice: LockWaitNotice | None) -> LockWaitNotice | None:
+        """Set what is called, once, when a database access has waited 1 s for the file lock.
+
+        The notice is process-wide (every store of the process uses it); None restores the
+        default, a structlog warning event. Returns the previous notice.
+        """
+        setter = cast(
+            Callable[[LockWaitNotice | None], LockWaitNotice | None],
+            load_adapter("store.lock_wait_notice"),
+        )
+        return setter(notice)
