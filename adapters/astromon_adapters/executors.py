@@ -13,9 +13,12 @@ process, which is the single writer of the database.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -43,23 +46,77 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is for the calling process, which stops the workers.
+WATCH_INTERVAL = 0.5
+"""Seconds between two checks, in a worker, that the process that started it is alive."""
 
-    Also applies the calling process's logging settings, so worker events go where its own go
-    (stderr) rather than to structlog's default (stdout).
+
+def _watch_parent(parent: int, interval: float = WATCH_INTERVAL) -> None:
+    """Exit this worker at once when its parent ``parent`` is gone (killed, crashed).
+
+    The pool's worker processes would otherwise keep running, and keep the multiprocessing
+    resource tracker alive, after a SIGKILL of ``astromon``. A worker whose parent died is
+    re-parented, so its parent pid changes.
+    """
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(interval)
+
+
+def _worker_init(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C, follow the parent's logging, die with the parent.
+
+    Ctrl-C is for the calling process, which stops the workers. The calling process's
+    logging settings are applied so worker events go where its own go (stderr) rather than to
+    structlog's default (stdout). A daemon thread ends the worker when ``parent`` dies.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_from_environment()
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started (main thread only).
+
+    A process started while SIGINT is ignored inherits that disposition, and Python then
+    installs no KeyboardInterrupt handler in it: a Ctrl-C in the first moments of a batch,
+    before the worker initializer ran, cannot print tracebacks from the workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class SerialExecutor:
-    """Runs every item in the calling process, in order."""
+    """Runs every item in the calling process, in order.
+
+    Attributes
+    ----------
+    interrupted_items : list
+        After an iteration stopped by an exception (Ctrl-C): the item that was running.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted_items: list[Any] = []
 
     def map_unordered(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         """Yield ``(item, func(item))`` for each item, in order."""
+        self.interrupted_items = []
         for item in items:
-            yield item, func(item)
+            try:
+                result = func(item)
+            except BaseException:
+                self.interrupted_items = [item]
+                raise
+            yield item, result
 
     def close(self) -> None:
         """Nothing to release."""
@@ -93,10 +150,12 @@ class ProcessPoolExecutor:
             )
         self.workers = n
         self._stopped_early = False
+        self.interrupted_items: list[Any] = []
         self._pool = cf.ProcessPoolExecutor(
             max_workers=n,
             mp_context=multiprocessing.get_context(start_method),
-            initializer=_ignore_sigint,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
         )
 
     def map_unordered(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
@@ -104,20 +163,26 @@ class ProcessPoolExecutor:
 
         Raises the exception of an item whose ``func`` raised, and
         ``concurrent.futures.process.BrokenProcessPool`` when a worker died. When the
-        iteration stops early (Ctrl-C, an exception), pending items are cancelled and
-        :meth:`close` stops the workers instead of waiting for the running items.
+        iteration stops early (Ctrl-C, an exception), pending items are cancelled, the items
+        that had started and were not yielded are kept in ``interrupted_items``, and
+        :meth:`close` stops the workers instead of waiting for the running items. Workers are
+        started with SIGINT ignored and exit by themselves when this process dies.
         """
-        futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
+        self.interrupted_items = []
+        with _sigint_ignored():
+            futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
         finished = False
+        yielded: set[cf.Future[R]] = set()
         try:
             for future in cf.as_completed(futures):
+                yielded.add(future)
                 yield futures[future], future.result()
             finished = True
         finally:
             if not finished:
                 self._stopped_early = True
-                for future in futures:
-                    future.cancel()
+                started = [f for f in futures if not f.cancel() and f not in yielded]
+                self.interrupted_items = [futures[f] for f in started]
 
     def close(self) -> None:
         """Shut the pool down: wait for the workers, or stop them after an early stop."""
@@ -131,6 +196,9 @@ class ProcessPoolExecutor:
                 process.terminate()
         for process in processes:
             process.join(timeout=10)
+            if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
+                process.kill()
+                process.join(timeout=5)
 
 
 class DaskExecutor:

@@ -113,11 +113,27 @@ def write_table_file(
     path: str | _StoragePathLike[str],
     format: str | None = None,
     overwrite: bool = False,
+    overwrite_hint: str = "overwrite=True",
 ) -> _StoragePath:
-    """Write a table as ECSV, FITS or Parquet (see astromon_adapters.table_files)."""
+    """Write a table file atomically: ECSV, CSV, JSON, FITS or Parquet.
+
+    See astromon_adapters.table_files.write_table_file (the one table writer).
+    """
     from astromon_adapters.table_files import write_table_file as _write
 
-    return _write(table, path, format=format, overwrite=overwrite)
+    return _write(table, path, format=format, overwrite=overwrite, overwrite_hint=overwrite_hint)
+
+
+def write_text_file(
+    text: str,
+    path: str | _StoragePathLike[str],
+    overwrite: bool = False,
+    overwrite_hint: str = "overwrite=True",
+) -> _StoragePath:
+    """Write a text file atomically, with the overwrite rule of :func:`write_table_file`."""
+    from astromon_adapters.table_files import write_text_file as _write
+
+    return _write(text, path, overwrite=overwrite, overwrite_hint=overwrite_hint)
 
 
 def clock() -> _clock_port.Clock:

@@ -17,17 +17,52 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from astromon import bootstrap
-from astromon.cli.common import state
+from astromon.cli.common import ExitCode, echo_error, state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.ports.processing import ObservationOutcome
 from astromon.ports.report import MonitoringReport
 from astromon.services import demo as demo_service
 from astromon.services import report as report_service
 
-__all__ = ["DEFAULT_DB", "DEFAULT_OUT", "demo"]
+__all__ = ["DEFAULT_DB", "DEFAULT_OUT", "TEMP_PREFIX", "demo", "remove_stale_temporary_directories"]
 
 DEFAULT_DB = Path("astromon-demo.duckdb")
 DEFAULT_OUT = Path("astromon-demo-report")
+TEMP_PREFIX = "astromon-demo-"
+"""Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporary_directories(root: Path | None = None) -> list[Path]:
+    """Remove the temporary directories of demos whose process is gone (killed, crashed).
+
+    A demo removes its directory when it ends; one killed with SIGKILL cannot, so every demo
+    cleans those of dead demos when it starts.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The directories removed.
+    """
+    base = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed = []
+    for path in base.glob(f"{TEMP_PREFIX}*"):
+        pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not path.is_dir() or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
 
 
 def _check_target(db: Path, first_obsid: int) -> None:
@@ -123,7 +158,8 @@ def demo(
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
     out = out.expanduser().absolute()
     try:
-        with tempfile.TemporaryDirectory(prefix="astromon-demo-") as tmp:
+        remove_stale_temporary_directories()
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
             root = Path(tmp)
             observatory, processor = bootstrap.demo_setup(root / "observatory", observations, seed)
             _check_target(db, min(observatory.obsids))
@@ -165,6 +201,8 @@ def demo(
                 executor.close()
             for line in result.batch.lines():
                 console.print(line, markup=False, highlight=False)
+            if result.batch.interruption == "KeyboardInterrupt":
+                raise KeyboardInterrupt
             if not result.batch.saved:
                 console.print("[red]no observation was processed: nothing to report[/red]")
                 raise typer.Exit(1)
@@ -173,6 +211,9 @@ def demo(
     except AstromonError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        echo_error("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print(
         f"\nReport summary (standard selection, periods back from {demo_service.REPORT_NOW}):"
     )

@@ -18,10 +18,11 @@ from rich.progress import (
 )
 
 from astromon import bootstrap
-from astromon.cli.common import ExitCode, handle_errors, state
+from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
 from astromon.domain.errors import ValidationError
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
 from astromon.services import processing
+from astromon.services.processing_obsids import DEFAULT_DAYS, default_time_range
 
 __all__ = ["process", "progress_bar"]
 
@@ -50,7 +51,12 @@ def _load_processor(spec: str) -> ObservationProcessor:
         factory: Any = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
-    made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    try:
+        made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    except Exception as exc:
+        raise ValidationError(
+            f"--processor {spec!r}: calling {attr} failed ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(made, ObservationProcessor):
         raise ValidationError(f"--processor {spec!r} does not give an ObservationProcessor")
     return made
@@ -62,14 +68,14 @@ def _obsids(
     found = processing.parse_obsids(obsids)
     if obsid_file is not None:
         found += processing.read_obsid_file(obsid_file)
-    if (start is None) != (stop is None):
-        raise ValidationError("give both --start and --stop for a time range")
-    if start is not None and stop is not None:
-        found += processing.find_obsids(bootstrap.archive_retriever(source), start, stop)
-    found = processing.parse_obsids(found)
-    if not found:
-        raise ValidationError("no obsids: give OBSIDS, --obsid-file or --start/--stop")
-    return found
+    first = parse_time_option("--start", start)
+    last = parse_time_option("--stop", stop)
+    if first is not None or last is not None or not found:
+        t_start, t_stop = default_time_range(first, last)
+        found += processing.find_obsids(bootstrap.archive_retriever(source), t_start, t_stop)
+        if not found:
+            raise ValidationError(f"no observations started between {t_start} and {t_stop}")
+    return processing.parse_obsids(found)
 
 
 @handle_errors
@@ -88,10 +94,15 @@ def process(
         ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="Process observations started after this date (with --stop).")
+        str | None,
+        typer.Option(
+            help="Process the observations started after this date (Chandra or ISO date, CXC "
+            "seconds); up to --stop, else now."
+        ),
     ] = None,
     stop: Annotated[
-        str | None, typer.Option(help="End of the time range (Chandra or ISO date).")
+        str | None,
+        typer.Option(help=f"End of the time range (default: now; alone: {DEFAULT_DAYS:g} days)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-process obsids already in the database.")
@@ -118,7 +129,8 @@ def process(
         Path | None, typer.Option(help="Local catalog file (with --catalog-source local).")
     ] = None,
     catalogs: Annotated[
-        str | None, typer.Option(help="Comma-separated catalogs to search (default SPEC set).")
+        str | None,
+        typer.Option(help="Comma-separated catalogs to search (default: the standard set)."),
     ] = None,
     processor: Annotated[
         str | None,
@@ -127,8 +139,11 @@ def process(
 ) -> None:
     """Process observations and save each one as soon as it is done.
 
-    Obsids already in the database are skipped unless --force. An interrupted batch keeps
-    what it finished; re-running it completes the rest. Exit code 3 when some obsids failed.
+    Without OBSIDS, --obsid-file or --start, the observations of the last 30 days are
+    processed; --start alone runs to now. Obsids already in the database are skipped unless
+    --force. Ctrl-C stops the workers and prints what was saved, failed, interrupted and not
+    run (exit code 130); re-running the batch completes the rest. Exit code 3 when some
+    obsids failed.
     """
     if source not in ("arc5gl", "archive"):
         raise ValidationError(f"--source {source!r} must be arc5gl or archive")

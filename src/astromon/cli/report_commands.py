@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from astromon import bootstrap
-from astromon.cli.common import OutputFormat, handle_errors, state, write_table
+from astromon.cli.common import (
+    OutputFormat,
+    handle_errors,
+    parse_time_option,
+    require_cross_match,
+    state,
+    write_table,
+)
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
 
@@ -55,9 +62,15 @@ def report(
     ] = None,
     name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
 ) -> None:
-    """Write the monitoring report (SPEC section 5): summary, quantiles, plots, HTML page."""
+    """Write the monitoring report: summary, quantiles, plots, HTML page.
+
+    NAME (--name) must be a stored cross-match; an unknown one is a usage error that lists
+    the stored names.
+    """
     snr_min = 3.0 if operations else snr
+    when = parse_time_option("--now", now)
     store = bootstrap.open_store(state(ctx).db)
+    require_cross_match(store, name, "--name")
     matches = report_service.select_matches(store, snr=snr_min, name=name)
     calalign_offsets = None
     if reference_calalign is not None:
@@ -69,7 +82,7 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     built = report_service.build_report(
         matches,
-        now=now,
+        now=when,
         offset_steps=steps,
         calalign_offsets=calalign_offsets,
         selection=report_service.standard_selection(snr_min),
