@@ -212,13 +212,13 @@ def matches(
         kwargs["exclude_regions"] = True
     if exclude_category:
         kwargs["exclude_categories"] = list(exclude_category)
-    filters = parse_where(where or [])
-    categories = filters.pop("category", None)
-    kwargs.update(filters)
+    items = list(where or [])
+    categories = [i.partition("=")[2] for i in items if i.partition("=")[0].strip() == "category"]
+    kwargs.update(parse_where([i for i in items if i.partition("=")[0].strip() != "category"]))
     store = bootstrap.open_store(state(ctx).db)
     require_cross_match(store, name, "NAME")
     table = get_cross_matches(store, name, **kwargs)
-    if categories is not None:
+    if categories:
         table = _keep_categories(table, categories)
     coordinates: list[str] = []
     if columns:
@@ -239,24 +239,29 @@ def _is_position(column: Any) -> bool:
     return hasattr(column, "ra") and hasattr(column, "dec") and not hasattr(column, "dtype")
 
 
-def _keep_categories(table: Any, categories: Any) -> Any:
-    """Rows whose observation category is one of ``categories`` (names, any case)."""
+def _keep_categories(table: Any, values: list[str]) -> Any:
+    """Rows whose observation category is one of ``values``.
+
+    Each value is a category name (any case; names may hold commas), a category id, or a
+    comma-separated list of those.
+    """
     import numpy as np
 
     from astromon.domain.schema import CATEGORIES
 
-    wanted = categories if isinstance(categories, list) else [categories]
     known = {name.lower(): name for name in CATEGORIES.values()}
-    names = []
-    for value in wanted:
-        if isinstance(value, int) and value in CATEGORIES:
-            value = CATEGORIES[value]
-        if str(value).lower() not in known:
-            raise ValidationError(
-                f"--where category={value!r}: unknown category; categories: "
-                f"{list(CATEGORIES.values())}"
-            )
-        names.append(str(value).lower())
+    names: list[str] = []
+    for value in values:
+        parts = [value] if value.strip().lower() in known else value.split(",")
+        for part in (p.strip() for p in parts):
+            if part.isdigit() and int(part) in CATEGORIES:
+                part = CATEGORIES[int(part)]
+            if part.lower() not in known:
+                raise ValidationError(
+                    f"--where category={part!r}: unknown category; categories: "
+                    f"{list(CATEGORIES.values())}"
+                )
+            names.append(part.lower())
     if "category" not in table.colnames:
         raise ValidationError("--where category: the matches have no category column")
     column = np.char.lower(np.asarray(table["category"]).astype(str))
