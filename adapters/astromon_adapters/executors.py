@@ -78,21 +78,27 @@ def _worker_init(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while worker processes are started (main thread only).
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back (block SIGINT) while worker processes are started (main thread).
 
-    A process started while SIGINT is ignored inherits that disposition, and Python then
-    installs no KeyboardInterrupt handler in it: a Ctrl-C in the first moments of a batch,
-    before the worker initializer ran, cannot print tracebacks from the workers.
+    A process inherits the signal mask of the thread that starts it, so the workers begin
+    with SIGINT blocked and cannot print KeyboardInterrupt tracebacks while they import,
+    before the worker initializer ignores SIGINT. A Ctrl-C that arrives meanwhile is not
+    lost: it is delivered to this process when the mask is restored.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # it sets and clears the mask itself as it starts
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class SerialExecutor:
@@ -166,10 +172,11 @@ class ProcessPoolExecutor:
         iteration stops early (Ctrl-C, an exception), pending items are cancelled, the items
         that had started and were not yielded are kept in ``interrupted_items``, and
         :meth:`close` stops the workers instead of waiting for the running items. Workers are
-        started with SIGINT ignored and exit by themselves when this process dies.
+        started with SIGINT held back and exit by themselves when this process dies.
         """
         self.interrupted_items = []
-        with _sigint_ignored():
+        self._stopped_early = True  # until every item is yielded
+        with _sigint_held():
             futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
         finished = False
         yielded: set[cf.Future[R]] = set()
@@ -178,9 +185,9 @@ class ProcessPoolExecutor:
                 yielded.add(future)
                 yield futures[future], future.result()
             finished = True
+            self._stopped_early = False
         finally:
             if not finished:
-                self._stopped_early = True
                 started = [f for f in futures if not f.cancel() and f not in yielded]
                 self.interrupted_items = [futures[f] for f in started]
 

@@ -156,39 +156,6 @@ def assert_rerun_completes(db: Path, done: list[int]) -> None:
 
 
 @pytest.mark.slow
-def test_killed_batch_keeps_what_it_finished(tmp_path: Path) -> None:
-    db = tmp_path / "killed.duckdb"
-    proc = start_hanging_batch(db, tmp_path / "marker", workers=1)
-    proc.kill()  # SIGKILL while obsid 13 runs
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    assert_whole(db, [11, 12])
-    assert_rerun_completes(db, [11, 12])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_keeps_what_it_finished(tmp_path: Path, workers: int) -> None:
-    db = tmp_path / "interrupted.duckdb"
-    proc = start_hanging_batch(db, tmp_path / "marker", workers=workers)
-    if workers > 1:  # give the other worker time to go on with 14 and 15
-        time.sleep(1.0)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "(interrupted: KeyboardInterrupt)" in out
-    if workers == 1:
-        done = [11, 12]
-        assert "interrupted before it ran): 3: 13 14 15" in out
-    else:  # the other worker went on while 13 hung: what it finished is saved
-        done = obsids_in(db)
-        assert 13 not in done and {11, 12} <= set(done)
-    assert f"5 obsids: {len(done)} saved" in out
-    assert_whole(db, done)
-    assert_rerun_completes(db, done)
-
-
-@pytest.mark.slow
 def test_tables_show_matches_and_cross_match(reference_db: Path, tmp_path: Path) -> None:
     db = ["--db", str(reference_db)]
     tables = run(*db, "tables")

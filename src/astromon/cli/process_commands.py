@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from astromon import bootstrap
-from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
+from astromon.cli.common import ExitCode, echo_error, handle_errors, parse_time_option, state
 from astromon.domain.errors import ValidationError
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
 from astromon.services import processing
@@ -184,6 +184,7 @@ def process(
     for line in summary.lines():
         typer.echo(line)
     if summary.interrupted and summary.interruption == "KeyboardInterrupt":
+        echo_error("interrupted")
         raise typer.Exit(ExitCode.INTERRUPTED)
     if not summary.complete:
         raise typer.Exit(ExitCode.PARTIAL)
