@@ -26,7 +26,11 @@ from typing import Final
 import duckdb
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
-from astromon_adapters.duckdb_connections import _is_lock_error, _is_transient_read_error
+from astromon_adapters.duckdb_connections import (
+    CHECKPOINT_RACE_WAIT,
+    _is_lock_error,
+    _is_transient_read_error,
+)
 from astromon_adapters.duckdb_store import release_connections
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
@@ -170,17 +174,19 @@ class DuckDBCopier:
     # --- helpers ------------------------------------------------------------------------
 
     def _retry(self, path: Path, action: str, attempt: Callable[[], None]) -> None:
-        deadline = time.monotonic() + max(self.lock_timeout, 0.0)
+        started = time.monotonic()
+        deadline = started + max(self.lock_timeout, 0.0)
         delay = 0.01
         while True:
             try:
                 attempt()
                 return
             except duckdb.Error as exc:
-                # a lock held by a writer, or (reading) a race with its checkpoint: wait
-                transient = _is_lock_error(exc) or (
-                    action == "read" and _is_transient_read_error(exc)
-                )
+                # a lock held by a writer, or (reading) a race with its checkpoint: wait; a
+                # "race" that lasts is a damaged file
+                race = action == "read" and _is_transient_read_error(exc)
+                race = race and time.monotonic() < started + CHECKPOINT_RACE_WAIT
+                transient = _is_lock_error(exc) or race
                 if not transient:
                     raise DatabaseError(f"cannot {action} {path}: {exc}") from exc
                 if time.monotonic() + delay > deadline:

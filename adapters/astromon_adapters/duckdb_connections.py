@@ -67,6 +67,10 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
+CHECKPOINT_RACE_WAIT: Final = 2.0
+"""Seconds a read-only open retries an error that a writer's checkpoint can cause: past that
+the file is damaged (truncated...), not busy, and the error is reported as it is."""
+
 _LOCK_PATTERN: Final = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)", re.S)
 
 
@@ -143,17 +147,20 @@ class _ConnectionPool:
         return handle
 
     def _open(self, path: Path, *, write: bool, lock_timeout: float) -> _Handle:
-        deadline = time.monotonic() + max(lock_timeout, 0.0)
+        started = time.monotonic()
+        deadline = started + max(lock_timeout, 0.0)
         delay = 0.01
         while True:
             try:
                 con = duckdb.connect(str(path), read_only=not write, config=dict(_CONFIG))
                 break
             except duckdb.Error as exc:
-                transient = _is_lock_error(exc) or (not write and _is_transient_read_error(exc))
-                if not transient:
-                    raise _database_error(path, exc) from None
+                race = not write and _is_transient_read_error(exc)
                 now = time.monotonic()
+                if race and now >= started + CHECKPOINT_RACE_WAIT:
+                    race = False
+                if not (_is_lock_error(exc) or race):
+                    raise _database_error(path, exc) from None
                 if now >= deadline:
                     match = _LOCK_PATTERN.search(str(exc))
                     holder = f" (held by {match.group(1).strip()})" if match else ""
