@@ -150,6 +150,8 @@ def test_third_party_debug_logs_only_at_vvv(store: InMemoryStore) -> None:
         (["regions", "add", "--ra", "1", "--dec", "1", "--radius", "5kg"], ["--radius"]),
         (["regions", "list", "--radius", "-1"], ["--radius must be >= 0"]),
         (["process", "0"], ["obsid '0'"]),
+        (["process", "²"], ["'²' is not an obsid"]),  # a digit to str.isdigit, not to int
+        (["process", " , "], ["holds no obsid"]),
         (["process", "1", "--processor", "os:system", "--workers", "1"], ["os:system"]),
     ],
 )

@@ -24,6 +24,21 @@ from tests.unit.test_fuzz_db import CALLS, build
 RUNNER = CliRunner()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def built_once() -> Any:
+    """Build the click command of the app once for the module, not once per case (Typer's
+    CliRunner rebuilds it on every call: more than half the time of a case)."""
+    import functools
+
+    import typer.testing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            typer.testing, "_get_command", functools.lru_cache(typer.testing._get_command)
+        )
+        yield
+
+
 def text(value: Any) -> str:
     return str(value).replace("\x00", "")
 

@@ -17,7 +17,6 @@ from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.logging_config import configure_logging as _configure
-from astromon.services.processing import interrupted_query
 
 __all__ = [
     "ExitCode",
@@ -116,6 +115,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             echo_error(_os_error(exc))
             raise typer.Exit(ExitCode.ERROR) from None
         except Exception as exc:
+            from astromon.services.processing import interrupted_query
+
             if interrupted_query(exc):
                 echo_error("interrupted")
                 raise typer.Exit(ExitCode.INTERRUPTED) from None

@@ -17,7 +17,6 @@ from astromon.cli.common import (
     state,
     write_table,
 )
-from astromon.domain.cross_match_args import CROSS_MATCHES
 from astromon.domain.errors import ValidationError
 from astromon.services import processing
 
@@ -120,6 +119,8 @@ def cross_match(
     )
     if catalogs:
         kwargs["catalogs"] = [c.strip() for c in catalogs.split(",") if c.strip()]
+    from astromon.domain.cross_match_args import CROSS_MATCHES
+
     if name in CROSS_MATCHES:
         given = sorted(f"--{k.replace('_', '-')}" for k in kwargs)
         if select_name is not None:
@@ -216,8 +217,9 @@ def matches(
     categories = [i.partition("=")[2] for i in items if i.partition("=")[0].strip() == "category"]
     kwargs.update(parse_where([i for i in items if i.partition("=")[0].strip() != "category"]))
     store = bootstrap.open_store(state(ctx).db)
-    require_cross_match(store, name, "NAME")
     table = get_cross_matches(store, name, **kwargs)
+    if not len(table):
+        require_cross_match(store, name, "NAME")
     if categories:
         table = _keep_categories(table, categories)
     coordinates: list[str] = []

@@ -53,7 +53,7 @@ def _load_processor(spec: str) -> ObservationProcessor:
         raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
     try:
         made = factory() if callable(factory) and not hasattr(factory, "process") else factory
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ValidationError(
             f"--processor {spec!r}: calling {attr} failed ({type(exc).__name__}: {exc})"
         ) from None

@@ -70,8 +70,9 @@ def report(
     snr_min = 3.0 if operations else snr
     when = parse_time_option("--now", now)
     store = bootstrap.open_store(state(ctx).db)
-    require_cross_match(store, name, "--name")
     matches = report_service.select_matches(store, snr=snr_min, name=name)
+    if not len(matches):
+        require_cross_match(store, name, "--name")
     calalign_offsets = None
     if reference_calalign is not None:
         from astromon import utils

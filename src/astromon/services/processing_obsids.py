@@ -29,7 +29,7 @@ MIN_OBSID = 1
 MAX_OBSID = 2**31 - 1
 DEFAULT_DAYS = 30.0
 """A batch given neither obsids nor a start processes the observations of the last 30 days."""
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+_RANGE = re.compile(r"^\s*([0-9]+)\s*-\s*([0-9]+)\s*$")
 
 
 def _check_obsid(value: int, text: object) -> int:
@@ -67,6 +67,8 @@ def parse_obsids(specs: Iterable[str | int]) -> list[int]:
             out[_check_obsid(int(spec), spec)] = None
             continue
         text = str(spec)
+        if not text.replace(",", "").strip():
+            raise ValidationError(f"{text!r} holds no obsid")
         for part in (p for p in text.split(",") if p.strip()):
             match = _RANGE.match(part)
             if match:
@@ -81,7 +83,7 @@ def parse_obsids(specs: Iterable[str | int]) -> list[int]:
                     out[obsid] = None
                 continue
             stripped = part.strip()
-            if not stripped.isdigit():
+            if not (stripped.isascii() and stripped.isdigit()):
                 raise ValidationError(
                     f"{stripped!r} is not an obsid or a range of obsids (such as 14530-14540)"
                 )
