@@ -105,8 +105,11 @@ def calalign(
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of stdout.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
 ) -> None:
     """List the calalign (ACA/FTS misalignment) files: versions, validity, offsets."""
     from astromon import utils
 
-    write_table(utils.calalign_from_files(calalign_dir), fmt, output)
+    write_table(utils.calalign_from_files(calalign_dir), fmt, output, overwrite=overwrite)
