@@ -34,10 +34,12 @@ THIRD_PARTY_LOGGERS = (
     "numexpr",
     "distributed",
     "tornado",
-    "astroquery",
-    "astropy",
 )
-"""Libraries whose debug and info records are hidden unless asked for (``-vvv``)."""
+"""Libraries whose debug and info records are hidden unless asked for (``-vvv``).
+
+astropy and astroquery are left out: they install their own logger class, which a logger
+created here before they are imported would replace.
+"""
 _THIRD_PARTY_VAR = "ASTROMON_LOG_THIRD_PARTY"
 
 LOG_FORMATS = ("json", "console")
