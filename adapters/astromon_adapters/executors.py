@@ -79,12 +79,13 @@ def _worker_init(parent: int) -> None:
 
 @contextlib.contextmanager
 def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back (block SIGINT) while worker processes are started (main thread).
+    """Hold Ctrl-C back while worker processes are started (main thread only).
 
-    A process inherits the signal mask of the thread that starts it, so the workers begin
-    with SIGINT blocked and cannot print KeyboardInterrupt tracebacks while they import,
-    before the worker initializer ignores SIGINT. A Ctrl-C that arrives meanwhile is not
-    lost: it is delivered to this process when the mask is restored.
+    SIGINT is blocked in this thread, and a process inherits the signal mask of the thread
+    that starts it: the workers begin with SIGINT blocked and cannot print KeyboardInterrupt
+    tracebacks while they import, before the worker initializer ignores SIGINT. Meanwhile a
+    Ctrl-C (delivered to another thread of this process) is only recorded, so that no worker is
+    left half started; it is raised as KeyboardInterrupt once every worker has started.
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "pthread_sigmask"
@@ -94,11 +95,16 @@ def _sigint_held() -> Iterator[None]:
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()  # it sets and clears the mask itself as it starts
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pressed: list[int] = []
+    previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        signal.signal(signal.SIGINT, previous_handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 class SerialExecutor:

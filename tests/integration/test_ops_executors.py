@@ -133,7 +133,8 @@ def test_cli_process_on_a_dask_scheduler(tmp_path: Path, serial_contents: dict[s
     script = Path(sys.executable).parent / "astromon"
     if not script.exists():
         pytest.skip("the astromon script is not installed in this environment")
-    env = dict(os.environ, PYTHONPATH=str(root), ASTROMON_TEST_SCRIPT="102:error,104:skip")
+    code = os.pathsep.join(str(p) for p in (root / "src", root / "adapters", root))
+    env = dict(os.environ, PYTHONPATH=code, ASTROMON_TEST_SCRIPT="102:error,104:skip")
     path = tmp_path / "cli-dask.duckdb"
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,

@@ -93,7 +93,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     ValidationError (bad input) exits with 2 (usage error); other astromon errors and system
     errors (a read-only directory, a full disk) with 1; Ctrl-C, also when DuckDB reports it as
     an interrupted query, with 130. An unexpected exception is reported in one line naming its
-    type and exits with 1.
+    type and exits with 1; its traceback is a debug log event (``-vv``).
     """
 
     @functools.wraps(func)
@@ -120,6 +120,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             if interrupted_query(exc):
                 echo_error("interrupted")
                 raise typer.Exit(ExitCode.INTERRUPTED) from None
+            logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
             echo_error(f"unexpected {type(exc).__name__}: {exc}")
             raise typer.Exit(ExitCode.ERROR) from None
 
