@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from astromon.domain.errors import DatabaseError, ProcessingError
-from astromon.domain.observation_rules import read_par_file
+from astromon_adapters.par_file import read_par_file
 
 __all__ = ["OutputFileError", "atomic_write", "install_files", "instrument_and_revision"]
 

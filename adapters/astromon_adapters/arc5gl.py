@@ -1,12 +1,15 @@
 """An :class:`~astromon.ports.observation.ArchiveRetriever` driving the ``arc5gl`` executable.
 
-For each file type it feeds arc5gl ``obsid=…``, ``version=…`` (the revision from the obspar)
-and ``get <spec>`` (see :data:`astromon.domain.observation_rules.ARCHIVE_FILE_TYPES`) on its
-standard input, in a scratch directory, then moves the files into place.
+arc5gl runs as ``arc5gl --stdin`` (plus ``--user=NAME`` when the arc5gl user file,
+``$HOME/.arc5gl_user`` by default, holds a user name). For each file type it is fed
+``obsid=…``, ``version=…`` (the revision from the obspar), ``get <spec>`` (see
+:data:`astromon.domain.observation_rules.ARCHIVE_FILE_TYPES`) and ``exit`` on its standard
+input, in a scratch directory; the files are then moved into place.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +23,32 @@ from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, check_obsid
 from astromon.ports.observation import ToolError
 from astromon_adapters._files import install_files, instrument_and_revision
 
-__all__ = ["Arc5glRetriever"]
+__all__ = ["Arc5glRetriever", "arc5gl_user", "default_user_file"]
+
+
+def default_user_file() -> Path:
+    """The arc5gl user file: ``$HOME/.arc5gl_user``."""
+    return Path(os.environ.get("HOME", str(Path.home()))) / ".arc5gl_user"
+
+
+def arc5gl_user(user_file: Path | None = None) -> str | None:
+    """The user name in the arc5gl user file (stripped), None when the file does not exist.
+
+    Raises
+    ------
+    ProcessingError
+        The file exists but cannot be read or is empty.
+    """
+    path = default_user_file() if user_file is None else Path(user_file)
+    if not path.exists():
+        return None
+    try:
+        user = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProcessingError(f"cannot read the arc5gl user file {path}: {exc}") from exc
+    if not user:
+        raise ProcessingError(f"the arc5gl user file {path} is empty")
+    return user
 
 
 class Arc5glRetriever:
@@ -32,11 +60,16 @@ class Arc5glRetriever:
         The arc5gl command (looked up on PATH).
     timeout : float
         Seconds allowed for one arc5gl run.
+    user_file : Path, optional
+        The arc5gl user file (default ``$HOME/.arc5gl_user``, read at each run).
     """
 
-    def __init__(self, executable: str = "arc5gl", timeout: float = 3600.0) -> None:
+    def __init__(
+        self, executable: str = "arc5gl", timeout: float = 3600.0, user_file: Path | None = None
+    ) -> None:
         self.executable = executable
         self.timeout = timeout
+        self.user_file = user_file
         self._obspar: dict[int, tuple[str, int | None]] = {}
         self.log: Any = structlog.get_logger("astromon.arc5gl")
 
@@ -44,11 +77,15 @@ class Arc5glRetriever:
         exe = shutil.which(self.executable)
         if exe is None:
             raise ProcessingError(f"{self.executable} is not on PATH")
-        self.log.debug("arc5gl", commands=commands)
+        args = [exe, "--stdin"]
+        user = arc5gl_user(self.user_file)
+        if user is not None:
+            args.append(f"--user={user}")
+        self.log.debug("arc5gl", commands=commands, user=user)
         try:
             result = subprocess.run(
-                [exe, "-stdin"],
-                input="\n".join(commands) + "\n",
+                args,
+                input="\n".join([*commands, "exit"]) + "\n",
                 capture_output=True,
                 text=True,
                 cwd=cwd,

@@ -128,8 +128,13 @@ def run_tool(
     logger: Any = None,
     level: str = "DEBUG",
     logging_tag: str = "",
+    stdout: Any = subprocess.PIPE,
+    stderr: Any = subprocess.STDOUT,
 ) -> list[str]:
     """Run an executable, stream its output to the log, return the lines.
+
+    ``stdout`` and ``stderr`` are passed to ``subprocess.Popen`` (default: both into the
+    pipe that is logged); output sent elsewhere is neither logged nor returned.
 
     Raises
     ------
@@ -143,8 +148,8 @@ def run_tool(
     try:
         process = subprocess.Popen(
             command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=stdout,
+            stderr=stderr,
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=cwd,
@@ -205,8 +210,19 @@ class Ciao:
         self.env["ASCDS_WORK_PATH"] = str(self.workdir)
         self.env["PFILES"] = f"{self.workdir};{install}/param:{install}/contrib/param"
 
-    def __call__(self, cmd: str, *args: str, logging_tag: str = "", **params: object) -> list[str]:
+    def __call__(
+        self,
+        cmd: str,
+        *args: str,
+        logging_tag: str = "",
+        stdout: Any = subprocess.PIPE,
+        stderr: Any = subprocess.STDOUT,
+        **params: object,
+    ) -> list[str]:
         """Run ``cmd args key=value...`` (booleans as yes/no); returns the output lines.
+
+        ``stdout`` and ``stderr`` are ``subprocess.Popen`` arguments, not tool parameters
+        (default: both into the logged pipe; output sent elsewhere is not returned).
 
         Raises
         ------
@@ -215,7 +231,13 @@ class Ciao:
         """
         command = [cmd, *map(str, args), *(_format_param(k, v) for k, v in params.items())]
         return run_tool(
-            command, env=self.env, cwd=self.workdir, logger=self.logger, logging_tag=logging_tag
+            command,
+            env=self.env,
+            cwd=self.workdir,
+            logger=self.logger,
+            logging_tag=logging_tag,
+            stdout=stdout,
+            stderr=stderr,
         )
 
     def run(self, tool: str, *args: str, **params: object) -> list[str]:

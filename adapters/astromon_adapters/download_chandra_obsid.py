@@ -1,8 +1,13 @@
 """An :class:`~astromon.ports.observation.ArchiveRetriever` running CIAO's
 ``download_chandra_obsid``.
 
-The tool writes ``{obsid}/primary``, ``{obsid}/secondary`` … below its working directory; the
-files of the requested type are then moved into the destination.
+The tool accepts only its own file-type names (``download_chandra_obsid -t -q`` lists them;
+there is no ``obspar`` nor ``acal`` type) and exits non-zero naming an unknown one. A type is
+asked for as ``download_chandra_obsid OBSID TYPE``; the obspar and the acal file, which have no
+type, come from ``download_chandra_obsid OBSID --exclude <every type>`` (a download of the
+untyped files only). The tool writes ``OBSID/`` with ``primary/``, ``secondary/`` and
+top-level files below its working directory (a scratch directory here); the files of the
+requested type are then moved into the destination.
 """
 
 from __future__ import annotations
@@ -18,7 +23,28 @@ from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, check_obsid
 from astromon_adapters._files import install_files
 from astromon_adapters.ciao import Ciao, run_tool
 
-__all__ = ["DownloadChandraObsid"]
+__all__ = ["DownloadChandraObsid", "parse_type_list"]
+
+
+def parse_type_list(lines: list[str]) -> list[str]:
+    """The file types in the output of ``download_chandra_obsid -t -q``.
+
+    The tool prints a heading ending with ``:`` and then the type names separated by blanks
+    (wrapped over several lines).
+
+    Raises
+    ------
+    ProcessingError
+        The output has no heading or no types.
+    """
+    text = "\n".join(lines)
+    _, sep, rest = text.rpartition(":")
+    types = rest.split()
+    if not sep or not types:
+        raise ProcessingError(
+            f"cannot read the file types listed by download_chandra_obsid -t -q: {text!r}"
+        )
+    return types
 
 
 class DownloadChandraObsid:
@@ -27,13 +53,45 @@ class DownloadChandraObsid:
     Parameters
     ----------
     ciao : Ciao
-        Its environment is used to run the tool (part of CIAO), in a scratch directory: the
-        tool writes ``{obsid}/primary/...`` below the current directory.
+        Its environment is used to run the tool (part of CIAO), in a scratch directory.
     """
 
     def __init__(self, ciao: Ciao) -> None:
         self.ciao = ciao
         self.log: Any = structlog.get_logger("astromon.download_chandra_obsid")
+        self._types: list[str] | None = None
+
+    def file_types(self) -> list[str]:
+        """The type names the installed tool accepts (``-t -q``, read once)."""
+        if self._types is None:
+            with tempfile.TemporaryDirectory(prefix="astromon_dco_") as tmp:
+                lines = run_tool(
+                    ["download_chandra_obsid", "-t", "-q"],
+                    env=self.ciao.env,
+                    cwd=Path(tmp),
+                    logger=self.log,
+                )
+            self._types = parse_type_list(lines)
+        return list(self._types)
+
+    def command(self, obsid: int, file_type: str) -> list[str]:
+        """The command line that downloads ``file_type`` of ``obsid``.
+
+        Raises
+        ------
+        ValidationError
+            The astromon type maps to a type name the installed tool does not list.
+        """
+        ftype = ARCHIVE_FILE_TYPES[file_type]
+        known = self.file_types()
+        if ftype.dco_type is None:
+            return ["download_chandra_obsid", str(obsid), "--exclude", ",".join(known)]
+        if ftype.dco_type not in known:
+            raise ValidationError(
+                f"download_chandra_obsid does not know the file type {ftype.dco_type!r} "
+                f"(for {file_type!r}); it lists: {' '.join(known)}"
+            )
+        return ["download_chandra_obsid", str(obsid), ftype.dco_type]
 
     def retrieve(self, obsid: int, file_type: str, destination: Path) -> list[Path]:
         """Download the ``file_type`` files of ``obsid`` into ``destination``.
@@ -43,7 +101,7 @@ class DownloadChandraObsid:
         ValidationError
             Unknown file type.
         ProcessingError
-            The tool fails (ToolError) or downloads nothing (unknown obsid).
+            The tool fails (ToolError) or downloads nothing (unknown or non-public obsid).
         """
         obsid = check_obsid(obsid)
         if file_type not in ARCHIVE_FILE_TYPES:
@@ -51,19 +109,17 @@ class DownloadChandraObsid:
                 f"unknown file type {file_type!r}; known: {', '.join(ARCHIVE_FILE_TYPES)}"
             )
         ftype = ARCHIVE_FILE_TYPES[file_type]
+        command = self.command(obsid, file_type)
         with tempfile.TemporaryDirectory(prefix="astromon_dco_") as tmp:
             scratch = Path(tmp)
-            run_tool(
-                ["download_chandra_obsid", str(obsid), file_type],
-                env=self.ciao.env,
-                cwd=scratch,
-                logger=self.log,
-            )
-            files = [p for p in scratch.rglob("*") if p.is_file()]
+            lines = run_tool(command, env=self.ciao.env, cwd=scratch, logger=self.log)
+            files = [p for p in (scratch / str(obsid)).rglob("*") if p.is_file()]
             written = install_files(files, Path(destination), ftype.glob)
         if not written:
+            said = "; ".join(line.strip() for line in lines if line.strip())[-300:]
             raise ProcessingError(
                 f"download_chandra_obsid found no {file_type} files for obsid {obsid}"
+                + (f" ({said})" if said else "")
             )
         self.log.info("retrieved", obsid=obsid, file_type=file_type, n_files=len(written))
         return written

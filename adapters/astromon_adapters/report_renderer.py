@@ -1,29 +1,32 @@
-"""The report renderer: matplotlib PNG figures (Agg backend) and a jinja2 HTML page."""
+"""The report renderer: the figures of :mod:`astromon_adapters.report_plots` and a jinja2 page.
+
+A report directory is built in a temporary directory beside the target and swapped into place
+(an atomic exchange where the kernel has ``renameat2``), so a reader that opens the page and
+its images by path sees either the old content or the complete new report. An existing
+target is replaced only when it is empty or looks like a report directory (it has
+``index.html`` and only files and directories a report writes).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import matplotlib
-import numpy as np
 
-from astromon.domain.errors import AstromonError
-from astromon.domain.statistics import DETECTORS, BinnedMedians, cdf
+from astromon.domain.errors import AstromonError, ValidationError
 from astromon.ports.report import MonitoringReport
+from astromon_adapters.report_plots import FIGURES, PLOTS, offsets_figure
 
 __all__ = ["PLOTS", "MatplotlibReportRenderer"]
-
-PLOTS: dict[str, str] = {
-    "offsets_history.png": "dy and dz history with half-year medians (15.8-84.2% bands)",
-    "dr_cdf.png": "Cumulative distribution of dr with the 68/90/99% quantiles",
-    "yearly_cdf.png": "Cumulative distributions of dy, dz and dr per year",
-    "detector_history.png": "dr history per detector",
-    "detector_cdf.png": "Cumulative distribution of dr per detector",
-}
-"""File name → caption of every plot the page shows."""
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -44,6 +47,7 @@ img { max-width: 100%; }
 <h1>{{ report.title }}</h1>
 <p>Periods count back from {{ report.now_date }}. {{ n_matches }} cross-matches selected
 ({{ selection }}).{% if report.shift %} Offsets {{ report.shift }}.{% endif %}</p>
+{% if report.hint %}<p id="hint"><strong>Note:</strong> {{ report.hint }}</p>{% endif %}
 <h2>Summary</h2>
 <table id="summary">
 <tr><th class="text">period</th><th class="text">detector</th><th>N</th>
@@ -51,6 +55,13 @@ img { max-width: 100%; }
 {% for row in report.summary %}<tr><td class="text">{{ row.period }}</td>
 <td class="text">{{ row.detector }}</td><td>{{ row.n }}</td><td>{{ fmt(row.rms) }}</td>
 <td>{{ fmt(row.q90) }}</td><td>{{ fmt(row.percent_big, 1) }}</td></tr>
+{% endfor %}</table>
+<h2>All data</h2>
+<table id="all-data">
+<tr><th class="text">detector</th><th>N</th><th>RMS dr (arcsec)</th><th>90% dr (arcsec)</th>
+<th>% dr &gt; 1 arcsec</th></tr>
+{% for row in report.all_data %}<tr><td class="text">{{ row.detector }}</td><td>{{ row.n }}</td>
+<td>{{ fmt(row.rms) }}</td><td>{{ fmt(row.q90) }}</td><td>{{ fmt(row.percent_big, 1) }}</td></tr>
 {% endfor %}</table>
 <h2>Quantiles of dr</h2>
 <table id="quantiles">
@@ -83,21 +94,98 @@ def _pyplot() -> Any:
     return plt
 
 
-def _empty(ax: Any) -> None:
-    ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+_COMPARISON = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>CALALIGN check: {{ before.title }}</title>
+<style>
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
+th { background: #eee; }
+td.text, th.text { text-align: left; }
+.pair { display: flex; gap: 1em; }
+.pair figure { flex: 1; margin: 0.5em 0; }
+img { max-width: 100%; }
+</style>
+</head>
+<body>
+<h1>CALALIGN check: before and after the proposed files</h1>
+<p>Before: {{ before_n }} cross-matches as processed. After: the same cross-matches as if
+processed with the proposed CALALIGN ({{ after.shift }}). Full pages:
+<a href="before/index.html">before</a>, <a href="after/index.html">after</a>.</p>
+<table id="comparison">
+<tr><th class="text">period</th><th class="text">detector</th><th>N</th>
+<th>RMS dr before</th><th>RMS dr after</th><th>90% dr before</th><th>90% dr after</th>
+<th>% &gt; 1" before</th><th>% &gt; 1" after</th></tr>
+{% for b, a in rows %}<tr><td class="text">{{ b.period }}</td><td class="text">{{ b.detector }}</td>
+<td>{{ b.n }}</td><td>{{ fmt(b.rms) }}</td><td>{{ fmt(a.rms) }}</td><td>{{ fmt(b.q90) }}</td>
+<td>{{ fmt(a.q90) }}</td><td>{{ fmt(b.percent_big, 1) }}</td>
+<td>{{ fmt(a.percent_big, 1) }}</td></tr>
+{% endfor %}</table>
+{% for name, caption in plots.items() %}<h2>{{ caption }}</h2>
+<div class="pair">
+<figure><img src="before/{{ name }}" alt="before: {{ caption }}">
+<figcaption>before</figcaption></figure>
+<figure><img src="after/{{ name }}" alt="after: {{ caption }}">
+<figcaption>after</figcaption></figure>
+</div>
+{% endfor %}
+</body>
+</html>
+"""
+
+_REPORT_ENTRIES = {"index.html", "before", "after", *PLOTS}
 
 
-def _history(ax: Any, years: Any, values: Any, medians: BinnedMedians, label: str) -> None:
-    ax.plot(years, values, ".", color="0.6", markersize=3, label="cross-matches")
-    if medians.n.size:
-        centre = (medians.bin_start + medians.bin_stop) / 2
-        ax.fill_between(centre, medians.low, medians.high, alpha=0.3, label="15.8-84.2%")
-        ax.plot(centre, medians.median, "o-", label="half-year median")
-    else:
-        _empty(ax)
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_ylabel(f"{label} (arcsec)")
-    ax.legend(loc="upper left", fontsize="small")
+def _check_replaceable(outdir: Path) -> None:
+    if not outdir.exists():
+        return
+    if not outdir.is_dir():
+        raise ValidationError(f"--out {str(outdir)!r} exists and is not a directory")
+    names = {p.name for p in outdir.iterdir()}
+    if names and ("index.html" not in names or not names <= _REPORT_ENTRIES | _png(names)):
+        raise ValidationError(
+            f"--out {str(outdir)!r} exists and is not an astromon report directory "
+            "(it would be replaced as a whole): give a new or report directory"
+        )
+
+
+def _png(names: set[str]) -> set[str]:
+    """Plot and data files a report directory may hold besides :data:`PLOTS`."""
+    return {n for n in names if n.endswith((".png", ".json", ".ecsv"))}
+
+
+def _exchange(source: Path, target: Path) -> bool:
+    """Swap two paths atomically with renameat2(RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(
+        at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_exchange
+    )
+    return bool(result == 0)
+
+
+def _swap_into_place(built: Path, outdir: Path) -> None:
+    """Put the directory ``built`` at ``outdir`` (replacing it); remove the old content."""
+    if not outdir.exists():
+        built.rename(outdir)
+        return
+    if _exchange(built, outdir):
+        shutil.rmtree(built, ignore_errors=True)  # now holds the old report
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old-", dir=outdir.parent))
+    old.rmdir()
+    outdir.rename(old)
+    built.rename(outdir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 class MatplotlibReportRenderer:
@@ -117,122 +205,111 @@ class MatplotlibReportRenderer:
 
         Raises
         ------
+        ValidationError
+            ``outdir`` exists and is not a report directory.
         AstromonError
-            ``outdir`` cannot be created or written (the message names it).
+            ``outdir`` cannot be written (the message names it); ``outdir`` is unchanged.
         """
+        return self._atomic(outdir, lambda tmp: self._write_report(report, tmp))
+
+    def plot_offsets(self, matches: Any, offsets: Any, path: Path) -> Path:
+        """Write the binned-median offsets PNG at ``path`` (temporary file, then rename)."""
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise ValidationError(f"--plot {str(path)!r}: its directory does not exist")
+        plt = _pyplot()
+        fig = offsets_figure(plt, matches, offsets)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+        os.close(fd)
         try:
-            outdir.mkdir(parents=True, exist_ok=True)
+            fig.savefig(tmp, dpi=self.dpi)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise AstromonError(f"cannot write the plot {str(path)!r}: {exc}") from exc
+        finally:
+            plt.close(fig)
+            Path(tmp).unlink(missing_ok=True)
+        return path
+
+    def render_comparison(
+        self, before: MonitoringReport, after: MonitoringReport, outdir: Path
+    ) -> Path:
+        """Write ``before/`` and ``after/`` reports and a side-by-side ``index.html``."""
+
+        def build(tmp: Path) -> Path:
+            self._write_report(before, tmp / "before")
+            self._write_report(after, tmp / "after")
+            html = (
+                self._env()
+                .from_string(_COMPARISON)
+                .render(
+                    before=before,
+                    after=after,
+                    before_n=len(before.matches),
+                    rows=list(
+                        zip(
+                            before.summary + before.all_data,
+                            after.summary + after.all_data,
+                            strict=True,
+                        )
+                    ),
+                    plots=PLOTS,
+                    fmt=_fmt,
+                )
+            )
+            page = tmp / "index.html"
+            page.write_text(html, encoding="utf-8")
+            return page
+
+        return self._atomic(outdir, build)
+
+    @staticmethod
+    def _env() -> jinja2.Environment:
+        return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+    def _atomic(self, outdir: Path, build: Any) -> Path:
+        outdir = Path(outdir).absolute()
+        _check_replaceable(outdir)
+        try:
+            outdir.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
         except OSError as exc:
             raise AstromonError(
                 f"cannot create the report directory {str(outdir)!r}: {exc}"
             ) from exc
-        plt = _pyplot()
         try:
-            for name, draw in (
-                ("offsets_history.png", self._offsets_history),
-                ("dr_cdf.png", self._dr_cdf),
-                ("yearly_cdf.png", self._yearly_cdf),
-                ("detector_history.png", self._detector_history),
-                ("detector_cdf.png", self._detector_cdf),
-            ):
-                fig = draw(plt, report)
-                try:
-                    fig.savefig(outdir / name, dpi=self.dpi)
-                finally:
-                    plt.close(fig)
-            env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-            selection = ", ".join(f"{k}={v}" for k, v in report.selection.items()) or "none"
-            html = env.from_string(_TEMPLATE).render(
+            page: Path = build(tmp)
+            tmp.chmod(0o755)
+            _swap_into_place(tmp, outdir)
+        except OSError as exc:
+            raise AstromonError(f"cannot write the report in {str(outdir)!r}: {exc}") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                if tmp.exists():
+                    shutil.rmtree(tmp)
+        return outdir / page.relative_to(tmp)
+
+    def _write_report(self, report: MonitoringReport, outdir: Path) -> Path:
+        outdir.mkdir(parents=True, exist_ok=True)
+        plt = _pyplot()
+        for name, (_, draw) in FIGURES.items():
+            fig = draw(plt, report)
+            try:
+                fig.savefig(outdir / name, dpi=self.dpi)
+            finally:
+                plt.close(fig)
+        selection = ", ".join(f"{k}={v}" for k, v in report.selection.items()) or "none"
+        html = (
+            self._env()
+            .from_string(_TEMPLATE)
+            .render(
                 report=report,
                 plots=PLOTS,
                 fmt=_fmt,
                 selection=selection,
                 n_matches=len(report.matches),
             )
-            page = outdir / "index.html"
-            page.write_text(html, encoding="utf-8")
-        except OSError as exc:
-            raise AstromonError(f"cannot write the report in {str(outdir)!r}: {exc}") from exc
+        )
+        page = outdir / "index.html"
+        page.write_text(html, encoding="utf-8")
         return page
-
-    @staticmethod
-    def _offsets_history(plt: Any, report: MonitoringReport) -> Any:
-        fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-        m = report.matches
-        _history(axes[0], m["year"], m["dy"], report.medians_dy, "dy")
-        _history(axes[1], m["year"], m["dz"], report.medians_dz, "dz")
-        axes[1].set_xlabel("year")
-        fig.tight_layout()
-        return fig
-
-    @staticmethod
-    def _dr_cdf(plt: Any, report: MonitoringReport) -> Any:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        x, y = cdf(report.matches["dr"])
-        if x.size:
-            ax.step(np.r_[0.0, x], np.r_[0.0, y], where="post")
-            ax.set_ylim(0, 1.05)
-            for q, v in report.quantiles.items():
-                ax.axvline(v, ls="--", color="C1")
-                ax.text(v, q / 100, f' {q:.0f}%: {v:.2f}"', fontsize="small")
-        else:
-            _empty(ax)
-        ax.set_xlabel("dr (arcsec)")
-        ax.set_ylabel("fraction of cross-matches")
-        fig.tight_layout()
-        return fig
-
-    @staticmethod
-    def _yearly_cdf(plt: Any, report: MonitoringReport) -> Any:
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-        m = report.matches
-        years = np.floor(np.asarray(m["year"], dtype=float))
-        for ax, col in zip(axes, ("dy", "dz", "dr"), strict=True):
-            values = np.asarray(m[col], dtype=float)
-            for year in np.unique(years):
-                x, y = cdf(values[years == year])
-                ax.step(x, y, where="post", label=f"{year:.0f}")
-            if not len(m):
-                _empty(ax)
-            else:
-                ax.legend(fontsize="x-small")
-            ax.set_xlabel(f"{col} (arcsec)")
-        axes[0].set_ylabel("fraction of cross-matches")
-        fig.tight_layout()
-        return fig
-
-    @staticmethod
-    def _detector_history(plt: Any, report: MonitoringReport) -> Any:
-        fig, axes = plt.subplots(len(DETECTORS), 1, figsize=(8, 8), sharex=True)
-        m = report.matches
-        det = np.asarray(m["detector"]).astype(str)
-        for ax, name in zip(axes, DETECTORS, strict=True):
-            sel = det == name
-            if np.any(sel):
-                ax.plot(np.asarray(m["year"])[sel], np.asarray(m["dr"])[sel], ".")
-            else:
-                _empty(ax)
-            ax.set_ylabel(f"{name}\ndr (arcsec)")
-        axes[-1].set_xlabel("year")
-        fig.tight_layout()
-        return fig
-
-    @staticmethod
-    def _detector_cdf(plt: Any, report: MonitoringReport) -> Any:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        m = report.matches
-        det = np.asarray(m["detector"]).astype(str)
-        drawn = False
-        for name in DETECTORS:
-            x, y = cdf(np.asarray(m["dr"], dtype=float)[det == name])
-            if x.size:
-                ax.step(x, y, where="post", label=name)
-                drawn = True
-        if drawn:
-            ax.legend()
-        else:
-            _empty(ax)
-        ax.set_xlabel("dr (arcsec)")
-        ax.set_ylabel("fraction of cross-matches")
-        fig.tight_layout()
-        return fig

@@ -201,6 +201,41 @@ class VizierCatalogService:
             catalog, np.asarray(names, dtype=object)[idx], s_ra[idx], s_dec[idx], mag[idx]
         )
 
+    def missing_columns(self, catalog: str) -> list[str]:
+        """The columns astromon reads from ``catalog`` that VizieR does not return.
+
+        One tiny request (the first row of the catalog's table, no position) asks for the
+        columns of :func:`_columns`; the fields of the answer are compared with them (as
+        astroquery names them).
+
+        Raises
+        ------
+        ValidationError
+            Unknown catalog.
+        CatalogError
+            VizieR cannot answer, or has no table for the catalog.
+        """
+        spec = get_catalog(catalog)
+        wanted = _columns(spec)
+        vizier = _VizierAt(self.url, columns=wanted, timeout=self.timeout, row_limit=1)
+        where = f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id})"
+        try:
+            result = vizier.get_catalogs(spec.vizier_id)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            raise CatalogError(f"{where}: HTTP {status}") from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise CatalogError(f"{where}: {type(exc).__name__}: {exc}") from exc
+        except CatalogError as exc:
+            raise CatalogError(f"{where}: {exc}") from exc
+        except Exception as exc:  # astroquery parse errors and the like
+            raise CatalogError(f"{where}: unreadable answer: {type(exc).__name__}: {exc}") from exc
+        tables = list(result.values()) if result is not None else []
+        if not tables:
+            raise CatalogError(f"{where}: the answer has no table")
+        missing = [[c for c in wanted if _find(t, c) is None] for t in tables]
+        return min(missing, key=len)
+
     # --- the HTTP part ----------------------------------------------------------------------
 
     def _with_retries(self, spec: CatalogSpec, coords: SkyCoord, cone_arcsec: float) -> list[Table]:

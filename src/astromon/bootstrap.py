@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # demo section
     from astromon.services import demo as _demo_service
 
 if TYPE_CHECKING:  # operations section
+    from astromon.ports import calalign as _calalign_port
     from astromon.ports import catalog as _catalog_port
     from astromon.ports import executor as _executor_port
     from astromon.ports import processing as _processing_port
@@ -99,6 +100,13 @@ def open_legacy_store(h5file: str | _StoragePathLike[str]) -> _store_port.Store:
     from astromon_adapters.hdf5_store import HDF5Store
 
     return HDF5Store(h5file)
+
+
+def is_legacy_file(path: str | _StoragePathLike[str]) -> bool:
+    """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""
+    from astromon_adapters.hdf5_store import is_hdf5_file
+
+    return is_hdf5_file(path)
 
 
 def read_table_directory(directory: str | _StoragePathLike[str]) -> dict[str, _StorageTable]:
@@ -286,13 +294,27 @@ def archive_retriever(
 
 def observation_info() -> _observation_port.ObservationInfo:
     """Sequence summaries from ``$ASTROMON_INFO_URLS`` (space-separated templates with
-    ``{obsid}``), default the CXC target page."""
+    ``{seq_num}`` and/or ``{obsid}``), default the CXC target page ``target.cgi?{seq_num}``."""
     import os as _os
 
     from astromon_adapters.observation_info import DEFAULT_INFO_URLS, SequenceSummaryInfo
 
     urls = _os.environ.get("ASTROMON_INFO_URLS", "").split() or list(DEFAULT_INFO_URLS)
     return SequenceSummaryInfo(urls)
+
+
+def parameter_files() -> _observation_port.ParameterFiles:
+    """The reader of CIAO parameter files (obspar) from the local file system."""
+    from astromon_adapters.par_file import ParFileReader
+
+    return ParFileReader()
+
+
+def toolchain_probe() -> _observation_port.ToolchainProbe:
+    """The probe of this machine's CIAO, CALDB, arc5gl, URLs and files (``astromon doctor``)."""
+    from astromon_adapters.toolchain_probe import LocalToolchainProbe
+
+    return LocalToolchainProbe()
 
 
 def ciao_detector(ciao: _observation_port.CiaoRunner) -> _observation_port.SourceDetector:
@@ -411,6 +433,13 @@ def report_renderer() -> _report_port.ReportRenderer:
     from astromon_adapters.report_renderer import MatplotlibReportRenderer
 
     return MatplotlibReportRenderer()
+
+
+def calalign_files() -> _calalign_port.CalalignFiles:
+    """CALALIGN FITS files: read a directory, write corrected copies."""
+    from astromon_adapters.calalign_files import FitsCalalignFiles
+
+    return FitsCalalignFiles()
 
 
 # --- demo: the simulated observatory (owned by the demo work) ----------------------------

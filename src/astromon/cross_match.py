@@ -30,6 +30,7 @@ from astromon.domain.errors import ValidationError as _ValidationError
 from astromon.domain.match_columns import finish_matches
 from astromon.domain.matching import CROSS_MATCH_METHODS
 from astromon.domain.matching import simple_cross_match as _simple_cross_match
+from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
 from astromon.services import cross_matching as _service
@@ -37,19 +38,25 @@ from astromon.services import cross_matching as _service
 __all__ = [
     "CROSS_MATCHES",
     "CROSS_MATCHES_ARGS",
+    "CROSS_MATCH_DTYPE",
     "CROSS_MATCH_METHODS",
+    "SIM_Z",
+    "VIZIER_CATALOGS",
     "compute_cross_matches",
     "filter_matches",
     "get_bad_target_mask",
     "get_excluded_regions_mask",
+    "get_vizier",
     "rough_match",
     "simple_cross_match",
 ]
 
-DBFile = str | os.PathLike[str] | None
+DBFile = str | os.PathLike[str] | Store | None
 
 
 def _open_store(dbfile: DBFile) -> Store:
+    if isinstance(dbfile, Store):
+        return dbfile
     from astromon import bootstrap
 
     return bootstrap.open_store(dbfile)
@@ -84,8 +91,9 @@ def compute_cross_matches(
         Catalog counterparts (``db.get_table('astromon_cat_src')`` or ``rough_match``); read
         from ``dbfile`` if not given.
     dbfile : str or os.PathLike, optional
-        Database file for the tables not given (and the regions, with ``exclude_regions``).
-        Default: the standard file (``$ASTROMON_FILE``...). Only opened when needed.
+        Database file for the tables not given, read with ``db.get_table(name, dbfile)``
+        (so ``db.get_table`` decides: ``$ASTROMON_FILE``... when None), and for the regions
+        with ``exclude_regions``. Only opened when needed.
     exclude_regions : bool
         Drop matches whose x-ray source lies in an excluded region.
     exclude_bad_targets : bool
@@ -114,16 +122,18 @@ def compute_cross_matches(
     astromon.domain.errors.MissingTableException
         A table that was not given is absent from the database.
     """
-    needs_store = exclude_regions or any(
-        table is None for table in (astromon_obs, astromon_xray_src, astromon_cat_src)
-    )
-    store = _open_store(dbfile) if needs_store else None
+    from astromon import db as _db
+
+    def read(table: Table | None, table_name: str) -> Table:
+        return _db.get_table(table_name, dbfile) if table is None else table
+
+    store = _open_store(dbfile) if exclude_regions else None
     return _service.compute_cross_matches(
         store,
         name,
-        astromon_obs=astromon_obs,
-        astromon_xray_src=astromon_xray_src,
-        astromon_cat_src=astromon_cat_src,
+        astromon_obs=read(astromon_obs, "astromon_obs"),
+        astromon_xray_src=read(astromon_xray_src, "astromon_xray_src"),
+        astromon_cat_src=read(astromon_cat_src, "astromon_cat_src"),
         exclude_regions=exclude_regions,
         exclude_bad_targets=exclude_bad_targets,
         logging_tag=logging_tag,

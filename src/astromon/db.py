@@ -7,7 +7,8 @@ comes from :func:`astromon.bootstrap.open_store`.
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
 ``~/.local/share/astromon/astromon.duckdb`` (``$XDG_DATA_HOME`` when set), decided at call
-time. Reading a file that does not exist is an error; the first write creates it.
+time. Reading a file that does not exist is an error; the first write creates it. A store
+yielded by :func:`connect` is accepted wherever a ``dbfile`` is.
 
 Units: ``ra``/``dec`` in degrees; region ``radius`` in arcsec (or an astropy Quantity where
 stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
@@ -26,14 +27,32 @@ from astropy.table import Table
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.regions import as_obsids
-from astromon.domain.schema import empty_table, get_spec
+from astromon.domain.schema import empty_table, get_spec, set_formats
+from astromon.legacy.db_names import (
+    ASTROMON_CAT_SRC_DTYPE,
+    ASTROMON_META_DTYPE,
+    ASTROMON_OBS_DTYPE,
+    ASTROMON_REGION_DTYPE,
+    ASTROMON_XCORR_DTYPE,
+    ASTROMON_XRAY_SRC_DTYPE,
+    DTYPES,
+    connect,
+)
 from astromon.ports.store import Store
 from astromon.services import regions as _regions
 from astromon.services import storage as _storage
 
 __all__ = [
+    "ASTROMON_CAT_SRC_DTYPE",
+    "ASTROMON_META_DTYPE",
+    "ASTROMON_OBS_DTYPE",
+    "ASTROMON_REGION_DTYPE",
+    "ASTROMON_XCORR_DTYPE",
+    "ASTROMON_XRAY_SRC_DTYPE",
+    "DTYPES",
     "MissingTableException",
     "add_regions",
+    "connect",
     "create_table",
     "export_table",
     "get_cross_matches",
@@ -44,14 +63,17 @@ __all__ = [
     "is_in_excluded_region",
     "remove_regions",
     "save",
+    "set_formats",
     "sync_regions",
     "update_regions",
 ]
 
-DBFile = str | os.PathLike[str] | None
+DBFile = str | os.PathLike[str] | Store | None
 
 
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
+    if isinstance(dbfile, Store):
+        return dbfile
     from astromon import bootstrap
 
     return bootstrap.open_store(dbfile, write=write)

@@ -1,8 +1,9 @@
-"""Process a Chandra observation: download, CIAO steps, source detection (SPEC §4).
+"""Process a Chandra observation: download, CIAO steps, source detection.
 
 :class:`Observation` wires the observation ports (archive, CIAO, observation info, source
 detector) from :mod:`astromon.bootstrap` and runs the steps of
-:class:`astromon.services.observation_steps.ObservationSteps`.
+:class:`astromon.services.observation_steps.ObservationSteps`, with the members of the
+original ``Observation`` (:class:`astromon.legacy.observation_names.LegacyObservation`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,21 @@ from typing import Any
 from astromon import bootstrap
 from astromon.domain.errors import ValidationError
 from astromon.domain.observation_rules import check_obsid, obs_subdir
+from astromon.legacy.observation_names import CATEGORY_ID_MAP, ID_CATEGORY_MAP, LegacyObservation
 from astromon.ports.observation import ArchiveRetriever, CiaoRunner, ObservationInfo, SourceDetector
 from astromon.services.observation_results import ProcessResult, Status, StepResult
-from astromon.services.observation_steps import ObservationSteps
 
-__all__ = ["Observation", "ProcessResult", "Status", "StepResult"]
+__all__ = [
+    "CATEGORY_ID_MAP",
+    "ID_CATEGORY_MAP",
+    "Observation",
+    "ProcessResult",
+    "Status",
+    "StepResult",
+]
 
 
-class Observation(ObservationSteps):
+class Observation(LegacyObservation):
     """Class to encapsulate calls to CIAO and the archives for one observation.
 
     Parameters
@@ -39,9 +47,12 @@ class Observation(ObservationSteps):
     archive_dir : pathlib.Path or str, optional
         Top-level archive directory for the result files (same layout as ``workdir``).
     archive_regex : list of str, optional
-        Glob patterns of the files to archive (default SPEC §4's list).
+        Glob patterns of the files to archive (default: the obspar, the cache, the flux
+        images, the streak regions, the source lists and the PSF sizes).
     use_ciao : bool
-        Without CIAO, the CIAO-only steps report SKIP and detection uses ``detector``.
+        Without CIAO there are no calls to CIAO tools: the CIAO-only steps report SKIP,
+        detection uses ``detector`` (and fails without one), while downloads, ``get_obspar()``
+        and ``get_info()`` work from the files.
     retriever, ciao, info, detector : ports, optional
         Injected implementations; defaults come from :mod:`astromon.bootstrap`.
     logger : structlog logger, optional
@@ -87,8 +98,6 @@ class Observation(ObservationSteps):
             retriever = bootstrap.archive_retriever(source, ciao)
         if info is None:
             info = bootstrap.observation_info()
-        if detector is None and not use_ciao:
-            raise ValidationError("use_ciao=False needs a source detector (detector=...)")
         super().__init__(
             obsid,
             workdir,
@@ -96,6 +105,7 @@ class Observation(ObservationSteps):
             info=info,
             ciao=ciao,
             detector=detector,
+            par_files=bootstrap.parameter_files(),
             archive_dir=archive_dir,
             archive_patterns=archive_regex,
             use_ciao=use_ciao,

@@ -1,4 +1,4 @@
-"""Utilities: the CIAO runner, logging helpers, CALALIGN offsets (SPEC §4)."""
+"""Utilities: the CIAO runner, the CIAO context, logging helpers, CALALIGN offsets."""
 
 from __future__ import annotations
 
@@ -13,26 +13,43 @@ import structlog
 from astropy.table import Table
 
 from astromon import bootstrap
-from astromon.domain.calalign import calalign_offsets_table, read_calalign_files
-from astromon.domain.errors import ValidationError
+from astromon.domain.calalign import calalign_offsets_table
+from astromon.domain.errors import MissingTableException, ValidationError
+from astromon.legacy.utils_names import get_near_neighbor_dist, get_wcs_from_fits_header
+from astromon.ports.observation import ToolError
 
 __all__ = [
+    "CIAOContext",
     "Ciao",
+    "CiaoProcessFailure",
     "FlowException",
     "LoggingCallDecorator",
+    "MissingTableException",
     "calalign_from_files",
     "chdir",
     "ciao_context",
     "communicate",
     "get_calalign_offsets",
+    "get_near_neighbor_dist",
+    "get_wcs_from_fits_header",
     "logging_call_decorator",
+    "set_ciao_context",
 ]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 Ciao: type[Any] = bootstrap.ciao_class()
-"""The CIAO runner class (see :class:`astromon_adapters.ciao.Ciao`)."""
+"""The CIAO runner class (see :class:`astromon_adapters.ciao.Ciao`).
+
+``Ciao(prefix, workdir, logger)(name, *args, logging_tag='', stdout=PIPE, stderr=STDOUT,
+**params)`` runs a tool; ``stdout``/``stderr`` go to ``subprocess.Popen`` (the output is
+logged and returned only when it goes to the pipe). A tool that exits non-zero raises
+:class:`CiaoProcessFailure`.
+"""
+
+CiaoProcessFailure = ToolError
+"""Raised when a CIAO tool exits non-zero (``.lines``: its output; ``.returncode``)."""
 
 
 def communicate(
@@ -122,12 +139,17 @@ class chdir(contextlib.AbstractContextManager["chdir"]):  # noqa: N801 (seed nam
             os.chdir(self._previous)
 
 
-@contextlib.contextmanager
-def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Iterator[dict[str, str]]:
-    """Set the CIAO context (``PFILES`` and ``ASCDS_WORK_PATH``) of ``os.environ`` for a block.
+def set_ciao_context(directory: str | os.PathLike[str]) -> dict[str, str]:
+    """Set the CIAO context (``PFILES`` and ``ASCDS_WORK_PATH``) of ``os.environ``.
 
-    ``PFILES`` becomes ``{directory};{rest}`` where rest is the read-only part of the current
-    PFILES (or ``$ASCDS_INSTALL/param:$ASCDS_INSTALL/contrib/param``). Restored on exit.
+    ``directory`` is created; ``PFILES`` becomes ``{directory};{rest}`` where rest is the
+    read-only part of the current PFILES (or ``$ASCDS_INSTALL/param:$ASCDS_INSTALL/contrib/
+    param``). Not restored: use :func:`ciao_context` for a block.
+
+    Returns
+    -------
+    dict
+        The new PFILES and ASCDS_WORK_PATH.
 
     Raises
     ------
@@ -138,24 +160,55 @@ def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Itera
     if ":" in str(directory):
         raise ValidationError(f"CIAO working directory must not contain ':', got {directory}")
     directory.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("PFILES", "ASCDS_WORK_PATH")}
-    current = saved["PFILES"] or ""
+    current = os.environ.get("PFILES") or ""
     rest = current.split(";", 1)[1] if ";" in current else current
     if not rest and os.environ.get("ASCDS_INSTALL"):
         install = os.environ["ASCDS_INSTALL"]
         rest = f"{install}/param:{install}/contrib/param"
     os.environ["PFILES"] = f"{directory};{rest}"
     os.environ["ASCDS_WORK_PATH"] = str(directory)
+    return {"PFILES": os.environ["PFILES"], "ASCDS_WORK_PATH": str(directory)}
+
+
+@contextlib.contextmanager
+def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Iterator[dict[str, str]]:
+    """Set the CIAO context (``PFILES`` and ``ASCDS_WORK_PATH``) of ``os.environ`` for a block.
+
+    See :func:`set_ciao_context`; both variables are restored on exit.
+
+    Raises
+    ------
+    ValidationError
+        ``directory`` contains ':'.
+    """
+    saved = {k: os.environ.get(k) for k in ("PFILES", "ASCDS_WORK_PATH")}
+    context = set_ciao_context(directory)
     if logger is not None:
-        logger.debug("ciao context", PFILES=os.environ["PFILES"])
+        logger.debug("ciao context", PFILES=context["PFILES"])
     try:
-        yield {"PFILES": os.environ["PFILES"], "ASCDS_WORK_PATH": str(directory)}
+        yield context
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+class CIAOContext(contextlib.AbstractContextManager["CIAOContext"]):
+    """:func:`ciao_context` as a class: the context is set when the object is created.
+
+    ``with CIAOContext(directory): ...`` sets PFILES and ASCDS_WORK_PATH and restores them on
+    exit; ``env`` holds the values set.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], logger: Any = None) -> None:
+        self.directory = Path(directory)
+        self._context = ciao_context(directory, logger)
+        self.env = self._context.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
 
 
 def _default_calalign_dir() -> Path:
@@ -186,7 +239,7 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
     directory = Path(calalign_dir) if calalign_dir is not None else _default_calalign_dir()
-    return read_calalign_files(directory)
+    return bootstrap.calalign_files().read_directory(directory)
 
 
 def get_calalign_offsets(

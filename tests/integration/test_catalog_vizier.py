@@ -33,8 +33,84 @@ from astromon.services.counterparts import rough_match
 
 ARCSEC = 1.0 / 3600.0
 
-# VizieR FIELD definitions (name, datatype, unit) of the test catalogs, as VizieR names them
+# VizieR FIELD definitions (name, datatype, unit) of the catalogs, as VizieR names them (the
+# labels of each catalog's ReadMe byte-by-byte description; astroquery keeps them as column
+# names, e.g. ``f.mag``, ``2MASS``, ``USNO-B1.0``)
 FIELDS: dict[str, list[tuple[str, str, str]]] = {
+    "I/323/icrf2": [
+        ("ICRF", "char", ""),
+        ("RAJ2000", "double", "deg"),
+        ("DEJ2000", "double", "deg"),
+        ("Type", "char", ""),
+    ],
+    "I/284/out": [
+        ("USNO-B1.0", "char", ""),
+        ("RAJ2000", "double", "deg"),
+        ("DEJ2000", "double", "deg"),
+        ("pmRA", "int", "mas/yr"),
+        ("pmDE", "int", "mas/yr"),
+        ("B1mag", "float", "mag"),
+        ("R1mag", "float", "mag"),
+        ("B2mag", "float", "mag"),
+        ("R2mag", "float", "mag"),
+        ("Imag", "float", "mag"),
+    ],
+    "I/239/hip_main": [
+        ("HIP", "int", ""),
+        ("RAICRS", "double", "deg"),
+        ("DEICRS", "double", "deg"),
+        ("Vmag", "float", "mag"),
+        ("pmRA", "double", "mas/yr"),
+        ("pmDE", "double", "mas/yr"),
+        ("BTmag", "float", "mag"),
+        ("VTmag", "float", "mag"),
+    ],
+    "I/311/hip2": [
+        ("HIP", "int", ""),
+        ("RArad", "double", "deg"),
+        ("DErad", "double", "deg"),
+        ("Plx", "double", "mas"),
+        ("pmRA", "double", "mas/yr"),
+        ("pmDE", "double", "mas/yr"),
+        ("Hpmag", "double", "mag"),
+        ("e_Hpmag", "double", "mag"),
+        ("B-V", "float", "mag"),
+        ("V-I", "float", "mag"),
+    ],
+    "I/322A/out": [
+        ("UCAC4", "char", ""),
+        ("RAJ2000", "double", "deg"),
+        ("DEJ2000", "double", "deg"),
+        ("EpRA", "double", "yr"),
+        ("EpDE", "double", "yr"),
+        ("f.mag", "float", "mag"),
+        ("a.mag", "float", "mag"),
+        ("pmRA", "double", "mas/yr"),
+        ("pmDE", "double", "mas/yr"),
+        ("Vmag", "float", "mag"),
+    ],
+    "II/294/sdss7": [
+        ("RAJ2000", "double", "deg"),
+        ("DEJ2000", "double", "deg"),
+        ("cl", "unsignedByte", ""),
+        ("SDSS", "char", ""),
+        ("ObsDate", "double", "yr"),
+        ("umag", "float", "mag"),
+        ("gmag", "float", "mag"),
+        ("rmag", "float", "mag"),
+        ("imag", "float", "mag"),
+        ("zmag", "float", "mag"),
+        ("pmRA", "double", "mas/yr"),
+        ("pmDE", "double", "mas/yr"),
+    ],
+    "I/345/gaia2": [
+        ("RA_ICRS", "double", "deg"),
+        ("DE_ICRS", "double", "deg"),
+        ("Source", "long", ""),
+        ("pmRA", "double", "mas/yr"),
+        ("pmDE", "double", "mas/yr"),
+        ("Gmag", "double", "mag"),
+    ],
     "I/259/tyc2": [
         ("TYC1", "short", ""),
         ("TYC2", "short", ""),
@@ -63,11 +139,27 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 POSITION = {
+    "I/323/icrf2": ("RAJ2000", "DEJ2000"),
+    "I/284/out": ("RAJ2000", "DEJ2000"),
+    "I/239/hip_main": ("RAICRS", "DEICRS"),
+    "I/311/hip2": ("RArad", "DErad"),
+    "I/322A/out": ("RAJ2000", "DEJ2000"),
+    "II/294/sdss7": ("RAJ2000", "DEJ2000"),
+    "I/345/gaia2": ("RA_ICRS", "DE_ICRS"),
     "I/259/tyc2": ("RAmdeg", "DEmdeg"),
     "II/246/out": ("RAJ2000", "DEJ2000"),
     "I/355/gaiadr3": ("RA_ICRS", "DE_ICRS"),
 }
+TABLES = {"I/323": "I/323/icrf2", "I/284": "I/284/out", "II/294": "II/294/sdss7"}
+"""The table VizieR answers with when a catalog (not a table) id is asked for."""
 TITLES = {
+    "I/323/icrf2": ("I/323", "ICRF2 (Fey+ 2009)"),
+    "I/284/out": ("I/284", "The USNO-B1.0 Catalog (Monet+ 2003)"),
+    "I/239/hip_main": ("I/239", "The Hipparcos and Tycho Catalogues (ESA 1997)"),
+    "I/311/hip2": ("I/311", "Hipparcos, the New Reduction (van Leeuwen, 2007)"),
+    "I/322A/out": ("I/322A", "UCAC4 Catalogue (Zacharias+, 2012)"),
+    "II/294/sdss7": ("II/294", "The SDSS Photometric Catalog, Release 7 (Adelman-McCarthy+, 2009)"),
+    "I/345/gaia2": ("I/345", "Gaia DR2 (Gaia Collaboration, 2018)"),
     "I/259/tyc2": ("I/259", "The Tycho-2 Catalogue (Hog+ 2000)"),
     "II/246/out": ("II/246", "2MASS All-Sky Catalog of Point Sources (Cutri+ 2003)"),
     "I/355/gaiadr3": ("I/355", "Gaia DR3 Part 1. Main source"),
@@ -145,6 +237,17 @@ def votable(table_id: str, rows: list[dict[str, Any]], out: list[str]) -> bytes:
 """.encode()
 
 
+def vizier_error(message: str) -> bytes:
+    """VizieR's answer to a query it cannot do: a VOTable with an Error INFO, no table."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
+<INFO ID="VERSION" name="votable-version" value="1.99+ (14-Oct-2013)"/>
+<INFO name="Error" value="{escape(message)}"/>
+<RESOURCE><INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO></RESOURCE>
+</VOTABLE>
+""".encode()
+
+
 @dataclass
 class Reply:
     """A scripted reply: HTTP status, optional body, delay (seconds)."""
@@ -173,7 +276,13 @@ class FakeVizier:
                 self.release.wait(reply.delay)
             if reply.status != 200 or reply.body is not None:
                 return reply.status, reply.body or b"<html>Internal Server Error</html>"
-        table_id = request["-source"]
+        table_id = TABLES.get(request["-source"], request["-source"])
+        if table_id not in FIELDS:
+            return 200, vizier_error(f"Unknown catalogue {request['-source']}")
+        if not request["positions"]:  # no cone: the first -out.max rows (get_catalogs)
+            limit = int(request.get("-out.max", "50"))
+            rows = self.catalogs.get(table_id, [])[:limit]
+            return 200, votable(table_id, rows, request["out"])
         radius = float(request["-c.rs"]) / 3600.0
         ra_col, dec_col = POSITION[table_id]
         rows = []

@@ -3,6 +3,7 @@ the batch service with the default executor, the DuckDB store and the report."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,9 @@ def test_demo_small_run_writes_db_and_report(tmp_path: Path):
     assert "Recovered against injected offsets" in output
     assert "90% radius" in output
     assert (out / "index.html").exists()
+    injected = json.loads((out / "injected_offsets.json").read_text())
+    assert {r["detector"] for r in injected} == {"ACIS-S", "ACIS-I", "HRC-S", "HRC-I"}
+    assert all({"tstart", "dy", "dz", "n"} <= set(r) for r in injected)
     tables = _tables(db)
     assert len(tables["astromon_obs"]) == 8
     assert {row[2] for row in tables["astromon_obs"]} == {"ACIS-S", "ACIS-I", "HRC-S", "HRC-I"}

@@ -18,25 +18,38 @@ from astropy.io import fits
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.observation import Observation, Status
 from tests.integration.fake_ciao.data import ObsSpec, write_archive
+from tests.integration.fake_ciao.spec import CDA_SUBDIRS
+from tests.integration.fake_ciao.summary_server import summary_page
 
-SPEC = ObsSpec(1234, "ACIS", "ACIS-I", ra=83.6, dec=22.0, roll=100.0, caldbver="4.11.0")
+SPEC = ObsSpec(
+    1234, "ACIS", "ACIS-I", ra=83.6, dec=22.0, roll=100.0, caldbver="4.11.0", seq_num="200123"
+)
 
-SUMMARY_PAGE = """<html><body><table>
-<tr><th>Sequence Number</th><td>200123</td></tr>
-<tr><th>Title:</th><td>A &amp; B   survey</td><th>PI</th><td><b>Jane Doe</b></td></tr>
-<tr><th>Observer</th><td>John Roe</td></tr>
-<tr><th>Subject Category</th><td>ACTIVE GALAXIES AND QUASARS</td></tr>
-<tr><th>Cycle</th><td>21</td></tr></table></body></html>"""
+SUMMARY_PAGE = summary_page(
+    {
+        "Title": "A & B   survey: part 2",
+        "PI": "Jane Doe",
+        "Observer": "John Roe",
+        "Subject Category": "ACTIVE GALAXIES AND QUASARS",
+        "Cycle": "21",
+    }
+)
+"""The target page of sequence 200123, laid out as the real one (fields in <h4> text nodes)."""
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    """The Chandra Data Archive tree over HTTP (``byobsid/{obsid % 10}/{obsid}/`` directory
+    listings, as ciao_contrib/cda/data.py in cxcsds/ciao-contrib reads them) and the target
+    page ``target.cgi?{seq_num}`` (fields in ``<h4>`` text nodes, as sot/astromon's
+    ``_get_sequence_summary`` reads them); a truncated asol transfer and an HTTP 500 tree."""
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
         if self.path.startswith("/target.cgi?"):
-            obsid = self.path.split("?", 1)[1]
-            if obsid == "1234":
+            seq_num = self.path.split("?", 1)[1]
+            if seq_num == "200123":
                 body = SUMMARY_PAGE.encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
@@ -63,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     files = write_archive(root / "src", SPEC)
     base = root / "byobsid" / "4" / "1234"
     for file_type, paths in files.items():
-        subdir = {"obspar": "", "evt2": "primary", "fov": "primary"}.get(file_type, "secondary")
+        subdir = CDA_SUBDIRS.get(file_type, "secondary")
         (base / subdir).mkdir(parents=True, exist_ok=True)
         for path in paths:
             (base / subdir / path.name).write_bytes(path.read_bytes())
@@ -113,21 +126,37 @@ def test_truncated_download_leaves_nothing(server: tuple[str, Path], tmp_path: P
 
 def test_sequence_summary(server: tuple[str, Path]) -> None:
     url, _ = server
-    info = SequenceSummaryInfo([f"{url}/target.cgi?{{obsid}}"])
-    summary = info.sequence_summary(1234)
+    info = SequenceSummaryInfo([f"{url}/target.cgi?{{seq_num}}"])
+    assert info.sequence_summary(1234) == {}  # no seq_num: the template cannot be filled
+    summary = info.sequence_summary(1234, seq_num="200123")
     assert summary == {
-        "Title": "A & B survey",
+        "Title": "A & B survey: part 2",
         "PI": "Jane Doe",
         "Observer": "John Roe",
         "Subject Category": "ACTIVE GALAXIES AND QUASARS",
         "Cycle": "21",
     }
-    assert info.sequence_summary(777) == {}
-    dead = SequenceSummaryInfo(["http://127.0.0.1:9/target.cgi?{obsid}"], timeout=2)
+    assert info.sequence_summary(1234, seq_num="777") == {}
+    by_obsid = SequenceSummaryInfo([f"{url}/target.cgi?{{obsid}}"])  # obsid-keyed templates
+    assert by_obsid.sequence_summary(200123) == summary
+    dead = SequenceSummaryInfo(["http://127.0.0.1:9/target.cgi?{seq_num}"], timeout=2)
     with pytest.raises(ProcessingError, match="no sequence summary for obsid 1234"):
-        dead.sequence_summary(1234)
-    with pytest.raises(ValidationError, match="obsid"):
+        dead.sequence_summary(1234, seq_num="200123")
+    with pytest.raises(ValidationError, match=r"\{seq_num\} or \{obsid\}"):
         SequenceSummaryInfo(["http://127.0.0.1/target.cgi"])
+
+
+def test_summary_fields_are_h4_text_nodes() -> None:
+    from astromon_adapters.observation_info import parse_sequence_summary
+
+    page = (
+        "<table><tr><td>Title: in a cell</td></tr></table>"
+        "<h4>Title: first</h4><h4>PI:<b>Name: in bold</b></h4><h4>Cycle: 21<br>Observer: Roe</h4>"
+        "<h4>Title: second</h4><h4>Subject Category:   NORMAL   STARS </h4>"
+    )
+    assert parse_sequence_summary(page) == {
+        "Title": "first", "Cycle": "21", "Observer": "Roe", "Subject Category": "NORMAL STARS",
+    }  # fmt: skip
 
 
 class CatalogDetector:
@@ -158,7 +187,7 @@ def test_observation_without_ciao(
 ) -> None:
     url, _ = server
     monkeypatch.setenv("ASTROMON_ARCHIVE_URL", url)
-    monkeypatch.setenv("ASTROMON_INFO_URLS", f"{url}/target.cgi?{{obsid}}")
+    monkeypatch.setenv("ASTROMON_INFO_URLS", f"{url}/target.cgi?{{seq_num}}")
     detector = CatalogDetector()
     obs = Observation(
         1234,

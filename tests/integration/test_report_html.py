@@ -137,3 +137,35 @@ def test_broken_image_is_detected(rendered: tuple[Path, Table], tmp_path: Path) 
     marker = re.search(r"images=(\d+) broken=([^;]*);", result.stdout)
     assert marker is not None, result.stderr[-2000:]
     assert marker.group(2) == "missing.png"
+
+
+def _image_marker(chromium: str, check: Path, profile: Path) -> re.Match[str] | None:
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-dev-shm-usage",
+         "--allow-file-access-from-files", f"--user-data-dir={profile}",
+         "--virtual-time-budget=10000", "--dump-dom", check.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    return re.search(r"images=(\d+) broken=([^;]*);", result.stdout)
+
+
+def test_calalign_check_page_shows_every_image_in_headless_chromium(
+    reference_dir: Path, tmp_path: Path
+) -> None:
+    """The before/after page of ``calalign check``: both copies of every plot load."""
+    chromium = find_chromium()
+    store = InMemoryStore.from_directory(reference_dir)
+    matches = report_service.select_matches(store)
+    before = report_service.build_report(matches, now="2015:001")
+    steps = Table({"tstart": [0.0], "detector": ["all"], "dy": [0.2], "dz": [-0.1]})
+    after = report_service.build_report(matches, now="2015:001", offset_steps=steps)
+    page = report_service.write_comparison(
+        before, after, MatplotlibReportRenderer(dpi=40), tmp_path / "check"
+    )
+    check = page.parent / "check.html"
+    check.write_text(page.read_text().replace("</body>", _CHECK_SCRIPT + "</body>"))
+    marker = _image_marker(chromium, check, tmp_path / "profile")
+    assert marker is not None
+    assert int(marker.group(1)) == 2 * len(PLOTS)
+    assert marker.group(2) == "", f"images not loaded: {marker.group(2)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -184,3 +185,83 @@ def test_number_counterparts_refuses_bad_input() -> None:
     found["obsid"] = 99
     with pytest.raises(ValidationError, match=r"obsids \[99\]"):
         number_counterparts(found, {"obsid": 1, "ra": 100.0, "dec": -30.0, "roll": 0.0})
+
+
+class HalfBrokenCatalogs(FakeCatalogs):
+    """Tycho2 answers without its name column (as a changed VizieR table would); 2MASS works."""
+
+    def query(
+        self, catalog: str, ra: ArrayLike, dec: ArrayLike, radius_arcsec: float, epoch: float
+    ) -> Table:
+        if catalog == "Tycho2":
+            raise CatalogError("VizieR at https://x, catalog 'Tycho2': the answer lacks TYC1")
+        return super().query(catalog, ra, dec, radius_arcsec, epoch)
+
+
+def test_a_failing_catalog_does_not_abort_the_rough_match(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = HalfBrokenCatalogs({"2MASS": [("J1", 100.0 + 0.5 * ARCSEC, -30.0, 12.0)]})
+    with caplog.at_level("WARNING"):
+        result = rough_match(fake, sources(), "2015:001", catalogs=("Tycho2", "2MASS"))
+    assert [(r["catalog"], r["name"]) for r in result] == [("2MASS", "J1")]
+    failures = result.meta[counterparts.CATALOG_FAILURES]
+    assert list(failures) == ["Tycho2"] and failures["Tycho2"].startswith("obsid 1234: ")
+    assert "lacks TYC1" in failures["Tycho2"]
+    (record,) = [r for r in caplog.records if "failed for obsid" in r.getMessage()]
+    assert "catalog Tycho2 failed for obsid 1234" in record.getMessage()
+    ok = rough_match(fake, sources(), "2015:001", catalogs=("2MASS",))
+    assert ok.meta[counterparts.CATALOG_FAILURES] == {}
+
+
+@dataclass
+class _Result:
+    status: str
+    message: str = ""
+
+
+@dataclass
+class _Observation:
+    obsid: int
+
+    def process(self) -> _Result:
+        return _Result("OK")
+
+    def get_info(self) -> dict[str, Any]:
+        return {
+            "obsid": self.obsid, "detector": "ACIS-S", "target": "t", "grating": "NONE",
+            "sim_z": -190.1, "date_obs": "2015-01-01T00:00:00", "tstart": 536457667.0,
+            "ascdsver": "10.9.2", "ra": 100.0, "dec": -30.0, "roll": 0.0, "version": 10.0902,
+            "category_id": 40,
+        }  # fmt: skip
+
+    def get_sources(self) -> Table:
+        src = sources(self.obsid)
+        for name in ("net_counts", "y_angle", "z_angle", "r_angle", "snr", "pileup"):
+            src[name] = np.full(len(src), 10.0)
+        src["near_neighbor_dist"] = np.full(len(src), 100.0)
+        src["acis_streak"] = np.zeros(len(src), dtype=np.int32)
+        src["caldb_version"] = ["4.9.8"] * len(src)
+        return src
+
+
+def _half_broken() -> HalfBrokenCatalogs:
+    return HalfBrokenCatalogs({"2MASS": [("J1", 100.0 + 0.5 * ARCSEC, -30.0, 12.0)]})
+
+
+def test_the_batch_summary_counts_catalog_failures() -> None:
+    from astromon.ports.processing import OutcomeStatus
+    from astromon.services.processing import BatchSummary, StandardObservationProcessor
+
+    processor = StandardObservationProcessor(
+        _Observation, _half_broken, catalogs=("Tycho2", "2MASS"), cross_matches=()
+    )
+    outcome = processor.process(1234)
+    assert outcome.status is OutcomeStatus.OK, outcome
+    assert list(outcome.catalog_failures) == ["Tycho2"]
+    assert "catalogs not searched: Tycho2" in outcome.message
+    assert list(outcome.tables["astromon_cat_src"]["catalog"]) == ["2MASS"]
+    summary = BatchSummary(requested=[1234], outcomes=[outcome], saved=[1234])
+    assert summary.catalog_failures == {"Tycho2": [1234]}
+    assert "  catalog Tycho2 not searched: 1: 1234" in summary.lines()
+    assert summary.complete  # the obsid was saved with the other catalogs' counterparts

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.par_file import ParFileReader, read_par_file
 
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import (
@@ -22,7 +23,8 @@ from astromon.domain.observation_rules import (
     parse_par,
     parse_version,
     points_in_polygon,
-    read_par_file,
+    region_shapes,
+    sky_pixel_arcsec,
 )
 
 PAR = """# a comment
@@ -77,7 +79,7 @@ def test_read_par_file(tmp_path: Path) -> None:
     plain.write_text(PAR)
     zipped = tmp_path / "obs0a.par.gz"
     zipped.write_bytes(gzip.compress(PAR.encode()))
-    assert read_par_file(plain) == read_par_file(zipped)
+    assert read_par_file(plain) == read_par_file(zipped) == ParFileReader().read(plain)
     corrupt = tmp_path / "corrupt.par.gz"
     corrupt.write_bytes(b"\x1f\x8b\x08 truncated")
     with pytest.raises(ProcessingError, match=r"corrupt\.par\.gz"):
@@ -118,20 +120,52 @@ def test_multi_obi_list() -> None:
 
 
 def test_file_types_and_layout() -> None:
-    assert ARCHIVE_FILE_TYPES["evt2"].arc5gl_spec("acis") == "acis2{evt2}"
-    assert ARCHIVE_FILE_TYPES["dtf"].arc5gl_spec("hrc") == "hrc1{dtf}"
-    assert ARCHIVE_FILE_TYPES["asol"].spec == "asp1{aspsol}"
+    # the arc5gl specs of production (sot/astromon Observation.archive_file_locations)
+    specs = {name: ft.arc5gl_spec("acis") for name, ft in ARCHIVE_FILE_TYPES.items()}
+    assert specs == {
+        "obspar": "obspar", "evt2": "acis2{evt2}", "evt1": "acis1{evt1}",
+        "fov": "acis1{fov}", "msk": "acis1{msk}", "mtl": "acis1{mtl}",
+        "flt": "acis1[*flt*]", "stat": "acis1[*stat*]", "bpix": "acis1[*bpix*]",
+        "asol": "asp1[*asol*]", "acal": "asp1[*acal*]", "dtf": "acis1[*dtf1*]",
+    }  # fmt: skip
+    assert ARCHIVE_FILE_TYPES["fov"].arc5gl_spec("HRC") == "hrc1{fov}"
+    assert ARCHIVE_FILE_TYPES["fov"].glob == "*fov1*"
     subdirs = {name: ft.subdir for name, ft in ARCHIVE_FILE_TYPES.items()}
     assert subdirs == {
         "obspar": ".", "evt2": "primary", "evt1": "secondary", "fov": "primary",
         "msk": "secondary", "mtl": "secondary", "flt": "secondary", "stat": "secondary",
         "bpix": "primary", "asol": "secondary", "acal": "secondary", "dtf": "primary",
     }  # fmt: skip
+    # download_chandra_obsid has no obspar nor acal type (its list: ciao-contrib cda/data.py)
+    dco = {name: ft.dco_type for name, ft in ARCHIVE_FILE_TYPES.items()}
+    assert dco["obspar"] is None and dco["acal"] is None
+    assert {k: v for k, v in dco.items() if v is not None} == {
+        k: k for k in ("evt2", "evt1", "fov", "msk", "mtl", "flt", "stat", "bpix", "asol", "dtf")
+    }
     assert DEFAULT_DOWNLOAD == ("evt2", "asol", "msk", "fov", "bpix", "dtf")
     assert "*_psf_size_*.fits" in DEFAULT_ARCHIVE_PATTERNS
     assert obs_subdir(1234) == Path("obs01/1234")
     assert obs_subdir(62796) == Path("obs62/62796")
     assert obs_subdir(5) == Path("obs00/5")
+
+
+def test_region_shapes_of_an_ascii_region_file() -> None:
+    text = (
+        "# Region file format: DS9 version 4.1\n"
+        'global color=green font="helvetica 10 normal"\nphysical\n'
+        "polygon(1,2,3,4,5,6) # a streak\nPolygon(1,1,2,2,3,1);box(1,2,3,4,0)\n"
+        "-circle(4096,4096,20)\n"
+    )
+    assert region_shapes(text) == ["polygon", "polygon", "box", "circle"]
+    assert region_shapes("# Region file format: DS9\nphysical\n") == []
+
+
+def test_sky_pixel_sizes() -> None:
+    assert sky_pixel_arcsec("ACIS") == 0.492 and sky_pixel_arcsec("hrc") == 0.13175
+    # the event filter keeps 180 arcsec for both (production's HRC cut was 180 px ~ 24")
+    assert 180 / sky_pixel_arcsec("hrc") == pytest.approx(1366.22, abs=0.01)
+    with pytest.raises(ValidationError, match="unknown instrument 'EPIC'"):
+        sky_pixel_arcsec("EPIC")
 
 
 def test_band_and_obsid_checks() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.par_file import ParFileReader
 from astropy.io import fits
 
 from astromon.domain.errors import ProcessingError, ValidationError
@@ -24,7 +25,7 @@ ACIS = ObsSpec(1234, "ACIS", "ACIS-S", ra=150.0, dec=20.0, roll=30.0)
 HRC = ObsSpec(2345, "HRC", "HRC-I", ra=10.0, dec=-60.0, roll=10.0)
 
 
-def write_sources(path: Path, spec: ObsSpec) -> None:
+def write_sources(path: Path, spec: ObsSpec, snr: bool = True) -> None:
     ra, dec = np.array(spec.source_radec()).T
     n = len(ra)
     cols = [
@@ -32,9 +33,10 @@ def write_sources(path: Path, spec: ObsSpec) -> None:
         fits.Column("DEC", "D", array=dec),
         fits.Column("COMPONENT", "J", array=np.arange(1, n + 1)),
         fits.Column("NET_COUNTS", "E", array=np.full(n, 30.0)),
-        fits.Column("SNR", "E", array=np.full(n, 5.0)),
         fits.Column("PSFRATIO", "E", array=np.full(n, 0.5)),
     ]
+    if snr:
+        cols.append(fits.Column("SNR", "E", array=np.full(n, 5.0)))
     fits.BinTableHDU.from_columns(cols, name="SRCLIST").writeto(path, overwrite=True)
 
 
@@ -109,7 +111,9 @@ class FakeCiao:
         elif tool == "wavdetect":
             if len(str(params["scales"]).split()) > self.max_scales:
                 raise ToolError(tool, 1, ["too many scales"])
-            Path(str(params["outfile"])).write_bytes(b"")
+            write_sources(Path(str(params["outfile"])), ACIS, snr=False)
+        elif tool == "acis_streak_map":  # an ASCII region file without streaks
+            Path(str(params["regfile"])).write_text("# Region file format: DS9\nphysical\n")
         return []
 
     def pget(self, tool: str, param: str = "value") -> str:
@@ -129,7 +133,11 @@ class FakeDetector:
 
 
 class FakeInfo:
-    def sequence_summary(self, obsid: int) -> Mapping[str, str]:
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, str | None]] = []
+
+    def sequence_summary(self, obsid: int, seq_num: str | None = None) -> Mapping[str, str]:
+        self.asked.append((obsid, seq_num))
         return {"Title": "t", "PI": "p"}
 
 
@@ -138,6 +146,7 @@ def make(tmp_path: Path, spec: ObsSpec = ACIS, **kwargs: Any) -> ObservationStep
     if kwargs.get("use_ciao", True):
         kwargs.setdefault("ciao", FakeCiao())
     kwargs.setdefault("info", FakeInfo())
+    kwargs.setdefault("par_files", ParFileReader())
     return ObservationSteps(spec.obsid, tmp_path / "work", archive_dir=tmp_path / "arch", **kwargs)
 
 
@@ -165,6 +174,9 @@ def test_acis_command_lines(tmp_path: Path) -> None:
     assert ciao.params("fluximage") == {
         "infile": filtered, "outroot": str(w / "images" / "1234"), "bands": "broad",
         "binsize": 1, "psfecf": 0.9, "background": "none", "clobber": True,
+        "asolfile": str(w / "secondary" / "f1234_asol1.fits"),
+        "badpixfile": str(w / "primary" / "f1234_bpix1.fits"),
+        "maskfile": str(w / "secondary" / "f1234_msk1.fits"),
     }  # fmt: skip
     img = w / "images"
     assert ciao.params("pileup_map")["infile"] == str(img / "1234_broad_thresh.img")
@@ -174,6 +186,8 @@ def test_acis_command_lines(tmp_path: Path) -> None:
     }  # fmt: skip
     streak = ciao.params("acis_streak_map")
     assert streak["msigma"] == 4 and str(streak["fovfile"]).endswith("f1234_fov1.fits")
+    assert streak["infile"] == str(evt2)  # the level-2 events, not the filtered ones
+    assert streak["regfile"] == str(img / "1234_acis_streaks.reg")
     assert ciao.params("celldetect") == {
         "infile": str(img / "1234_broad_thresh.img"),
         "psffile": str(img / "1234_broad_thresh.psfmap"),
@@ -184,7 +198,7 @@ def test_acis_command_lines(tmp_path: Path) -> None:
     assert ciao.params("psfsize_srcs") == {
         "infile": filtered, "pos": str(w / "sources" / "1234_celldetect.src"),
         "outfile": str(w / "sources" / "1234_psf_size_celldetect.fits"),
-        "ecf": 0.9, "clobber": True,
+        "energy": "broad", "ecf": 0.9, "clobber": True,
     }  # fmt: skip
     retriever = obs.retriever
     assert isinstance(retriever, FakeRetriever)
@@ -200,6 +214,7 @@ def test_hrc_uses_the_wide_band_and_no_pileup(tmp_path: Path) -> None:
     assert isinstance(ciao, FakeCiao)
     assert "pileup_map" not in ciao.tools() and "acis_streak_map" not in ciao.tools()
     assert ciao.params("fluximage")["bands"] == "wide"
+    assert ciao.params("psfsize_srcs")["energy"] == "wide"
     assert str(ciao.params("dmcopy")["infile"]).endswith(f",{180 / 0.13175:.2f})]")
 
 
@@ -270,7 +285,8 @@ def test_obspar_and_info(tmp_path: Path) -> None:
     info = obs.get_info()
     assert info["Subject Category"] == "NO MATCH" and info["category_id"] == 200
     assert info["PI"] == "p"
-    assert obs.is_selected() == (True, "")
+    assert isinstance(obs.info, FakeInfo) and obs.info.asked == [(1234, "201234")]
+    assert obs.selection() == (True, "")
 
 
 def test_get_sources_columns_and_types(tmp_path: Path) -> None:
@@ -328,14 +344,21 @@ def test_wavdetect_retry(tmp_path: Path) -> None:
 
 def test_constructor_checks(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="must not contain ':'"):
-        ObservationSteps(1, tmp_path / "a:b", retriever=FakeRetriever(), ciao=FakeCiao())
-    with pytest.raises(ValidationError, match="needs a source detector"):
-        ObservationSteps(1, tmp_path, retriever=FakeRetriever(), use_ciao=False)
+        ObservationSteps(
+            1, tmp_path / "a:b", retriever=FakeRetriever(), ciao=FakeCiao(), par_files=None
+        )
+    reader = ParFileReader()
+    no_detector = ObservationSteps(
+        1, tmp_path, retriever=FakeRetriever(), use_ciao=False, par_files=reader
+    )
+    assert no_detector.detector is None and no_detector.ciao is None
     with pytest.raises(ValidationError, match="needs a CIAO runner"):
-        ObservationSteps(1, tmp_path, retriever=FakeRetriever())
+        ObservationSteps(1, tmp_path, retriever=FakeRetriever(), par_files=reader)
+    with pytest.raises(ValidationError, match="parameter-file reader"):
+        ObservationSteps(1, tmp_path, retriever=FakeRetriever(), ciao=FakeCiao())
     with pytest.raises(ValidationError, match="obsid must be a positive integer"):
-        ObservationSteps(0, tmp_path, retriever=FakeRetriever(), ciao=FakeCiao())
-    temp = ObservationSteps(5, None, retriever=FakeRetriever(), ciao=FakeCiao())
+        ObservationSteps(0, tmp_path, retriever=FakeRetriever(), ciao=FakeCiao(), par_files=reader)
+    temp = ObservationSteps(5, None, retriever=FakeRetriever(), ciao=FakeCiao(), par_files=reader)
     assert temp.workdir.is_dir() and temp.workdir.parts[-2:] == ("obs00", "5")
 
 

@@ -85,7 +85,8 @@ def test_given_tables_do_not_open_the_database(opener: _Opener, reference_dir: P
 
 def test_missing_tables_come_from_dbfile(opener: _Opener, tmp_path: Path) -> None:
     matches = xm.compute_cross_matches(dbfile=tmp_path / "a.duckdb")
-    assert opener.calls == [tmp_path / "a.duckdb"]
+    # each table not given is read with db.get_table(name, dbfile)
+    assert opener.calls == [tmp_path / "a.duckdb"] * 3
     assert len(matches) == 8 and set(matches["select_name"]) == {"astromon_21"}
     custom = xm.compute_cross_matches(
         catalogs=["Tycho2"], snr=5, r_angle=120, r_angle_grating=0, near_neighbor_dist=6, dr=3
@@ -119,13 +120,13 @@ def test_masks_through_the_facade(opener: _Opener, reference_dir: Path) -> None:
     assert not xm.get_bad_target_mask(matches).any()
     # regions from the default database (the reference regions are far from these sources)
     assert not xm.get_excluded_regions_mask(matches).any()
-    assert opener.calls == [None, None]
+    assert opener.calls == [None] * 4  # three db.get_table reads, then the regions
     x = matches[matches["obsid"] == 14538][0]
     regions = Table({"ra": [x["x_ra"]], "dec": [x["x_dec"]], "radius": [1.0], "obsid": [14538]})
     excluded = xm.get_excluded_regions_mask(matches, regions)
     assert list(matches["obsid"][excluded]) == [14538]
     keep = xm.filter_matches(matches, exclude_regions=True, regions=regions)
     assert list(matches["obsid"][~keep]) == [14538]
-    assert opener.calls == [None, None]
+    assert opener.calls == [None] * 4
     assert xm.filter_matches(matches, exclude_regions=True).all()
-    assert opener.calls == [None, None, None]
+    assert opener.calls == [None] * 5

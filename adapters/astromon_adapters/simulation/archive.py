@@ -75,8 +75,9 @@ class SimulatedObservationInfo:
     def __init__(self, observations: list[PlannedObservation]) -> None:
         self._observations = {obs.obsid: obs for obs in observations}
 
-    def sequence_summary(self, obsid: int) -> Mapping[str, str]:
-        """Title, PI, Observer, Subject Category and Cycle of a simulated observation.
+    def sequence_summary(self, obsid: int, seq_num: str | None = None) -> Mapping[str, str]:
+        """Title, PI, Observer, Subject Category and Cycle of a simulated observation
+        (looked up by obsid; ``seq_num`` is not needed).
 
         Unknown obsids get an empty mapping (as the real service gives no match).
         """

@@ -121,9 +121,12 @@ class GlobalOptionsGroup(TyperGroup):
         self._add_epilog(self)
 
     def _add_epilog(self, group: Any) -> None:
+        """Every command: plain help (flags as flags, paragraphs kept) and the epilog."""
         for sub in _commands(group).values():
             if not getattr(sub, "epilog", None):
                 sub.epilog = GLOBAL_EPILOG
+            if hasattr(sub, "rich_markup_mode"):
+                sub.rich_markup_mode = None
             self._add_epilog(sub)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -182,6 +185,7 @@ def _options(
 def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli import (
+        calalign_commands,
         db_commands,
         demo,
         match_commands,
@@ -201,8 +205,9 @@ def _register() -> None:
     reliability_commands.register(db_commands.db_app)
     app.add_typer(db_commands.db_app, name="db")
     app.command("report")(report_commands.report)
-    app.command("calalign")(report_commands.calalign)
+    app.add_typer(calalign_commands.calalign_app, name="calalign")
     app.command("demo")(demo.demo)
+    app.command("doctor")(__import__("astromon.cli.doctor_commands", fromlist=["x"]).doctor)
 
 
 _register()

@@ -22,12 +22,22 @@ from astromon.domain.errors import AstromonError, MissingTableException, Validat
 from astromon.ports.processing import ObservationOutcome
 from astromon.ports.report import MonitoringReport
 from astromon.services import demo as demo_service
+from astromon.services import offset_files
 from astromon.services import report as report_service
 
-__all__ = ["DEFAULT_DB", "DEFAULT_OUT", "TEMP_PREFIX", "demo", "remove_stale_temporary_directories"]
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_OUT",
+    "INJECTED_OFFSETS",
+    "TEMP_PREFIX",
+    "demo",
+    "remove_stale_temporary_directories",
+]
 
 DEFAULT_DB = Path("astromon-demo.duckdb")
 DEFAULT_OUT = Path("astromon-demo-report")
+INJECTED_OFFSETS = "injected_offsets.json"
+"""File in the report directory: the injected offsets per detector and half-year."""
 TEMP_PREFIX = "astromon-demo-"
 """Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
 
@@ -152,7 +162,8 @@ def demo(
     motions, known per-detector offsets) in a temporary directory, processes them with the
     standard batch (archive retrieval, source detection, catalog look-up, cross-matching,
     storage), writes the database and the HTML report, and prints the report summary beside
-    the injected offsets.
+    the injected offsets. The injected offsets per detector and half-year are written to
+    OUT/injected_offsets.json (the format of `astromon calalign offsets --output`).
     """
     console = Console()
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
@@ -207,6 +218,11 @@ def demo(
                 console.print("[red]no observation was processed: nothing to report[/red]")
                 raise typer.Exit(1)
             page = report_service.write_report(result.report, bootstrap.report_renderer(), out)
+            injected = offset_files.write_offsets(
+                demo_service.injected_offsets(observatory.truth()),
+                out / INJECTED_OFFSETS,
+                overwrite=True,
+            )
             _install(work_db, db)
     except AstromonError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -222,7 +238,9 @@ def demo(
     console.print("\nRecovered against injected offsets (arcsec, medians per half-year):")
     for line in result.comparison.lines():
         console.print(line, markup=False, highlight=False)
-    console.print(f"\nDatabase: {db}\nReport:   {page}", highlight=False)
+    console.print(
+        f"\nDatabase: {db}\nReport:   {page}\nInjected offsets: {injected}", highlight=False
+    )
     if check and not result.comparison.passed:
         console.print("[red]the recovered offsets do not match the injected ones[/red]")
         raise typer.Exit(1)

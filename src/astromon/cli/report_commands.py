@@ -1,4 +1,4 @@
-"""``astromon report`` (the monitoring report) and ``astromon calalign``."""
+"""``astromon report`` (the monitoring report) and the CALALIGN listing."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ from typing import Annotated
 import typer
 
 from astromon import bootstrap
-from astromon.cli.common import (
-    OutputFormat,
-    handle_errors,
-    parse_time_option,
-    require_cross_match,
-    state,
-    write_table,
-)
+from astromon.cli.common import handle_errors, parse_time_option, require_cross_match, state
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
 
-__all__ = ["calalign", "report", "summary_lines"]
+__all__ = ["report", "summary_lines"]
 
 
 def summary_lines(report: MonitoringReport) -> list[str]:
@@ -58,14 +51,19 @@ def report(
     ] = None,
     offsets_file: Annotated[
         Path | None,
-        typer.Option(help="Table file of offset steps {tstart, dy, dz} (arcsec) to remove."),
+        typer.Option(
+            help="Offset steps {tstart, dy, dz} (arcsec) to remove: JSON list, ECSV or CSV."
+        ),
     ] = None,
     name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
 ) -> None:
-    """Write the monitoring report: summary, quantiles, plots, HTML page.
+    """Write the monitoring report: summary, all-data block, quantiles, plots, HTML page.
 
-    NAME (--name) must be a stored cross-match; an unknown one is a usage error that lists
-    the stored names.
+    --offsets-file takes the JSON list of {tstart, dy, dz} written by `calalign offsets
+    --output` (a detector's matches use that detector's rows, else the 'all' rows), or an
+    ECSV/CSV table with the same columns. OUT is replaced as a whole (built beside it, then
+    swapped in); an existing OUT must be a report directory. NAME (--name) must be a stored
+    cross-match; an unknown one is a usage error that lists the stored names.
     """
     snr_min = 3.0 if operations else snr
     when = parse_time_option("--now", now)
@@ -91,25 +89,6 @@ def report(
     page = report_service.write_report(built, bootstrap.report_renderer(), out)
     for line in summary_lines(built):
         typer.echo(line)
+    if built.hint:
+        typer.echo(f"note: {built.hint}")
     typer.echo(f"report: {page}")
-
-
-@handle_errors
-def calalign(
-    calalign_dir: Annotated[
-        Path | None, typer.Option(help="Directory of pcadD...align...fits files.")
-    ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
-        OutputFormat.table
-    ),
-    output: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of stdout.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-    ] = False,
-) -> None:
-    """List the calalign (ACA/FTS misalignment) files: versions, validity, offsets."""
-    from astromon import utils
-
-    write_table(utils.calalign_from_files(calalign_dir), fmt, output, overwrite=overwrite)

@@ -5,6 +5,9 @@ A CALALIGN file (``pcadD{YYYY-MM-DD}align{Nxxxx}.fits``) has one row per science
 and a validity interval (header CVSD0001/CVED0001). Each version N entered a CalDB release
 (:data:`CALALIGN_CALDB`). The offsets of an ACA_MISALIGN rotation are ``dy = yaw·3600`` and
 ``dz = −pitch·3600`` (arcsec), with yaw and pitch (degrees) those of the rotation.
+
+This module holds the pure math; the files are read and written by the
+:class:`~astromon.ports.calalign.CalalignFiles` port.
 """
 
 from __future__ import annotations
@@ -12,15 +15,13 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from astropy.io import fits
-from astropy.table import Table
+from astropy.table import Table, vstack
 from numpy.typing import ArrayLike, NDArray
 
-from astromon.domain.errors import ProcessingError, SchemaError, ValidationError
+from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.time import CxoTime
 
 __all__ = [
@@ -29,9 +30,12 @@ __all__ = [
     "DEFAULT_VALIDITY_END",
     "calalign_offsets",
     "calalign_offsets_table",
+    "calalign_rows",
+    "calalign_table",
     "caldb_tuple",
-    "read_calalign_files",
+    "parse_calalign_name",
     "select_calalign",
+    "validity_seconds",
 ]
 
 CALALIGN_FILE: Final = re.compile(r"^pcadD(\d{4}-\d{2}-\d{2})align(N\d{4})\.fits(\.gz)?$")
@@ -70,45 +74,77 @@ def calalign_offsets(aca_misalign: ArrayLike) -> tuple[Float, Float]:
     return yaw * 3600.0, -pitch * 3600.0
 
 
-def _secs(date: str) -> float:
+def validity_seconds(date: str) -> float:
+    """A validity date (``CVSD0001``/``CVED0001``, ISO or Chandra date) in CXC seconds."""
     with warnings.catch_warnings():  # far-future validity ends: ERFA's "dubious year"
         warnings.filterwarnings("ignore", message=".*dubious year")
-        return float(CxoTime(date).secs)
+        try:
+            return float(CxoTime(date).secs)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"bad CALALIGN validity date {date!r}: {exc}") from None
 
 
-def _read_one(path: Path, date: str, version: str) -> Table:
-    try:
-        with fits.open(path) as hdus:
-            hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)
-            if hdu is None:
-                raise ProcessingError(f"CALALIGN file {path} has no table extension")
-            data = hdu.data
-            header = hdu.header
-            names = [n.upper() for n in data.columns.names]
-            for needed in ("INSTR_ID", "ACA_MISALIGN", "FTS_MISALIGN"):
-                if needed not in names:
-                    raise ProcessingError(f"CALALIGN file {path} has no {needed} column")
-            instr = [str(v).strip() for v in data["INSTR_ID"]]
-            aca = np.asarray(data["ACA_MISALIGN"], dtype=np.float64).reshape(-1, 3, 3)
-            fts = np.asarray(data["FTS_MISALIGN"], dtype=np.float64).reshape(-1, 3, 3)
-            start = str(header.get("CVSD0001", date))
-            stop = str(header.get("CVED0001", DEFAULT_VALIDITY_END))
-    except ProcessingError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ProcessingError(f"cannot read CALALIGN file {path}: {exc}") from exc
+def parse_calalign_name(name: str) -> tuple[str, str] | None:
+    """``(date, version)`` of a CALALIGN file name (``pcadD2022-06-01alignN0010.fits``).
+
+    None for names that are not CALALIGN file names.
+    """
+    match = CALALIGN_FILE.match(name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def calalign_rows(
+    *,
+    filename: str,
+    instr_id: Sequence[str],
+    aca_misalign: ArrayLike,
+    fts_misalign: ArrayLike,
+    start: str | None = None,
+    stop: str | None = None,
+) -> Table:
+    """The rows of one CALALIGN file, in the form of :func:`calalign_table`.
+
+    Parameters
+    ----------
+    filename : str
+        The file name (``pcadD{YYYY-MM-DD}align{Nxxxx}.fits``): gives date and version.
+    instr_id : sequence of str
+        INSTR_ID of each row.
+    aca_misalign, fts_misalign : array (n×3×3 or n×9)
+        The misalignment matrices.
+    start, stop : str, optional
+        CVSD0001 and CVED0001 (default: the file date and :data:`DEFAULT_VALIDITY_END`).
+
+    Raises
+    ------
+    ValidationError
+        The name is not a CALALIGN name, or the matrices do not fit the rows.
+    """
+    parsed = parse_calalign_name(filename)
+    if parsed is None:
+        raise ValidationError(
+            f"{filename!r} is not a CALALIGN file name (pcadD<YYYY-MM-DD>align<Nxxxx>.fits)"
+        )
+    date, version = parsed
+    instr = [str(v).strip() for v in instr_id]
     n = len(instr)
+    aca = np.asarray(aca_misalign, dtype=np.float64).reshape(-1, 3, 3)
+    fts = np.asarray(fts_misalign, dtype=np.float64).reshape(-1, 3, 3)
+    if len(aca) != n or len(fts) != n:
+        raise ValidationError(
+            f"{filename}: {n} INSTR_ID rows but {len(aca)} ACA and {len(fts)} FTS matrices"
+        )
     caldb, _ = CALALIGN_CALDB.get(version, ("0.0", ""))
     dy, dz = calalign_offsets(aca)
     return Table(
         {
             "calalign_version": [version] * n,
-            "filename": [path.name] * n,
+            "filename": [filename] * n,
             "date": [date] * n,
             "caldb_version": [caldb] * n,
             "instr_id": instr,
-            "start": np.full(n, _secs(start)),
-            "stop": np.full(n, _secs(stop)),
+            "start": np.full(n, validity_seconds(start or date)),
+            "stop": np.full(n, validity_seconds(stop or DEFAULT_VALIDITY_END)),
             "aca_misalign": aca,
             "fts_misalign": fts,
             "dy": dy,
@@ -117,34 +153,17 @@ def _read_one(path: Path, date: str, version: str) -> Table:
     )
 
 
-def read_calalign_files(calalign_dir: Path) -> Table:
-    """One row per CALALIGN file and INSTR_ID found in ``calalign_dir``.
+def calalign_table(files: Sequence[Table]) -> Table:
+    """The rows of several CALALIGN files (from :func:`calalign_rows`) in one table.
 
     Columns: calalign_version (``N0010``), filename, date, caldb_version (``4.10.0``; ``0.0``
     for versions not in :data:`CALALIGN_CALDB`), instr_id, start/stop (validity, CXC s),
     aca_misalign/fts_misalign (3×3), dy/dz (arcsec, :func:`calalign_offsets`). Sorted by
     version and date.
-
-    Raises
-    ------
-    ProcessingError
-        The directory does not exist, holds no CALALIGN file, or a file is corrupt.
     """
-    directory = Path(calalign_dir)
-    if not directory.is_dir():
-        raise ProcessingError(f"CALALIGN directory {directory} does not exist")
-    tables = []
-    for path in sorted(directory.iterdir()):
-        match = CALALIGN_FILE.match(path.name)
-        if match:
-            tables.append(_read_one(path, match.group(1), match.group(2)))
-    if not tables:
-        raise ProcessingError(
-            f"no CALALIGN files (pcadD<YYYY-MM-DD>align<Nxxxx>.fits) in {directory}"
-        )
-    from astropy.table import vstack
-
-    result = vstack(tables)
+    if not files:
+        raise ValidationError("no CALALIGN files given")
+    result = vstack(list(files))
     result.sort(["calalign_version", "date"])
     return result
 
@@ -159,7 +178,8 @@ def select_calalign(
 
     The chosen row has the same INSTR_ID, is valid at ``time`` (CXC s; start <= t < stop),
     has a CalDB version not newer than ``caldb_version`` (when given), and is the latest such
-    version (then the latest date). -1 where none qualifies.
+    version (then the latest start of validity, then the latest file date, as CalDB picks
+    among the files of one version). -1 where none qualifies.
     """
     for col in ("instr_id", "start", "stop", "caldb_version", "calalign_version", "date"):
         if col not in calalign.colnames:
@@ -172,7 +192,11 @@ def select_calalign(
     cal_caldb = [caldb_tuple(v) for v in calalign["caldb_version"]]
     order = sorted(
         range(len(calalign)),
-        key=lambda i: (str(calalign["calalign_version"][i]), str(calalign["date"][i])),
+        key=lambda i: (
+            str(calalign["calalign_version"][i]),
+            float(calalign["start"][i]),
+            str(calalign["date"][i]),
+        ),
         reverse=True,
     )
     start = np.asarray(calalign["start"], dtype=np.float64)

@@ -172,8 +172,14 @@ _BUILTIN: Final = (
     CatalogSpec("ICRS", "I/323", ("ICRF",), None, description="ICRF2 radio sources"),
     CatalogSpec("USNO-B1.0", "I/284", ("USNO-B1.0",), "R1mag", description="USNO-B1.0"),
     CatalogSpec("HIP", "I/239/hip_main", ("HIP",), "Vmag", description="Hipparcos (1997)"),
-    CatalogSpec("HIP2", "I/311/hip2", ("HIP",), "Vmag", description="Hipparcos, new reduction"),
-    CatalogSpec("UCAC4", "I/322", ("UCAC4",), "f.mag", description="UCAC4"),
+    CatalogSpec(
+        "HIP2",
+        "I/311/hip2",
+        ("HIP",),
+        "Hpmag",
+        description="Hipparcos, new reduction (van Leeuwen 2007); Hp magnitude",
+    ),
+    CatalogSpec("UCAC4", "I/322A/out", ("UCAC4",), "f.mag", description="UCAC4 (I/322A)"),
     CatalogSpec("2MASS", "II/246/out", ("2MASS",), "Kmag", description="2MASS point sources"),
     CatalogSpec(
         "SDSS",

@@ -1,12 +1,11 @@
 """Rules of observation processing: selection, obspar parsing, file types and directory layout.
 
-Everything here is pure: it works on strings, numbers and paths, never on the file system
-(except :func:`read_par_file`, which only reads a text file) or CIAO.
+Everything here is pure: it works on strings, numbers and paths, never on the file system or
+CIAO (parameter files are parsed from their text; opening them is an adapter's job).
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from astromon.domain.errors import ProcessingError, ValidationError
+from astromon.domain.errors import ValidationError
 
 __all__ = [
     "ARCHIVE_FILE_TYPES",
@@ -32,7 +31,8 @@ __all__ = [
     "parse_par",
     "parse_version",
     "points_in_polygon",
-    "read_par_file",
+    "region_shapes",
+    "sky_pixel_arcsec",
 ]
 
 MULTI_OBI: Final[frozenset[int]] = frozenset(
@@ -47,24 +47,30 @@ MULTI_OBI: Final[frozenset[int]] = frozenset(
 
 @dataclass(frozen=True)
 class FileType:
-    """An archive file type: how to ask the archive for it and where it goes.
+    """An archive file type: how to ask each archive for it and where it goes.
 
     Attributes
     ----------
     name : str
         The astromon name (``evt2``, ``asol``...).
     spec : str
-        The arc5gl specification; ``{instr}`` is replaced by the instrument (``acis``/``hrc``).
+        The arc5gl ``get`` specification; ``{instr}`` is replaced by the instrument (``acis``
+        or ``hrc``). Level-1 products are ``{instr}1...``, level-2 ``{instr}2...``, aspect
+        products ``asp1...``; ``[*pattern*]`` selects files by name within a level.
     subdir : str
         Sub-directory of the working directory (``.``, ``primary`` or ``secondary``).
     glob : str
         Only files whose name matches this pattern are kept (``*`` keeps everything).
+    dco_type : str or None
+        The ``download_chandra_obsid`` type name, or None when that tool has no such type
+        (its files come only in a full download, e.g. the obspar and the acal file).
     """
 
     name: str
     spec: str
     subdir: str
     glob: str = "*"
+    dco_type: str | None = None
 
     def arc5gl_spec(self, instrument: str) -> str:
         """The arc5gl ``get`` argument for an instrument (``acis`` or ``hrc``)."""
@@ -75,20 +81,21 @@ ARCHIVE_FILE_TYPES: Final[dict[str, FileType]] = {
     ft.name: ft
     for ft in (
         FileType("obspar", "obspar", ".", "*obs0*"),
-        FileType("evt2", "{instr}2{evt2}", "primary", "*evt2*"),
-        FileType("evt1", "{instr}1{evt1}", "secondary", "*evt1*"),
-        FileType("fov", "{instr}2{fov}", "primary", "*fov*"),
-        FileType("msk", "{instr}1{msk}", "secondary", "*msk*"),
-        FileType("mtl", "{instr}1{mtl}", "secondary", "*mtl*"),
-        FileType("flt", "{instr}1{flt}", "secondary", "*flt*"),
-        FileType("stat", "{instr}1{stat}", "secondary", "*stat*"),
-        FileType("bpix", "{instr}1{bpix}", "primary", "*bpix*"),
-        FileType("asol", "asp1{aspsol}", "secondary", "*asol*"),
-        FileType("acal", "asp1{acal}", "secondary", "*acal*"),
-        FileType("dtf", "{instr}1{dtf}", "primary", "*dtf*"),
+        FileType("evt2", "{instr}2{evt2}", "primary", "*evt2*", "evt2"),
+        FileType("evt1", "{instr}1{evt1}", "secondary", "*evt1*", "evt1"),
+        FileType("fov", "{instr}1{fov}", "primary", "*fov1*", "fov"),
+        FileType("msk", "{instr}1{msk}", "secondary", "*msk*", "msk"),
+        FileType("mtl", "{instr}1{mtl}", "secondary", "*mtl*", "mtl"),
+        FileType("flt", "{instr}1[*flt*]", "secondary", "*flt*", "flt"),
+        FileType("stat", "{instr}1[*stat*]", "secondary", "*stat*", "stat"),
+        FileType("bpix", "{instr}1[*bpix*]", "primary", "*bpix*", "bpix"),
+        FileType("asol", "asp1[*asol*]", "secondary", "*asol*", "asol"),
+        FileType("acal", "asp1[*acal*]", "secondary", "*acal*"),
+        FileType("dtf", "{instr}1[*dtf1*]", "primary", "*dtf1*", "dtf"),
     )
 }
-"""File types of SPEC §4: name → :class:`FileType`."""
+"""Observation file types: name → :class:`FileType` (arc5gl spec, directory, name pattern,
+download_chandra_obsid type)."""
 
 DEFAULT_DOWNLOAD: Final[tuple[str, ...]] = ("evt2", "asol", "msk", "fov", "bpix", "dtf")
 """File types downloaded by default."""
@@ -203,19 +210,14 @@ def parse_par(text: str) -> dict[str, Any]:
     return result
 
 
-def read_par_file(path: Path) -> dict[str, Any]:
-    """Read a (possibly gzipped) CIAO parameter file; ProcessingError names a bad file."""
-    try:
-        data = Path(path).read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        text = data.decode()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise ProcessingError(f"cannot read parameter file {path}: {exc}") from exc
-    try:
-        return parse_par(text)
-    except ValidationError as exc:
-        raise ProcessingError(f"corrupt parameter file {path}: {exc}") from exc
+def sky_pixel_arcsec(instrument: str) -> float:
+    """Sky pixel size in arcsec: 0.492 for ACIS, 0.13175 for HRC."""
+    name = str(instrument).strip().lower()
+    if name.startswith("hrc"):
+        return 0.13175
+    if name.startswith("acis"):
+        return 0.492
+    raise ValidationError(f"unknown instrument {instrument!r} (expected ACIS or HRC)")
 
 
 def obspar_fields(par: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,3 +294,23 @@ def points_in_polygon(
         x_cross = x1 + (ys - y1) * (x2 - x1) / (y2 - y1)
         inside ^= crosses & (xs < x_cross)
     return inside
+
+
+_REGION_SHAPE = re.compile(r"^\s*[-+!]?\s*([A-Za-z]+)\s*\(")
+
+
+def region_shapes(text: str) -> list[str]:
+    """The shapes (lower case) of an ASCII region file, one per region line.
+
+    Lines of the CIAO and ds9 region syntax (``polygon(x1,y1,x2,y2,...)``, ``box(...)``...)
+    count; comments (``#``), ds9 headers (``global ...``) and coordinate-system lines
+    (``physical``, ``image``...) do not.
+    """
+    shapes = []
+    for line in text.splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        for part in stripped.split(";"):
+            match = _REGION_SHAPE.match(part)
+            if match:
+                shapes.append(match.group(1).lower())
+    return shapes

@@ -37,14 +37,23 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column: name and kind ('i32', 'f32', 'f64' or 'str')."""
+    """One column: name, kind ('i32', 'f32', 'f64' or 'str') and, for strings, the width in
+    bytes of the fixed-width byte strings of the legacy HDF5 file (0 for other kinds)."""
 
     name: str
     kind: str
+    legacy_bytes: int = 0
 
     @property
     def dtype(self) -> np.dtype[Any]:
         return np.dtype(_NUMPY_TYPES[self.kind])
+
+    @property
+    def legacy_dtype(self) -> np.dtype[Any]:
+        """The column's numpy type in the legacy HDF5 file (``S{legacy_bytes}`` for strings)."""
+        if self.kind == "str":
+            return np.dtype(f"S{self.legacy_bytes}")
+        return self.dtype
 
 
 @dataclass(frozen=True)
@@ -69,12 +78,23 @@ class TableSpec:
                 return col
         raise KeyError(name)
 
+    @property
+    def legacy_dtype(self) -> np.dtype[Any]:
+        """The structured numpy type of the table's rows in the legacy HDF5 file."""
+        return np.dtype([(c.name, c.legacy_dtype) for c in self.columns])
+
 
 _NUMPY_TYPES: Final = {"i32": "int32", "f32": "float32", "f64": "float64", "str": "str"}
 
 
+def _column_spec(item: str) -> ColumnSpec:
+    """``name:kind`` or, for strings, ``name:str:bytes`` (the legacy HDF5 width)."""
+    name, kind, *width = item.split(":")
+    return ColumnSpec(name, kind, int(width[0]) if width else 0)
+
+
 def _spec(name: str, columns: str, key: tuple[str, ...]) -> TableSpec:
-    cols = tuple(ColumnSpec(*item.split(":")) for item in columns.split())
+    cols = tuple(_column_spec(item) for item in columns.split())
     return TableSpec(name, cols, key)
 
 
@@ -83,31 +103,31 @@ TABLES: Final[dict[str, TableSpec]] = {
     for spec in (
         _spec(
             "astromon_obs",
-            "obsid:i32 version:f32 detector:str target:str grating:str sim_z:f32 date_obs:str "
-            "tstart:f32 ascdsver:str ra:f64 dec:f64 roll:f64 category_id:i32",
+            "obsid:i32 version:f32 detector:str:6 target:str:28 grating:str:4 sim_z:f32 "
+            "date_obs:str:20 tstart:f32 ascdsver:str:32 ra:f64 dec:f64 roll:f64 category_id:i32",
             ("obsid",),
         ),
         _spec(
             "astromon_xray_src",
             "obsid:i32 id:i32 ra:f64 dec:f64 net_counts:f32 y_angle:f32 z_angle:f32 r_angle:f32 "
-            "snr:f32 near_neighbor_dist:f32 pileup:f32 acis_streak:i32 caldb_version:str",
+            "snr:f32 near_neighbor_dist:f32 pileup:f32 acis_streak:i32 caldb_version:str:10",
             ("obsid", "id"),
         ),
         _spec(
             "astromon_cat_src",
-            "obsid:i32 id:i32 x_id:i32 catalog:str name:str ra:f64 dec:f64 separation:f32 "
+            "obsid:i32 id:i32 x_id:i32 catalog:str:16 name:str:24 ra:f64 dec:f64 separation:f32 "
             "mag:f32 y_angle:f32 z_angle:f32",
             ("obsid", "id"),
         ),
         _spec(
             "astromon_xcorr",
-            "select_name:str obsid:i32 c_id:i32 x_id:i32 dy:f32 dz:f32 dr:f32",
+            "select_name:str:14 obsid:i32 c_id:i32 x_id:i32 dy:f32 dz:f32 dr:f32",
             ("select_name", "obsid", "x_id"),
         ),
         _spec(
             "astromon_regions",
-            "region_id:i32 region_id_str:str last_modified:str ra:f64 dec:f64 radius:f32 "
-            "obsid:i32 user:str comments:str",
+            "region_id:i32 region_id_str:str:10 last_modified:str:21 ra:f64 dec:f64 radius:f32 "
+            "obsid:i32 user:str:50 comments:str:200",
             ("region_id",),
         ),
         _spec("astromon_meta", "last_region_id:i32", ()),

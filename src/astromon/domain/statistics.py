@@ -1,4 +1,4 @@
-"""Statistics of the monitoring report (SPEC section 5), as pure numpy functions.
+"""Statistics of the monitoring report, as pure numpy functions.
 
 Offsets ``dy``, ``dz`` and ``dr`` are in arcsec; times are CXC seconds. A year is 365.25 days.
 """
@@ -21,7 +21,9 @@ __all__ = [
     "SECONDS_PER_YEAR",
     "BinnedMedians",
     "Period",
+    "QuantileHistory",
     "SummaryRow",
+    "all_data_summary",
     "apply_offset_steps",
     "binned_medians",
     "cdf",
@@ -29,6 +31,7 @@ __all__ = [
     "dr_summary",
     "half_year_bins",
     "period_masks",
+    "quantile_history",
     "shift_to_reference_calalign",
     "summary_table",
 ]
@@ -233,6 +236,62 @@ def binned_medians(
         low=np.asarray(low, dtype=np.float64),
         high=np.asarray(high, dtype=np.float64),
     )
+
+
+@dataclass(frozen=True)
+class QuantileHistory:
+    """Quantiles of dr in time bins: ``values[q]`` holds the q-th percentile per bin.
+
+    ``bin_start``/``bin_stop`` are decimal years, ``n`` counts, values in arcsec.
+    """
+
+    bin_start: NDArray[np.float64]
+    bin_stop: NDArray[np.float64]
+    n: NDArray[np.int64]
+    values: dict[float, NDArray[np.float64]]
+
+
+def quantile_history(
+    years: ArrayLike,
+    dr: ArrayLike,
+    width_years: float = 0.5,
+    quantiles: Sequence[float] = QUANTILES,
+) -> QuantileHistory:
+    """The 68/90/99% quantiles of ``dr`` (arcsec) in bins of ``width_years``.
+
+    Bins start at multiples of ``width_years`` (decimal years); empty bins are left out.
+    """
+    if not (np.isfinite(width_years) and width_years > 0):
+        raise ValidationError(f"bin width must be a positive number of years, got {width_years!r}")
+    y = _float_array(years, "years")
+    v = _float_array(dr, "dr")
+    if y.size != v.size:
+        raise ValidationError(f"years and dr differ in length ({y.size}, {v.size})")
+    ok = np.isfinite(y) & np.isfinite(v)
+    starts = np.floor(y[ok] / width_years) * width_years
+    v = v[ok]
+    uniq = np.unique(starts)
+    counts = np.array([np.count_nonzero(starts == u) for u in uniq], dtype=np.int64)
+    values = {
+        float(q): np.array([np.percentile(v[starts == u], q) for u in uniq], dtype=np.float64)
+        for q in quantiles
+    }
+    return QuantileHistory(uniq, uniq + width_years, counts, values)
+
+
+def all_data_summary(
+    dr: ArrayLike, detector: ArrayLike, detectors: Sequence[str] = DETECTORS
+) -> list[SummaryRow]:
+    """The summary figures of dr over all the data, overall and per detector (period "all data")."""
+    dr_arr = _float_array(dr, "dr")
+    det = np.asarray(detector).astype(str)
+    if dr_arr.size != det.size:
+        raise ValidationError(f"dr and detector differ in length ({dr_arr.size}, {det.size})")
+    rows = []
+    for name in ("all", *detectors):
+        n, rms, q90, big = dr_summary(dr_arr if name == "all" else dr_arr[det == name])
+        rows.append(SummaryRow("all data", name, n, rms, q90, big))
+    return rows
 
 
 def apply_offset_steps(

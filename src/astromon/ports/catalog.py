@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 from astropy.table import Table
 from numpy.typing import ArrayLike
 
-__all__ = ["CatalogService"]
+__all__ = ["CatalogProbe", "CatalogService"]
 
 
 @runtime_checkable
@@ -38,5 +38,17 @@ class CatalogService(Protocol):
 
         Raises ValidationError for catalog names that are not registered, and CatalogError
         naming the catalog and the server or file when it cannot answer.
+        """
+        ...
+
+
+@runtime_checkable
+class CatalogProbe(Protocol):
+    """Checks that a catalog service can answer for a catalog (for ``astromon doctor``)."""
+
+    def missing_columns(self, catalog: str) -> list[str]:
+        """The columns astromon reads from ``catalog`` that one tiny query does not return.
+
+        Raises CatalogError naming the catalog and the server when the query fails.
         """
         ...

@@ -1,8 +1,10 @@
 """Ports used to process observations: archives, CIAO, observation info, source detection.
 
 :class:`astromon.observation.Observation` drives these ports. Without CIAO
-(``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`
-and a :class:`SourceDetector`; the contract is then:
+(``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`,
+a :class:`ParameterFiles` reader and, to detect sources, a :class:`SourceDetector` (without
+one the obspar, the info and the downloads still work and detection fails with an ERROR
+result); the contract is then:
 
 - ``process()`` downloads (through the retriever) the ``obspar``, ``evt2`` and ``acal`` file
   types, reads the obspar, applies the selection rules, calls
@@ -19,11 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from astromon.domain.errors import ProcessingError
 
-__all__ = ["ArchiveRetriever", "CiaoRunner", "ObservationInfo", "SourceDetector", "ToolError"]
+__all__ = [
+    "ArchiveRetriever",
+    "CiaoRunner",
+    "ObservationInfo",
+    "ParameterFiles",
+    "SourceDetector",
+    "ToolError",
+    "ToolchainProbe",
+]
 
 
 class ToolError(ProcessingError):
@@ -50,6 +60,11 @@ class ToolError(ProcessingError):
             + (f" (command: {command})" if command else "")
             + (f":\n{tail}" if tail else " without output")
         )
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The output lines as a tuple (the name ``CiaoProcessFailure.lines`` had)."""
+        return tuple(self.output)
 
 
 @runtime_checkable
@@ -89,8 +104,21 @@ class CiaoRunner(Protocol):
 class ObservationInfo(Protocol):
     """The sequence summary of an observation (title, PI, observer, subject category, cycle)."""
 
-    def sequence_summary(self, obsid: int) -> Mapping[str, str]:
-        """Keys: 'Title', 'PI', 'Observer', 'Subject Category', 'Cycle' (missing ones absent)."""
+    def sequence_summary(self, obsid: int, seq_num: str | None = None) -> Mapping[str, str]:
+        """Keys: 'Title', 'PI', 'Observer', 'Subject Category', 'Cycle' (missing ones absent).
+
+        ``seq_num`` is the sequence number of the observation (the obspar's ``seq_num``); the
+        summary pages are keyed by it.
+        """
+        ...
+
+
+@runtime_checkable
+class ParameterFiles(Protocol):
+    """Reads CIAO parameter files (``name,type,mode,value,...`` rows, possibly gzipped)."""
+
+    def read(self, path: Path) -> dict[str, Any]:
+        """The parameters of the file at ``path``; ProcessingError names a bad or missing file."""
         ...
 
 
@@ -107,4 +135,45 @@ class SourceDetector(Protocol):
         The source list is a FITS table with at least the columns RA, DEC (degrees), COMPONENT,
         NET_COUNTS, SNR and PSFRATIO. Returns its path.
         """
+        ...
+
+
+@runtime_checkable
+class ToolchainProbe(Protocol):
+    """Looks at the installation a first real run needs (for ``astromon doctor``).
+
+    Every method raises ProcessingError with the reason when what it looks for is missing or
+    broken; nothing is changed on disk or on a server.
+    """
+
+    def ciao_environment(self, prefix: str | None) -> Mapping[str, str]:
+        """The environment of ``{prefix}/bin/ciao.sh`` (default prefix ``/soft/ciao``)."""
+        ...
+
+    def ciao_version(self, env: Mapping[str, str]) -> str:
+        """The CIAO release of the environment (from ``ciaover``)."""
+        ...
+
+    def caldb_version(self, env: Mapping[str, str]) -> str:
+        """The CALDB version of the environment (``$CALDB``'s caldb_version file)."""
+        ...
+
+    def find_executable(self, name: str, env: Mapping[str, str] | None = None) -> str:
+        """The path of executable ``name`` on the PATH of ``env`` (default: this process)."""
+        ...
+
+    def download_types(self, env: Mapping[str, str]) -> list[str]:
+        """The file types ``download_chandra_obsid -t -q`` lists."""
+        ...
+
+    def arc5gl_user_file(self) -> tuple[Path, str | None]:
+        """The arc5gl user file and the user name in it (None when the file is absent)."""
+        ...
+
+    def reachable(self, url: str) -> str:
+        """GET ``url``; a short description of the answer (an HTTP status below 500)."""
+        ...
+
+    def writable(self, path: Path) -> str:
+        """Whether a database file can be written at ``path``; a short description."""
         ...

@@ -63,6 +63,9 @@ class ObservationOutcome:
         For OK: the rows of this obsid for ``astromon_obs``, ``astromon_xray_src``,
         ``astromon_cat_src`` and ``astromon_xcorr`` (any subset; absent tables are written
         empty so that stale rows of the obsid are removed).
+    catalog_failures : Mapping[str, str]
+        Catalogs that could not be searched for this obsid's counterparts (catalog → error);
+        the other catalogs' counterparts are in ``tables``.
     """
 
     obsid: int
@@ -70,11 +73,20 @@ class ObservationOutcome:
     reason: str = ""
     message: str = ""
     tables: Mapping[str, Table] = field(default_factory=dict)
+    catalog_failures: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def ok(cls, obsid: int, tables: Mapping[str, Table], message: str = "") -> ObservationOutcome:
-        """An OK outcome with the tables to save."""
-        return cls(int(obsid), OutcomeStatus.OK, "", message, dict(tables))
+    def ok(
+        cls,
+        obsid: int,
+        tables: Mapping[str, Table],
+        message: str = "",
+        catalog_failures: Mapping[str, str] | None = None,
+    ) -> ObservationOutcome:
+        """An OK outcome with the tables to save (and the catalogs that failed, if any)."""
+        return cls(
+            int(obsid), OutcomeStatus.OK, "", message, dict(tables), dict(catalog_failures or {})
+        )
 
     @classmethod
     def skip(cls, obsid: int, reason: str, message: str = "") -> ObservationOutcome:

@@ -9,14 +9,14 @@ from typing import Protocol, runtime_checkable
 
 from astropy.table import Table
 
-from astromon.domain.statistics import BinnedMedians, SummaryRow
+from astromon.domain.statistics import BinnedMedians, QuantileHistory, SummaryRow
 
 __all__ = ["MonitoringReport", "ReportRenderer"]
 
 
 @dataclass(frozen=True)
 class MonitoringReport:
-    """Everything the monitoring report shows (SPEC section 5).
+    """Everything the monitoring report shows.
 
     Attributes
     ----------
@@ -39,6 +39,17 @@ class MonitoringReport:
         The selection applied (argument name → value), shown on the page.
     shift : str
         How offsets were shifted ('' when they were not).
+    detector_medians : dict
+        Detector → (medians of dy, medians of dz) in half-years, for detectors with matches.
+    quantile_history : QuantileHistory or None
+        Half-year 68/90/99% quantiles of dr.
+    caldb_releases : list of (str, float)
+        CalDB releases that changed the CALALIGN: (label, decimal year), marked on the plots.
+    all_data : list of SummaryRow
+        The summary figures over all the selected data.
+    hint : str
+        Advice shown on the page ('' for none), e.g. to pass ``--now`` when the data are
+        older than the report periods.
     """
 
     title: str
@@ -51,15 +62,41 @@ class MonitoringReport:
     medians_dz: BinnedMedians
     selection: Mapping[str, object] = field(default_factory=dict)
     shift: str = ""
+    detector_medians: Mapping[str, tuple[BinnedMedians, BinnedMedians]] = field(
+        default_factory=dict
+    )
+    quantile_history: QuantileHistory | None = None
+    caldb_releases: list[tuple[str, float]] = field(default_factory=list)
+    all_data: list[SummaryRow] = field(default_factory=list)
+    hint: str = ""
 
 
 @runtime_checkable
 class ReportRenderer(Protocol):
     """Writes a report's plots and page into a directory."""
 
+    def plot_offsets(self, matches: Table, offsets: Table, path: Path) -> Path:
+        """Write a PNG of binned median offsets over the matches' dy and dz.
+
+        ``matches`` has tstart (CXC s), detector, dy, dz; ``offsets`` the rows of
+        ``astromon calalign offsets`` (tstart, tstop in CXC s, detector, n, dy, dz, errors).
+        The file is written atomically; returns ``path``.
+        """
+        ...
+
+    def render_comparison(
+        self, before: MonitoringReport, after: MonitoringReport, outdir: Path
+    ) -> Path:
+        """Write both reports (``before/``, ``after/``) and a page showing them side by side.
+
+        Returns the path of ``outdir/index.html``; ``outdir`` is replaced as a whole.
+        """
+        ...
+
     def render(self, report: MonitoringReport, outdir: Path) -> Path:
         """Write the PNG plots and ``index.html`` (with relative image paths) in ``outdir``.
 
-        Creates ``outdir`` if needed and returns the path of the HTML page.
+        The directory is built beside ``outdir`` and swapped into place: ``outdir`` holds
+        either its old content or the complete new report. Returns the path of the page.
         """
         ...

@@ -33,6 +33,7 @@ from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
 
 __all__ = [
+    "CATALOG_FAILURES",
     "ROUGH_MATCH_COLUMNS",
     "empty_rough_match",
     "number_counterparts",
@@ -44,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 ROUGH_MATCH_COLUMNS = ("catalog", "name", "ra", "dec", "mag", "x_id", "separation")
 """Columns of :func:`rough_match` results."""
+
+CATALOG_FAILURES = "catalog_failures"
+"""Key of ``rough_match(...).meta`` holding ``{catalog: error message}`` of the catalogs that
+could not be searched."""
 
 _DTYPES = {
     "catalog": "<U1",
@@ -93,7 +98,11 @@ def rough_match(
 
     Each catalog is queried once for all the sources (positions at the epoch of ``time`` for
     catalogs with proper motions); every star is paired with every source closer than the
-    radius (a star near two sources gives two rows).
+    radius (a star near two sources gives two rows). A catalog that cannot be searched (a
+    server error, an answer without an expected column) does not stop the others: the
+    failure is logged with the catalog and the obsid and recorded in the result's
+    ``meta["catalog_failures"]`` (``{catalog: message}``), and the other catalogs'
+    counterparts are kept.
 
     Parameters
     ----------
@@ -123,7 +132,7 @@ def rough_match(
     ValidationError
         Several obsids, unknown catalogs, a bad radius, time or position.
     CatalogError
-        A catalog cannot be searched; the message names the catalog, the service and obsid.
+        No catalog can be searched; the message names each catalog, the service and obsid.
     """
     names = validate_catalog_names(catalogs)
     radius = _check_radius(radius_arcsec)
@@ -137,13 +146,16 @@ def rough_match(
         return empty_rough_match()
     ra, dec, x_id = _source_values(table)
     parts = []
+    failures: dict[str, str] = {}
+    where = f"obsid {obsid}" if obsid is not None else "sources without obsid"
     for catalog in names:
         try:
             stars = catalog_service.query(catalog, ra, dec, radius, epoch)
+            _check_stars(stars, catalog)
         except CatalogError as exc:
-            where = f"obsid {obsid}" if obsid is not None else "sources without obsid"
-            raise CatalogError(f"{where}: {exc}") from exc
-        _check_stars(stars, catalog)
+            failures[catalog] = f"{where}: {exc}"
+            logger.warning("rough_match: catalog %s failed for obsid %s: %s", catalog, obsid, exc)
+            continue
         pairs = _pair(stars, ra, dec, x_id, radius)
         logger.debug(
             "rough_match obsid=%s catalog=%s stars=%d pairs=%d",
@@ -154,10 +166,15 @@ def rough_match(
         )
         if len(pairs):
             parts.append(pairs)
+    if failures and len(failures) == len(names):
+        raise CatalogError("; ".join(failures.values()))
     if not parts:
-        return empty_rough_match()
-    result = vstack(parts, join_type="exact", metadata_conflicts="silent")
-    return _formatted(Table(result, masked=False))
+        result = empty_rough_match()
+    else:
+        stacked = vstack(parts, join_type="exact", metadata_conflicts="silent")
+        result = _formatted(Table(stacked, masked=False))
+    result.meta[CATALOG_FAILURES] = failures
+    return result
 
 
 def number_counterparts(cat_src: Table, observation: Mapping[str, Any] | Any) -> Table:

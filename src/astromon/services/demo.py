@@ -29,6 +29,7 @@ from astromon.ports.processing import ObservationProcessor
 from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
 from astromon.services import report as report_service
+from astromon.services.calibration import median_offsets
 from astromon.services.processing import BatchSummary, ProgressCallback, process_observations
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OffsetComparison",
     "compare_with_truth",
     "half_year",
+    "injected_offsets",
     "run_demo",
 ]
 
@@ -168,6 +170,30 @@ class DemoComparison:
             f"{unidentified}"
         )
         return out
+
+
+def injected_offsets(truth: Table) -> Table:
+    """The injected offsets per detector and half-year, in the form of an offsets file.
+
+    The median injected ``(dy, dz)`` of the simulated sources of each detector and half-year
+    (:func:`astromon.services.calibration.median_offsets` on ``inj_dy``/``inj_dz``), so that
+    ``astromon calalign offsets`` on the demo database can be compared with it row by row.
+    """
+    _require(truth, ("detector", "year", "inj_dy", "inj_dz"), "truth table")
+    years = np.asarray(truth["year"], dtype=np.float64)
+    tstart = np.atleast_1d(CxoTime(years, format="decimalyear").secs) if len(years) else years
+    table = median_offsets(
+        Table(
+            {
+                "tstart": np.asarray(tstart, dtype=np.float64),
+                "detector": np.asarray(truth["detector"]).astype(str),
+                "dy": np.asarray(truth["inj_dy"], dtype=np.float64),
+                "dz": np.asarray(truth["inj_dz"], dtype=np.float64),
+            }
+        )
+    )
+    per_detector: Table = table[np.asarray(table["detector"]) != "all"]
+    return per_detector
 
 
 def _require(table: Table, columns: Sequence[str], what: str) -> None:

@@ -31,7 +31,8 @@ __all__ = [
     "sources_table",
 ]
 
-_SOURCE_COLUMNS = ("RA", "DEC", "COMPONENT", "NET_COUNTS", "SNR", "PSFRATIO")
+_SOURCE_COLUMNS = ("RA", "DEC", "COMPONENT", "NET_COUNTS", "PSFRATIO")
+"""Columns every source list has; celldetect's also have SNR, wavdetect's do not."""
 
 
 def read_header(path: Path, extname: str | None = None) -> Any:
@@ -49,7 +50,11 @@ def read_header(path: Path, extname: str | None = None) -> Any:
 
 
 def read_source_list(path: Path) -> Table:
-    """The first table of a source-list FITS file; ProcessingError names missing columns."""
+    """The first table of a source-list FITS file; ProcessingError names missing columns.
+
+    A list without SNR (wavdetect writes SRC_SIGNIFICANCE, not SNR) gets an SNR column of
+    NaN.
+    """
     try:
         with fits.open(path) as hdus:
             hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)
@@ -67,6 +72,8 @@ def read_source_list(path: Path) -> Table:
     for key, name in upper.items():
         if key != name:
             table.rename_column(name, key)
+    if "SNR" not in upper:
+        table["SNR"] = np.full(len(table), np.nan)
     return table
 
 
@@ -169,8 +176,8 @@ def sources_table(
     ----------
     obsid : int
     source_list : Table
-        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR, PSFRATIO (X, Y sky pixels
-        used for streaks when ``sky_wcs`` is None).
+        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR (NaN for wavdetect), PSFRATIO
+        (X, Y sky pixels used for streaks when ``sky_wcs`` is None).
     attitude : (ra, dec, roll)
         Pointing attitude in degrees.
     sky_wcs : astropy.wcs.WCS, optional

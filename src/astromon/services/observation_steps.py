@@ -7,24 +7,22 @@ skipping are handled by :meth:`ObservationWorkspace._step`.
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ProcessingError
-from astromon.domain.observation_rules import DEFAULT_DOWNLOAD
+from astromon.domain.observation_rules import DEFAULT_DOWNLOAD, sky_pixel_arcsec
 from astromon.ports.observation import CiaoRunner
 from astromon.services import observation_sources as src
+from astromon.services import observation_streaks as streaks
 from astromon.services.observation_results import ProcessResult, Status, StepResult
 from astromon.services.observation_workspace import ObservationWorkspace, step_errors
 
 __all__ = ["ObservationSteps"]
-
-_PIXEL_ARCSEC_ACIS = 0.492
 
 
 def _failed(step: StepResult) -> bool:
@@ -41,7 +39,14 @@ class ObservationSteps(ObservationWorkspace):
 
     @step_errors("filter_events")
     def filter_events(self, radius: float = 180, psfratio: float = 1) -> StepResult:
-        """Keep the events within ``radius`` arcsec of the pointing (dmcoords + dmcopy)."""
+        """Keep the events within ``radius`` arcsec of the pointing (dmcoords + dmcopy).
+
+        The radius is a true angle for both instruments: it is converted to sky pixels with
+        the pixel size of the event file's x column (TCDLT; 0.492" for ACIS, 0.13175" for
+        HRC), so HRC keeps the same 180" as ACIS (1366 HRC pixels). The standard
+        cross-matches select sources up to 120" off-axis, which a narrower HRC cut would
+        silently empty.
+        """
         if not self.use_ciao:
             return self._no_ciao("filter_events")
         evt2 = self._raw_evt2()
@@ -55,9 +60,7 @@ class ObservationSteps(ObservationWorkspace):
             ciao.run("punlearn", "dmcoords")
             ciao.run("dmcoords", infile=str(evt2), option="cel", ra=ra, dec=dec, celfmt="deg")
             x, y = float(ciao.pget("dmcoords", "x")), float(ciao.pget("dmcoords", "y"))
-            wcs = src.event_sky_wcs(header)
-            pixel = abs(float(wcs.wcs.cdelt[0])) * 3600.0 or _PIXEL_ARCSEC_ACIS
-            r_pix = radius / pixel
+            r_pix = radius / self._pixel_arcsec(header)
             ciao.run(
                 "dmcopy",
                 infile=f"{evt2}[(x,y)=circle({x:.2f},{y:.2f},{r_pix:.2f})]",
@@ -71,9 +74,21 @@ class ObservationSteps(ObservationWorkspace):
 
         return self._step("filter_events", [evt2], [out], action, ["evt2 file"])
 
+    def _pixel_arcsec(self, header: Any) -> float:
+        try:
+            pixel = abs(float(src.event_sky_wcs(header).wcs.cdelt[0])) * 3600.0
+        except ProcessingError:
+            pixel = 0.0
+        return pixel or sky_pixel_arcsec(self.get_obspar()["instrument"])
+
     @step_errors("make_images")
     def make_images(self, evt: str | os.PathLike[str] | None = None) -> StepResult:
-        """fluximage images (and, for ACIS, the pileup map and streak regions)."""
+        """fluximage images (and, for ACIS, the pileup map and streak regions).
+
+        fluximage gets the aspect solution, bad-pixel, mask and dead-time files present in the
+        working directory. acis_streak_map reads the level-2 event file and the level-1 fov
+        file; its failure is a warning (the images are still good).
+        """
         if not self.use_ciao:
             return self._no_ciao("make_images")
         events = Path(evt) if evt is not None else self._events()
@@ -98,6 +113,7 @@ class ObservationSteps(ObservationWorkspace):
                 psfecf=0.9,
                 background="none",
                 clobber=True,
+                **self._ancillary_files(),
             )
             if not acis:
                 return StepResult("make_images", Status.OK, "", outputs)
@@ -111,37 +127,17 @@ class ObservationSteps(ObservationWorkspace):
                 mask="circle(0,0,3)",
                 clobber=True,
             )
-            return self._streaks(ciao, events, outputs)
+            return streaks.map_streaks(self, ciao, outputs)
 
         return self._step("make_images", [events], outputs, action, ["event file"])
 
-    def _streaks(self, ciao: CiaoRunner, events: Path, outputs: list[Path]) -> StepResult:
-        fov = self._one("primary/*fov*.fits*")
-        if fov is None:
-            return StepResult(
-                "make_images", Status.WARNING, "no fov file: streaks not mapped", outputs
-            )
-        final = self._path(f"images/{self.obsid}_acis_streaks.fits")
-        tmp = self._path(f"images/.{self.obsid}_acis_streaks.tmp.fits")
-        ciao.run(
-            "acis_streak_map",
-            infile=str(events),
-            fovfile=str(fov),
-            bkgroot=str(self._path(f"images/{self.obsid}_streaks_bkg")),
-            regfile=str(tmp),
-            msigma=4,
-            clobber=True,
-        )
-        n_streaks = int(src.read_header(tmp).get("NAXIS2", 0)) if tmp.exists() else 0
-        if n_streaks:
-            tmp.replace(final)
-        else:
-            tmp.unlink(missing_ok=True)
-        return StepResult("make_images", Status.OK, f"{n_streaks} streaks", outputs)
-
     @step_errors("run_celldetect")
     def run_celldetect(self, snr: float = 3) -> StepResult:
-        """celldetect (thresh=snr) and psfsize_srcs; without CIAO, the injected detector."""
+        """celldetect (thresh=snr) and psfsize_srcs; without CIAO, the injected detector.
+
+        psfsize_srcs (ecf 0.9, energy = the band: wide for HRC, broad for ACIS) fails on an
+        empty source list, so it is not run when celldetect finds nothing.
+        """
         out = self._path(f"sources/{self.obsid}_celldetect.src")
         if not self.use_ciao:
             evt2 = self._raw_evt2()
@@ -149,10 +145,13 @@ class ObservationSteps(ObservationWorkspace):
                 "run_celldetect", [evt2], [out], lambda: self._detect(evt2, out, snr), ["evt2 file"]
             )
         psf_size = self._path(f"sources/{self.obsid}_psf_size_celldetect.fits")
+        if self._exists(out) and not self._exists(psf_size) and self._no_sources(out):
+            return StepResult("run_celldetect", Status.SKIP, "outputs exist (no sources)", [out])
         images = [self._image(s) for s in ("thresh.img", "thresh.psfmap", "thresh.expmap")]
         events = self._events()
 
         def action() -> StepResult:
+            assert events is not None
             ciao = self._ciao()
             out.parent.mkdir(exist_ok=True)
             ciao.run(
@@ -165,10 +164,7 @@ class ObservationSteps(ObservationWorkspace):
                 maxlogicalwindow=2048,
                 clobber=True,
             )
-            ciao.run(
-                "psfsize_srcs", infile=str(events), pos=str(out), outfile=str(psf_size),
-                ecf=0.9, clobber=True,
-            )  # fmt: skip
+            self._psf_size(ciao, events, out, psf_size)
             return self._count_sources("run_celldetect", out, [out, psf_size])
 
         return self._step(
@@ -176,8 +172,26 @@ class ObservationSteps(ObservationWorkspace):
             ["image", "psf map", "exposure map", "event file"],
         )  # fmt: skip
 
+    def _no_sources(self, path: Path) -> bool:
+        found = self._one(str(path.relative_to(self.workdir)))
+        return found is not None and len(src.read_source_list(found)) == 0
+
+    def _psf_size(self, ciao: CiaoRunner, events: Path, sources: Path, out: Path) -> None:
+        if len(src.read_source_list(sources)) == 0:
+            self.log.info("no sources: psfsize_srcs not run", source_list=str(sources))
+            return
+        ciao.run(
+            "psfsize_srcs", infile=str(events), pos=str(sources), outfile=str(out),
+            energy=self.band, ecf=0.9, clobber=True,
+        )  # fmt: skip
+
     def _detect(self, evt2: Path | None, out: Path, snr: float) -> StepResult:
-        assert evt2 is not None and self.detector is not None
+        assert evt2 is not None
+        if self.detector is None:
+            raise ProcessingError(
+                "CIAO is disabled (use_ciao=False) and no source detector was given "
+                "(detector=...): no sources can be detected"
+            )
         out.parent.mkdir(exist_ok=True)
         written = Path(self.detector.detect(evt2, out.parent, self.obsid, snr))
         if written != out:
@@ -187,23 +201,27 @@ class ObservationSteps(ObservationWorkspace):
     def _count_sources(self, name: str, path: Path, outputs: list[Path]) -> StepResult:
         n_sources = len(src.read_source_list(path))
         if n_sources == 0:
-            return StepResult(name, Status.WARNING, "no sources detected", outputs)
+            return StepResult(name, Status.WARNING, "no sources detected", outputs[:1])
         return StepResult(name, Status.OK, f"{n_sources} sources", outputs)
 
     @step_errors("run_wavdetect")
     def run_wavdetect(
         self, edition: str, skip_exist: bool = False, scales: str = "1.4 2 4 8 16 32"
     ) -> StepResult:
-        """wavdetect into ``sources/{obsid}_{edition}.src``; on failure retry without the
-        largest scale while at least 3 remain."""
+        """wavdetect into ``sources/{obsid}_{edition}.src``, then psfsize_srcs into
+        ``sources/{obsid}_psf_size_{edition}.fits`` (not for an empty list). On failure
+        wavdetect is retried without the largest scale while at least 3 remain. Its source
+        lists have no SNR column (``get_sources`` gives NaN snr)."""
         if not self.use_ciao:
             return self._no_ciao("run_wavdetect")
         out = self._path(f"sources/{self.obsid}_{edition}.src")
         if out.exists() and not skip_exist:
             out.unlink()
         images = [self._image(s) for s in ("thresh.img", "thresh.expmap", "thresh.psfmap")]
+        events = self._events()
 
         def action() -> StepResult:
+            assert events is not None
             ciao = self._ciao()
             out.parent.mkdir(exist_ok=True)
             remaining = scales.split()
@@ -227,11 +245,14 @@ class ObservationSteps(ObservationWorkspace):
                         raise
                     remaining = remaining[:-1]
                     self.log.warning("wavdetect failed, retrying", scales=" ".join(remaining))
+            psf_size = self._path(f"sources/{self.obsid}_psf_size_{edition}.fits")
+            self._psf_size(ciao, events, out, psf_size)
             return StepResult("run_wavdetect", Status.OK, f"scales {' '.join(remaining)}", [out])
 
         return self._step(
-            "run_wavdetect", images, [out], action, ["image", "exposure map", "psf map"]
-        )
+            "run_wavdetect", [*images, events], [out], action,
+            ["image", "exposure map", "psf map", "event file"],
+        )  # fmt: skip
 
     @step_errors("filter_sources")
     def filter_sources(self, radius: float = 180, psfratio: float = 1) -> StepResult:
@@ -305,42 +326,6 @@ class ObservationSteps(ObservationWorkspace):
 
     # --- archive, process, sources -----------------------------------------------------------
 
-    def archive(self, *regex: str, destination: str | os.PathLike[str] | None = None) -> StepResult:
-        """Copy the files matching the patterns (default ``archive_regex``) to the archive.
-
-        Files are copied to a hidden temporary name and renamed, so the archive never holds a
-        half-written file; identical files (same size and time) are not copied again.
-        """
-        patterns = list(regex) or self.archive_regex
-        target_root = Path(destination) if destination is not None else self.archive_dir
-        if target_root is None:
-            return StepResult("archive", Status.SKIP, "no archive directory")
-        copied: list[Path] = []
-        for path in sorted(self.workdir.rglob("*")):
-            rel = path.relative_to(self.workdir)
-            if not path.is_file() or any(part.startswith(".") for part in rel.parts):
-                continue
-            if not any(fnmatch.fnmatch(part, p) for p in patterns for part in rel.parts):
-                continue
-            target = target_root / rel
-            stat = path.stat()
-            if target.exists():
-                tstat = target.stat()
-                if tstat.st_size == stat.st_size and int(tstat.st_mtime) == int(stat.st_mtime):
-                    continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-            try:
-                shutil.copy2(path, tmp)
-                tmp.replace(target)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                return self._error("archive", ProcessingError(f"cannot archive {path}: {exc}"))
-            copied.append(target)
-        if not copied:
-            return StepResult("archive", Status.SKIP, "archive up to date")
-        return StepResult("archive", Status.OK, f"{len(copied)} files", copied)
-
     def process(self) -> ProcessResult:
         """download → select → filter_events → make_images → run_celldetect → archive.
 
@@ -358,7 +343,7 @@ class ObservationSteps(ObservationWorkspace):
         if _failed(steps[-1]):
             return done()
         try:
-            selected, reason = self.is_selected()
+            selected, reason = self.selection()
         except AstromonError as exc:
             steps.append(self._error("select", exc))
             return done()

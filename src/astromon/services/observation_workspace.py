@@ -8,6 +8,7 @@ message naming the missing input otherwise, and removes its partial outputs when
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import shutil
@@ -29,10 +30,15 @@ from astromon.domain.observation_rules import (
     is_selected,
     obs_subdir,
     obspar_fields,
-    read_par_file,
 )
 from astromon.domain.schema import category_id
-from astromon.ports.observation import ArchiveRetriever, CiaoRunner, ObservationInfo, SourceDetector
+from astromon.ports.observation import (
+    ArchiveRetriever,
+    CiaoRunner,
+    ObservationInfo,
+    ParameterFiles,
+    SourceDetector,
+)
 from astromon.services.observation_results import Status, StepResult
 
 __all__ = ["REQUIRED_FILE_TYPES", "ObservationWorkspace", "step_errors"]
@@ -80,7 +86,11 @@ class ObservationWorkspace:
     ciao : CiaoRunner or None
         Needed when ``use_ciao`` is True.
     detector : SourceDetector or None
-        Used instead of CIAO's celldetect when ``use_ciao`` is False.
+        Used instead of CIAO's celldetect when ``use_ciao`` is False; without one (and without
+        CIAO) source detection fails with a message saying so, but the obspar, the info and
+        the downloads still work.
+    par_files : ParameterFiles
+        Reads the obspar file.
     archive_dir : Path or None
         Top-level archive directory (same layout as the working directory).
     archive_patterns : sequence of str or None
@@ -98,6 +108,7 @@ class ObservationWorkspace:
         info: ObservationInfo | None = None,
         ciao: CiaoRunner | None = None,
         detector: SourceDetector | None = None,
+        par_files: ParameterFiles | None = None,
         archive_dir: str | os.PathLike[str] | None = None,
         archive_patterns: Sequence[str] | None = None,
         use_ciao: bool = True,
@@ -114,8 +125,8 @@ class ObservationWorkspace:
             raise ValidationError(f"working directory must not contain ':' (CIAO PFILES): {top}")
         if use_ciao and ciao is None:
             raise ValidationError("use_ciao=True needs a CIAO runner")
-        if not use_ciao and detector is None:
-            raise ValidationError("use_ciao=False needs a source detector")
+        if par_files is None:
+            raise ValidationError("a parameter-file reader (par_files=...) is needed")
         self.workdir = top / obs_subdir(self.obsid)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.archive_dir = Path(archive_dir) / obs_subdir(self.obsid) if archive_dir else None
@@ -124,6 +135,7 @@ class ObservationWorkspace:
         self.info = info
         self.ciao = ciao
         self.detector = detector
+        self.par_files = par_files
         self.use_ciao = use_ciao
         self.log: Any = (logger or structlog.get_logger("astromon.observation")).bind(
             obsid=self.obsid
@@ -221,6 +233,57 @@ class ObservationWorkspace:
             raise ProcessingError("no CIAO runner configured")
         return self.ciao
 
+    def _ancillary_files(self) -> dict[str, str]:
+        found = {}
+        asol = self.file_glob("secondary/*asol*.fits*")
+        if asol:
+            found["asolfile"] = ",".join(str(p) for p in asol)
+        for param, pattern in (
+            ("badpixfile", "primary/*_bpix1.fits*"),
+            ("maskfile", "secondary/*_msk1.fits*"),
+            ("dtffile", "primary/*_dtf1.fits*"),
+        ):
+            path = self._one(pattern)
+            if path is not None:
+                found[param] = str(path)
+        return found
+
+    def archive(self, *regex: str, destination: str | os.PathLike[str] | None = None) -> StepResult:
+        """Copy the files matching the patterns (default ``archive_regex``) to the archive.
+
+        Files are copied to a hidden temporary name and renamed, so the archive never holds a
+        half-written file; identical files (same size and time) are not copied again.
+        """
+        patterns = list(regex) or self.archive_regex
+        target_root = Path(destination) if destination is not None else self.archive_dir
+        if target_root is None:
+            return StepResult("archive", Status.SKIP, "no archive directory")
+        copied: list[Path] = []
+        for path in sorted(self.workdir.rglob("*")):
+            rel = path.relative_to(self.workdir)
+            if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+                continue
+            if not any(fnmatch.fnmatch(part, p) for p in patterns for part in rel.parts):
+                continue
+            target = target_root / rel
+            stat = path.stat()
+            if target.exists():
+                tstat = target.stat()
+                if tstat.st_size == stat.st_size and int(tstat.st_mtime) == int(stat.st_mtime):
+                    continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+            try:
+                shutil.copy2(path, tmp)
+                tmp.replace(target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                return self._error("archive", ProcessingError(f"cannot archive {path}: {exc}"))
+            copied.append(target)
+        if not copied:
+            return StepResult("archive", Status.SKIP, "archive up to date")
+        return StepResult("archive", Status.OK, f"{len(copied)} files", copied)
+
     # --- download, obspar, info --------------------------------------------------------------
 
     def _present(self, file_type: str) -> bool:
@@ -274,16 +337,21 @@ class ObservationWorkspace:
                     f"no obspar file for obsid {self.obsid} in {self.workdir}"
                     + (f" or {self.archive_dir}" if self.archive_dir else "")
                 )
-            self._obspar = obspar_fields(read_par_file(path))
+            self._obspar = obspar_fields(self.par_files.read(path))
         return dict(self._obspar)
 
     def get_info(self) -> dict[str, Any]:
-        """The obspar plus the sequence summary ('NO MATCH' category when absent), category_id."""
+        """The obspar plus the sequence summary ('NO MATCH' category when absent), category_id.
+
+        The summary is looked up by the obspar's ``seq_num``; when it cannot be had (no
+        network, no page) the category is 'NO MATCH' and a warning is logged.
+        """
         info = self.get_obspar()
         summary: dict[str, str] = {}
+        seq_num = str(info.get("seq_num", "")).strip() or None
         if self.info is not None:
             try:
-                summary = dict(self.info.sequence_summary(self.obsid))
+                summary = dict(self.info.sequence_summary(self.obsid, seq_num=seq_num))
             except AstromonError as exc:
                 self.log.warning("sequence summary unavailable", error=str(exc))
         info.update(summary)
@@ -291,6 +359,7 @@ class ObservationWorkspace:
         info["category_id"] = category_id(info["Subject Category"])
         return info
 
-    def is_selected(self) -> tuple[bool, str]:
-        """Whether :meth:`process` processes this observation, and why not."""
+    def selection(self) -> tuple[bool, str]:
+        """Whether :meth:`process` processes this observation, and why not (empty when it
+        does); see :func:`astromon.domain.observation_rules.is_selected`."""
         return is_selected(self.get_obspar())

@@ -138,6 +138,15 @@ class BatchSummary:
         return self._grouped(OutcomeStatus.ERROR)
 
     @property
+    def catalog_failures(self) -> dict[str, list[int]]:
+        """Obsids whose counterparts lack a catalog that could not be searched, by catalog."""
+        groups: dict[str, list[int]] = {}
+        for outcome in self.outcomes:
+            for catalog in outcome.catalog_failures:
+                groups.setdefault(catalog, []).append(outcome.obsid)
+        return {catalog: sorted(obsids) for catalog, obsids in sorted(groups.items())}
+
+    @property
     def complete(self) -> bool:
         """True when nothing failed, nothing was interrupted and nothing was left unrun."""
         return not self.failed and not self.interrupted_obsids and not self.not_run
@@ -168,6 +177,8 @@ class BatchSummary:
                 example = self._example_message(reason) if title == "failed" else ""
                 if example:
                     out.append(f"    e.g. obsid {example}")
+        for catalog, obsids in self.catalog_failures.items():
+            out.append(f"  catalog {catalog} not searched: {len(obsids)}: {_shown(obsids)}")
         if self.interrupted_obsids:
             out.append(_group_line("interrupted (nothing stored)", sorted(self.interrupted_obsids)))
         if self.not_run:
@@ -182,10 +193,13 @@ class BatchSummary:
         return ""
 
 
-def _group_line(title: str, obsids: list[int]) -> str:
-    shown = " ".join(str(o) for o in obsids[:50])
+def _shown(obsids: list[int]) -> str:
     more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
-    return f"  {title}: {len(obsids)}: {shown}{more}"
+    return " ".join(str(o) for o in obsids[:50]) + more
+
+
+def _group_line(title: str, obsids: list[int]) -> str:
+    return f"  {title}: {len(obsids)}: {_shown(obsids)}"
 
 
 def interrupted_query(exc: BaseException) -> bool:

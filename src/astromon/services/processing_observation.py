@@ -178,7 +178,7 @@ class StandardObservationProcessor:
             return ObservationOutcome.error(obsid, "processing failed", message or status)
         obs_row = observation_row(observation.get_info())
         sources = to_schema("astromon_xray_src", observation.get_sources())
-        cat_src = self._counterparts(sources, obs_row)
+        cat_src, failures = self._counterparts(sources, obs_row)
         xcorr = self._cross_matches(obs_row, sources, cat_src)
         tables = {
             "astromon_obs": obs_row,
@@ -186,13 +186,17 @@ class StandardObservationProcessor:
             "astromon_cat_src": cat_src,
             "astromon_xcorr": xcorr,
         }
-        return ObservationOutcome.ok(obsid, tables, message)
+        if failures:
+            failed = ", ".join(sorted(failures))
+            message = "; ".join(m for m in (message, f"catalogs not searched: {failed}") if m)
+        return ObservationOutcome.ok(obsid, tables, message, catalog_failures=failures)
 
-    def _counterparts(self, sources: Table, obs_row: Table) -> Table:
+    def _counterparts(self, sources: Table, obs_row: Table) -> tuple[Table, dict[str, str]]:
+        """The counterparts, and the catalogs that failed (catalog → error message)."""
         from astromon.services import counterparts
 
         if len(sources) == 0:
-            return empty_table("astromon_cat_src")
+            return empty_table("astromon_cat_src"), {}
         matches = counterparts.rough_match(
             _catalog_service(self.catalog_factory),
             sources,
@@ -200,7 +204,9 @@ class StandardObservationProcessor:
             radius_arcsec=self.radius_arcsec,
             catalogs=self.catalogs,
         )
-        return to_schema("astromon_cat_src", counterparts.number_counterparts(matches, obs_row[0]))
+        failures = dict(matches.meta.get(counterparts.CATALOG_FAILURES, {}))
+        numbered = counterparts.number_counterparts(matches, obs_row[0])
+        return to_schema("astromon_cat_src", numbered), failures
 
     def _cross_matches(self, obs_row: Table, sources: Table, cat_src: Table) -> Table:
         from astromon.services import cross_matching

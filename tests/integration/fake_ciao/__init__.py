@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,41 @@ from tests.integration.fake_ciao.tools import TOOLS
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def install(root: Path, config: dict[str, Any]) -> tuple[Path, Path, Path]:
+def _write_caldb(root: Path, version: str) -> Path:
+    """A CALDB tree with its version file (docs/chandra/caldb_version/caldb_version.fits)."""
+    from astropy.io import fits
+
+    caldb = root / "caldb"
+    version_dir = caldb / "docs" / "chandra" / "caldb_version"
+    version_dir.mkdir(parents=True, exist_ok=True)
+    hdu = fits.BinTableHDU.from_columns(
+        [fits.Column("CALDB_VER", "8A", array=[version])], name="CALDB_VERSION"
+    )
+    hdu.header["CALDBVER"] = version
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(version_dir / "caldb_version.fits")
+    return caldb
+
+
+def install(
+    root: Path,
+    config: dict[str, Any],
+    *,
+    missing: Iterable[str] = (),
+    caldb: str | None = "4.11.0",
+) -> tuple[Path, Path, Path]:
     """Write fake executables and a CIAO prefix below ``root``.
 
     Returns (bin directory to put on PATH, CIAO prefix, config file). ``{prefix}/bin/ciao.sh``
-    sets ASCDS_INSTALL and puts the fake tools on PATH.
+    sets ASCDS_INSTALL and CALDB (a CALDB tree of version ``caldb``; none when None) and puts
+    the fake tools on PATH. Tools named in ``missing`` are not installed (a broken
+    installation).
     """
     bin_dir = root / "fakebin"
     bin_dir.mkdir(parents=True, exist_ok=True)
+    skipped = set(missing)
     for tool in TOOLS:
+        if tool in skipped:
+            continue
         script = bin_dir / tool
         script.write_text(
             f"#!{sys.executable}\n"
@@ -32,9 +59,10 @@ def install(root: Path, config: dict[str, Any]) -> tuple[Path, Path, Path]:
     prefix = root / "ciao"
     (prefix / "bin").mkdir(parents=True, exist_ok=True)
     (prefix / "param").mkdir(exist_ok=True)
-    (prefix / "bin" / "ciao.sh").write_text(
-        f'export ASCDS_INSTALL="{prefix}"\nexport PATH="{bin_dir}:$PATH"\n'
-    )
+    lines = [f'export ASCDS_INSTALL="{prefix}"', f'export PATH="{bin_dir}:$PATH"']
+    if caldb is not None:
+        lines.append(f'export CALDB="{_write_caldb(root, caldb)}"')
+    (prefix / "bin" / "ciao.sh").write_text("\n".join(lines) + "\n")
     config_file = root / "fake_ciao.json"
     config_file.write_text(json.dumps(config))
     return bin_dir, prefix, config_file

@@ -24,6 +24,7 @@ def par_text(spec: ObsSpec) -> str:
     rows = [
         ("obs_id", "s", str(spec.obsid)),
         ("obsid", "i", spec.obsid),
+        ("seq_num", "s", spec.seq_num or f"{200000 + spec.obsid % 100000}"),
         ("object", "s", f"Target {spec.obsid}"),
         ("instrume", "s", spec.instrument),
         ("detector", "s", spec.detector),

@@ -24,6 +24,7 @@ class ObsSpec:
     dtycycle: int = 0
     ascdsver: str = "10.9.2"
     caldbver: str = "4.9.8"
+    seq_num: str = ""
     # (dx, dy) offsets from the pointing in arcsec (RA*cos(dec), Dec) and counts
     sources: list[tuple[float, float, int]] = field(
         default_factory=lambda: [(20.0, 10.0, 150), (-40.0, 30.0, 80), (60.0, -50.0, 60)]
@@ -58,10 +59,26 @@ class ObsSpec:
 ARC5GL_SPECS = {
     "obspar": "obspar",
     "evt2": "{instr}2{evt2}",
-    "fov": "{instr}2{fov}",
-    "asol": "asp1{aspsol}",
-    "acal": "asp1{acal}",
+    "fov": "{instr}1{fov}",
+    "asol": "asp1[*asol*]",
+    "acal": "asp1[*acal*]",
     "msk": "{instr}1{msk}",
-    "bpix": "{instr}1{bpix}",
-    "dtf": "{instr}1{dtf}",
+    "bpix": "{instr}1[*bpix*]",
+    "dtf": "{instr}1[*dtf1*]",
 }
+"""What the fake arc5gl serves for each file type of the fake archive: the ``get`` specs of
+``Observation.archive_file_locations`` in sot/astromon (astromon/observation.py); any other
+spec (e.g. a level-2 ``{instr}2{fov}``) finds nothing, as it would in the real archive."""
+
+CDA_SUBDIRS = {
+    "evt2": "primary",
+    "fov": "primary",
+    "bpix": "primary",
+    "asol": "primary",
+    "dtf": "primary",
+    "msk": "secondary",
+    "acal": "secondary",
+    "obspar": "secondary",
+}
+"""Where the Chandra Data Archive keeps each file type below ``byobsid/{d}/{obsid}/`` (the
+layout download_chandra_obsid reproduces below its working directory)."""

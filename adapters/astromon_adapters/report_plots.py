@@ -1,0 +1,291 @@
+"""The monitoring report's figures (matplotlib, Agg backend), one function per PNG file.
+
+Every figure has a title; legends give the number of cross-matches (N) and sit outside the
+axes so that they hide no data; quantile values are given in legends rather than as text
+next to their lines, so labels never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from astromon.domain.statistics import DETECTORS, BinnedMedians, cdf
+from astromon.domain.time import CxoTime
+from astromon.ports.report import MonitoringReport
+
+__all__ = ["FIGURES", "PLOTS", "offsets_figure"]
+
+Figure = Any
+
+_RELEASE_COLORS = ("tab:purple", "tab:brown", "tab:olive")
+RELEASE_MARGIN_YEARS = 1.0
+"""CalDB releases up to this many years outside the data span are marked (the axis widens)."""
+
+
+def _empty(ax: Any) -> None:
+    ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+
+
+def _year_axis(ax: Any) -> None:
+    """At most five year ticks, labelled without trailing zeros, so labels never overlap."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.set_xlabel("year")
+
+
+def _legend(ax: Any) -> None:
+    """The legend right of the axes; long legends (one entry per year) in columns."""
+    handles = ax.get_legend_handles_labels()[0]
+    if handles:
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small" if len(handles) <= 12 else "x-small",
+            ncols=1 + (len(handles) - 1) // 14,
+            frameon=False,
+        )
+
+
+def _releases_in_span(
+    years: Any, releases: list[tuple[str, float]]
+) -> list[tuple[int, str, float]]:
+    """The CalDB releases within :data:`RELEASE_MARGIN_YEARS` of the years, with their index."""
+    y = np.asarray(years, dtype=float)
+    y = y[np.isfinite(y)]
+    if not y.size:
+        return []
+    lo, hi = float(y.min()) - RELEASE_MARGIN_YEARS, float(y.max()) + RELEASE_MARGIN_YEARS
+    return [(k, label, year) for k, (label, year) in enumerate(releases) if lo <= year <= hi]
+
+
+def _mark_releases(ax: Any, marks: list[tuple[int, str, float]]) -> None:
+    for k, label, year in marks:
+        ax.axvline(year, color=_RELEASE_COLORS[k % 3], ls="--", lw=1.2, label=label)
+
+
+def _history(
+    ax: Any,
+    years: Any,
+    values: Any,
+    medians: BinnedMedians,
+    label: str,
+    releases: list[tuple[str, float]] | None = None,
+) -> None:
+    """Matches (grey; red since the latest CalDB release shown), medians and their band."""
+    years = np.asarray(years, dtype=float)
+    values = np.asarray(values, dtype=float)
+    marks = _releases_in_span(years, releases or [])
+    if marks:
+        since = years >= marks[-1][2]
+        name = marks[-1][1].split(" (")[0]
+        ax.plot(years[~since], values[~since], ".", color="0.6", markersize=3,
+                label=f"before {name} (N={int((~since).sum())})")  # fmt: skip
+        ax.plot(years[since], values[since], ".", color="tab:red", alpha=0.5, markersize=3,
+                label=f"since {name} (N={int(since.sum())})")  # fmt: skip
+    else:
+        ax.plot(
+            years, values, ".", color="0.6", markersize=3, label=f"cross-matches (N={len(values)})"
+        )
+    if medians.n.size:
+        centre = (medians.bin_start + medians.bin_stop) / 2
+        ax.fill_between(centre, medians.low, medians.high, alpha=0.3, label="15.8-84.2%")
+        ax.plot(centre, medians.median, "o-", label=f"half-year median ({medians.n.size} bins)")
+    else:
+        _empty(ax)
+    _mark_releases(ax, marks)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_ylabel(f"{label} (arcsec)")
+    _legend(ax)
+
+
+def _offsets_history(plt: Any, report: MonitoringReport) -> Figure:
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained")
+    m = report.matches
+    _history(axes[0], m["year"], m["dy"], report.medians_dy, "dy", report.caldb_releases)
+    _history(axes[1], m["year"], m["dz"], report.medians_dz, "dz", report.caldb_releases)
+    _year_axis(axes[1])
+    fig.suptitle("X-ray minus catalog offsets, all detectors, CalDB CALALIGN releases marked")
+    return fig
+
+
+def _detector_offsets(plt: Any, report: MonitoringReport) -> Figure:
+    fig, axes = plt.subplots(
+        len(DETECTORS), 2, figsize=(13, 10), sharex=True, squeeze=False, layout="constrained"
+    )
+    m = report.matches
+    det = np.asarray(m["detector"]).astype(str)
+    years = np.asarray(m["year"], dtype=float)
+    for row, name in enumerate(DETECTORS):
+        sel = det == name
+        for col, axis in enumerate(("dy", "dz")):
+            ax = axes[row, col]
+            if name in report.detector_medians:
+                medians = report.detector_medians[name][col]
+                _history(ax, years[sel], np.asarray(m[axis])[sel], medians, f"{name} {axis}")
+            else:
+                _empty(ax)
+                ax.set_ylabel(f"{name} {axis} (arcsec)")
+    for ax in axes[-1]:
+        _year_axis(ax)
+    fig.suptitle("Offsets per detector with half-year medians")
+    return fig
+
+
+def _dr_cdf(plt: Any, report: MonitoringReport) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    x, y = cdf(report.matches["dr"])
+    if x.size:
+        ax.step(np.r_[0.0, x], np.r_[0.0, y], where="post", label=f"dr (N={x.size})")
+        ax.set_ylim(0, 1.05)
+        styles = ("--", "-.", ":")
+        for k, (q, v) in enumerate(report.quantiles.items()):
+            ax.axvline(v, ls=styles[k % 3], color=f"C{k + 1}", label=f'{q:.0f}%: {v:.2f}"')
+    else:
+        _empty(ax)
+    ax.set_xlabel("dr (arcsec)")
+    ax.set_ylabel("fraction of cross-matches")
+    ax.set_title("Cumulative distribution of dr")
+    _legend(ax)
+    return fig
+
+
+def _quantile_history(plt: Any, report: MonitoringReport) -> Figure:
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    history = report.quantile_history
+    if history is not None and history.n.size:
+        centre = (history.bin_start + history.bin_stop) / 2
+        for k, (q, values) in enumerate(history.values.items()):
+            ax.plot(centre, values, "o-", color=f"C{k}", label=f"{q:.0f}% quantile")
+        lo, hi = float(history.bin_start.min()), float(history.bin_stop.max())
+        marks = _releases_in_span(centre, report.caldb_releases)
+        _mark_releases(ax, marks)
+        for _, _, year in marks:
+            lo, hi = min(lo, year - 0.1), max(hi, year + 0.1)
+        ax.set_xlim(lo, hi)
+        ax.text(
+            0.0, -0.18, f"N={int(history.n.sum())} in {history.n.size} half-years",
+            transform=ax.transAxes, fontsize="small",
+        )  # fmt: skip
+    else:
+        _empty(ax)
+    _year_axis(ax)
+    ax.set_ylabel("dr quantile (arcsec)")
+    ax.set_title("Half-year quantiles of dr, CalDB CALALIGN releases marked")
+    _legend(ax)
+    return fig
+
+
+def _yearly_cdf(plt: Any, report: MonitoringReport) -> Figure:
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.5), layout="constrained")
+    m = report.matches
+    years = np.floor(np.asarray(m["year"], dtype=float))
+    for ax, col in zip(axes, ("dy", "dz", "dr"), strict=True):
+        values = np.asarray(m[col], dtype=float)
+        for year in np.unique(years):
+            x, y = cdf(values[years == year])
+            ax.step(x, y, where="post", label=f"{year:.0f} (N={x.size})")
+        if not len(m):
+            _empty(ax)
+        ax.set_xlabel(f"{col} (arcsec)")
+        ax.set_title(f"{col} per year")
+    axes[0].set_ylabel("fraction of cross-matches")
+    _legend(axes[-1])
+    fig.suptitle("Cumulative distributions per year")
+    return fig
+
+
+def _detector_history(plt: Any, report: MonitoringReport) -> Figure:
+    fig, axes = plt.subplots(len(DETECTORS), 1, figsize=(9, 8), sharex=True, layout="constrained")
+    m = report.matches
+    det = np.asarray(m["detector"]).astype(str)
+    for ax, name in zip(axes, DETECTORS, strict=True):
+        sel = det == name
+        if np.any(sel):
+            ax.plot(
+                np.asarray(m["year"])[sel], np.asarray(m["dr"])[sel], ".", label=f"N={sel.sum()}"
+            )
+            _legend(ax)
+        else:
+            _empty(ax)
+        ax.set_ylabel(f"{name}\ndr (arcsec)")
+    _year_axis(axes[-1])
+    fig.suptitle("dr history per detector")
+    return fig
+
+
+def _detector_cdf(plt: Any, report: MonitoringReport) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    m = report.matches
+    det = np.asarray(m["detector"]).astype(str)
+    drawn = False
+    for name in DETECTORS:
+        x, y = cdf(np.asarray(m["dr"], dtype=float)[det == name])
+        if x.size:
+            ax.step(x, y, where="post", label=f"{name} (N={x.size})")
+            drawn = True
+    if not drawn:
+        _empty(ax)
+    ax.set_xlabel("dr (arcsec)")
+    ax.set_ylabel("fraction of cross-matches")
+    ax.set_title("Cumulative distribution of dr per detector")
+    _legend(ax)
+    return fig
+
+
+FIGURES: dict[str, tuple[str, Callable[[Any, MonitoringReport], Figure]]] = {
+    "offsets_history.png": (
+        "dy and dz history with half-year medians (15.8-84.2% bands)",
+        _offsets_history,
+    ),
+    "detector_offsets.png": (
+        "dy and dz history per detector with half-year medians",
+        _detector_offsets,
+    ),
+    "dr_cdf.png": ("Cumulative distribution of dr with the 68/90/99% quantiles", _dr_cdf),
+    "quantile_history.png": (
+        "Half-year 68/90/99% quantiles of dr with the CalDB CALALIGN releases",
+        _quantile_history,
+    ),
+    "yearly_cdf.png": ("Cumulative distributions of dy, dz and dr per year", _yearly_cdf),
+    "detector_history.png": ("dr history per detector", _detector_history),
+    "detector_cdf.png": ("Cumulative distribution of dr per detector", _detector_cdf),
+}
+"""File name → (caption, drawing function) of every figure."""
+
+PLOTS: dict[str, str] = {name: caption for name, (caption, _) in FIGURES.items()}
+"""File name → caption of every plot the page shows."""
+
+
+def offsets_figure(plt: Any, matches: Any, offsets: Any) -> Figure:
+    """dy and dz of the matches with the binned medians (±uncertainty) of ``offsets``."""
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True, layout="constrained")
+    t = np.asarray(matches["tstart"], dtype=float)
+    years = np.asarray(CxoTime(t).frac_year, dtype=float) if t.size else t
+    det = np.asarray(offsets["detector"]).astype(str)
+    start = np.asarray(CxoTime(np.asarray(offsets["tstart"], float)).frac_year, dtype=float)
+    stop = np.asarray(CxoTime(np.asarray(offsets["tstop"], float)).frac_year, dtype=float)
+    for ax, axis in zip(axes, ("dy", "dz"), strict=True):
+        ax.plot(years, np.asarray(matches[axis], float), ".", color="0.7", ms=2,
+                label=f"cross-matches (N={t.size})")  # fmt: skip
+        for k, name in enumerate(("all", *DETECTORS)):
+            sel = det == name
+            if not sel.any():
+                continue
+            centre = (start[sel] + stop[sel]) / 2
+            ax.errorbar(
+                centre + 0.02 * (k - 2), np.asarray(offsets[axis], float)[sel],
+                yerr=np.asarray(offsets[f"{axis}_err"], float)[sel], fmt="o" if k else "s-",
+                color=f"C{k}", ms=4, capsize=2,
+                label=f"{name} median (N={int(np.asarray(offsets['n'])[sel].sum())})",
+            )  # fmt: skip
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_ylabel(f"{axis} (arcsec)")
+        _legend(ax)
+    _year_axis(axes[1])
+    fig.suptitle("Binned median offsets (x-ray minus catalog)")
+    return fig

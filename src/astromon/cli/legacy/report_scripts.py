@@ -1,0 +1,180 @@
+"""``astromon-web-pages`` (the daily pages) and ``astromon-calc-rms`` (the RMS numbers).
+
+``astromon-web-pages --out DIR`` wrote the calibration view (snr >= 5) in ``DIR/cal/`` and
+the operations view (snr >= 3) in ``DIR/mta/``: two ``astromon report`` runs. With
+``--calalign-dir`` the views shifted to the latest CALALIGN are written too, in
+``DIR/cal/reference_calalign/`` and ``DIR/mta/reference_calalign/``.
+
+``astromon-calc-rms`` printed the offset statistics of the standard selection (snr >= 5):
+the summary of ``astromon report``, computed here in-process without writing the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from astropy.table import Table
+
+from astromon.cli.common import ExitCode
+from astromon.cli.legacy.common import LegacyParser, fail, note, run_astromon, verbosity
+from astromon.domain.errors import AstromonError
+
+__all__ = [
+    "calc_rms_main",
+    "calc_rms_parser",
+    "latest_calalign",
+    "web_pages_argvs",
+    "web_pages_main",
+    "web_pages_parser",
+]
+
+WEB_PAGES = "astromon-web-pages"
+CALC_RMS = "astromon-calc-rms"
+VIEWS = (("cal", ["--snr", "5"]), ("mta", ["--operations"]))
+"""The two views: calibration (snr >= 5) and operations (snr >= 3)."""
+REFERENCE_SUBDIR = "reference_calalign"
+
+
+def latest_calalign(script: str, calalign_dir: str | os.PathLike[str] | None) -> str:
+    """The latest CALALIGN version (``N0010``...) in ``calalign_dir`` (one-line error if none)."""
+    from astromon import utils
+
+    try:
+        table = utils.calalign_from_files(calalign_dir)
+    except AstromonError as exc:
+        fail(script, str(exc))
+    return str(max(str(v) for v in table["calalign_version"]))
+
+
+def web_pages_parser() -> LegacyParser:
+    """The options of the original ``astromon-web-pages``."""
+    parser = LegacyParser(
+        prog=WEB_PAGES,
+        description="Write the calibration (DIR/cal) and operations (DIR/mta) report pages "
+        "(runs `astromon report` twice).",
+    )
+    parser.add_argument(
+        "--out", "-o", type=Path, default=Path("./celmon"), help="Output directory."
+    )
+    parser.add_argument(
+        "--db-file", type=Path, default=None, help="Database file (default: $ASTROMON_FILE, ...)."
+    )
+    parser.add_argument(
+        "--calalign-dir",
+        type=Path,
+        default=None,
+        help="CALALIGN files: also write the views shifted to the latest one.",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+    )
+    return parser
+
+
+def web_pages_argvs(argv: Sequence[str] | None = None) -> list[list[str]]:
+    """The ``astromon`` runs equivalent to an ``astromon-web-pages`` command line."""
+    args = web_pages_parser().parse_args(argv)
+    base = [*verbosity(args.log_level)]
+    if args.db_file is not None:
+        base += ["--db", str(args.db_file)]
+    runs = [[*base, "report", "--out", str(args.out / sub), *options] for sub, options in VIEWS]
+    if args.calalign_dir is not None:
+        latest = latest_calalign(WEB_PAGES, args.calalign_dir)
+        shifted = ["--reference-calalign", latest, "--calalign-dir", str(args.calalign_dir)]
+        runs += [
+            [*base, "report", "--out", str(args.out / sub / REFERENCE_SUBDIR), *options, *shifted]
+            for sub, options in VIEWS
+        ]
+    return runs
+
+
+def web_pages_main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``astromon-web-pages``."""
+    runs = web_pages_argvs(argv)
+    note(WEB_PAGES, *runs)
+    for run in runs:
+        code = run_astromon(WEB_PAGES, run)
+        if code:
+            raise SystemExit(code)
+
+
+def calc_rms_parser() -> LegacyParser:
+    """The options of the original ``astromon-calc-rms``."""
+    parser = LegacyParser(
+        prog=CALC_RMS,
+        description="Print the offset statistics (RMS, 90% radius, fraction beyond 1 arcsec) "
+        "of the standard selection (snr >= 5) of the default database.",
+    )
+    parser.add_argument(
+        "--offsets-file",
+        type=Path,
+        help="Offset steps to subtract: JSON list of {tstart, dy, dz} or a table.",
+    )
+    parser.add_argument(
+        "--use-latest-calalign",
+        action="store_true",
+        default=False,
+        help="Shift the offsets to the latest CALALIGN (takes precedence).",
+    )
+    parser.add_argument("--calalign-dir", help="Directory of the CALALIGN files.")
+    return parser
+
+
+def _offset_steps(path: Path) -> Table:
+    """The offset steps of a legacy JSON file (a list of {tstart, dy, dz}) or a table file."""
+    from astromon.services import report as report_service
+
+    if path.suffix.lower() != ".json":
+        return report_service.read_offset_steps(path)
+    try:
+        rows: Any = json.loads(path.read_text())
+        table = Table(rows=[{k: row[k] for k in ("tstart", "dy", "dz")} for row in rows])
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        fail(CALC_RMS, f"--offsets-file {path}: not a JSON list of {{tstart, dy, dz}}: {exc}")
+    with tempfile.TemporaryDirectory() as tmp:
+        converted = Path(tmp) / f"{path.stem}.ecsv"
+        table.write(converted, format="ascii.ecsv")
+        return report_service.read_offset_steps(converted)
+
+
+def calc_rms_main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``astromon-calc-rms``: the report summary, printed."""
+    from astromon import bootstrap, utils
+    from astromon.cli.report_commands import summary_lines
+    from astromon.services import report as report_service
+
+    args = calc_rms_parser().parse_args(argv)
+    equivalent = ["report", "--snr", "5"]
+    latest = None
+    if args.use_latest_calalign:
+        latest = latest_calalign(CALC_RMS, args.calalign_dir)
+        equivalent += ["--reference-calalign", latest]
+        equivalent += ["--calalign-dir", args.calalign_dir] if args.calalign_dir else []
+    elif args.offsets_file is not None:
+        equivalent += ["--offsets-file", str(args.offsets_file)]
+    note(CALC_RMS, equivalent, extra="which also writes the HTML page and plots")
+    try:
+        matches = report_service.select_matches(bootstrap.open_store(None), snr=5.0)
+        if len(matches) == 0:
+            fail(CALC_RMS, "no cross-matches pass the standard selection", ExitCode.ERROR)
+        offsets = (
+            utils.get_calalign_offsets(matches, ref_calalign=latest, calalign_dir=args.calalign_dir)
+            if latest is not None
+            else None
+        )
+        steps = _offset_steps(args.offsets_file) if latest is None and args.offsets_file else None
+        built = report_service.build_report(
+            matches,
+            offset_steps=steps,
+            calalign_offsets=offsets,
+            selection=report_service.standard_selection(5.0),
+        )
+    except AstromonError as exc:
+        fail(CALC_RMS, str(exc), ExitCode.ERROR)
+    for line in summary_lines(built):
+        print(line)

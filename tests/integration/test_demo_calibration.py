@@ -1,0 +1,84 @@
+"""The calibration loop on the demo: injected offsets → recovered offsets → corrected report,
+new CALALIGN files and their check."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from astromon import bootstrap
+from astromon.cli.app import app
+from astromon.services import report as report_service
+from tests.unit.calalign_support import write_calalign_file
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*dubious year")]
+
+runner = CliRunner()
+TOLERANCE = 0.05  # arcsec
+
+
+def test_demo_offsets_are_recovered_and_removed(tmp_path: Path) -> None:
+    db, out = tmp_path / "demo.duckdb", tmp_path / "report"
+    demo = runner.invoke(app, ["demo", "--db", str(db), "--out", str(out), "--workers", "2"])
+    assert demo.exit_code == 0, demo.output
+    injected = json.loads((out / "injected_offsets.json").read_text())
+    assert {r["detector"] for r in injected} == {"ACIS-S", "ACIS-I", "HRC-S", "HRC-I"}
+    assert len(injected) == 16  # 4 detectors x 4 half-years
+
+    recovered_file = tmp_path / "offsets.json"
+    offsets = runner.invoke(
+        app, ["--db", str(db), "calalign", "offsets", "--output", str(recovered_file)]
+    )
+    assert offsets.exit_code == 0, offsets.output
+    recovered = {(r["detector"], r["tstart"]): r for r in json.loads(recovered_file.read_text())}
+    for row in injected:
+        got = recovered[(row["detector"], row["tstart"])]
+        assert abs(got["dy"] - row["dy"]) <= TOLERANCE, (row, got)
+        assert abs(got["dz"] - row["dz"]) <= TOLERANCE, (row, got)
+        assert got["n"] >= 50 and 0 < got["dy_err"] < TOLERANCE
+
+    corrected = runner.invoke(
+        app,
+        ["--db", str(db), "report", "--now", "2026:001", "--out", str(tmp_path / "corrected"),
+         "--offsets-file", str(recovered_file)],
+    )  # fmt: skip
+    assert corrected.exit_code == 0, corrected.output
+    store = bootstrap.open_store(db)
+    report = report_service.build_report(
+        report_service.select_matches(store),
+        now="2026:001",
+        offset_steps=report_service.read_offset_steps(recovered_file),
+    )
+    assert len(report.detector_medians) == 4
+    for detector, (medians_dy, medians_dz) in report.detector_medians.items():
+        assert medians_dy.n.size == 4, detector
+        assert np.all(np.abs(medians_dy.median) <= TOLERANCE), (detector, medians_dy.median)
+        assert np.all(np.abs(medians_dz.median) <= TOLERANCE), (detector, medians_dz.median)
+
+    # the same correction as CALALIGN files, checked before shipping
+    current = tmp_path / "current"
+    base = write_calalign_file(current, "pcadD2022-06-01alignN0010.fits")
+    new = tmp_path / "new"
+    written = runner.invoke(
+        app,
+        ["calalign", "write", "--offsets", str(recovered_file), "--calalign-file", str(base),
+         "--out", str(new)],
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    assert len(list(new.iterdir())) == 5  # the base re-issued and 4 half-years
+    check = runner.invoke(
+        app,
+        ["--db", str(db), "calalign", "check", "--calalign-dir", str(new), "--current-dir",
+         str(current), "--now", "2026:001", "--out", str(tmp_path / "check")],
+    )  # fmt: skip
+    assert check.exit_code == 0, check.output
+    before, after = check.stdout.split("after:")
+    pattern = r"last 2 years\s+all\s+\d+\s+([\d.]+)"
+    rms_before = float(re.search(pattern, before).group(1))  # type: ignore[union-attr]
+    rms_after = float(re.search(pattern, after).group(1))  # type: ignore[union-attr]
+    assert rms_after < rms_before
