@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from astropy.table import Table
 
-from benchmarks import reference
+from benchmarks import reference, saves
 from benchmarks.data import read_table
 from benchmarks.generator import SIZES, Sizes, generate_matches, generate_star_catalog
 
@@ -372,6 +372,58 @@ class Save(Case):
         ]
 
 
+class SaveConcurrent(Case):
+    """Four writer processes ``db.save`` observations into one file at once."""
+
+    name = "save_concurrent"
+    title = f"save from {saves.WRITERS} writer processes at once"
+
+    def setup(self, ctx: Context, side: str) -> Timed:
+        from astromon import db
+
+        n_obs = max(ctx.sizes.n_save_obs // 4, saves.WRITERS)
+        if side == "reference":
+            n_obs = max(n_obs // saves.REFERENCE_FRACTION, saves.WRITERS)
+        chunks = saves.observation_chunks(ctx, n_obs)
+        dbfile = saves.fresh_database(ctx, f"save-concurrent-{side}.duckdb")
+        run = saves.start_writers(side, dbfile, chunks)
+
+        def call() -> Summary:
+            rows = run()
+            return {"observations": len(chunks), "rows": rows, "writers": saves.WRITERS}
+
+        def check() -> Summary:
+            stored = db.get_table("astromon_xray_src", dbfile)
+            return {"stored_rows": len(stored)}
+
+        scale = max(ctx.sizes.n_save_obs // 4, saves.WRITERS) / len(chunks)
+        return Timed(call, check=check, scale=scale)
+
+    def checks(self, ctx: Context, results: dict[str, SideResult]) -> list[Check]:
+        fast = results["astromon"]
+        n_obs = int(fast.summary.get("observations", 0))
+        rate = n_obs / max(fast.seconds, 1e-9)
+        stored_ok = fast.summary.get("stored_rows") == fast.summary.get("rows")
+        checks = [
+            Check(
+                f">= 150 observations/s in total ({saves.WRITERS} processes, {n_obs:,} "
+                "observations, one save each)",
+                f"{rate:.0f} obs/s",
+                _judge(ctx, rate >= 150.0),
+            ),
+            Check(
+                "no acknowledged save lost",
+                f"{fast.summary.get('stored_rows')} of {fast.summary.get('rows')} rows",
+                stored_ok,
+            ),
+        ]
+        plain = results.get("reference")
+        if plain is not None:  # reported, not judged: what the plain way keeps
+            kept = f"{plain.summary.get('stored_rows')} of {plain.summary.get('rows')} rows"
+            checks.append(Check("(reference) acknowledged rows still in the file", kept, None))
+        return checks
+
+
 class RoughMatch(Case):
     """Local-catalog ``rough_match`` of many sources against a large catalog file.
 
@@ -481,6 +533,13 @@ def build_database(ctx: Context) -> Path:
 
 CASES: dict[str, Case] = {
     case.name: case
-    for case in (CrossMatch(), GetCrossMatches(), RegionMask(), Save(), RoughMatch())
+    for case in (
+        CrossMatch(),
+        GetCrossMatches(),
+        RegionMask(),
+        Save(),
+        SaveConcurrent(),
+        RoughMatch(),
+    )
 }
 """Every case, by name, in the order the runner runs them."""

@@ -1,22 +1,21 @@
 """Consistent copies of DuckDB database files (backup and restore), published atomically.
 
-The snapshot attaches the source **read-only** to an in-memory DuckDB connection and runs
-``COPY FROM DATABASE`` into a new file, then checkpoints it. A read-only attachment shares the
-file with other readers but excludes writers, so the copy is one committed state of the
-database: readers keep working during a backup; a writer holding the file makes the snapshot
-retry with backoff for up to ``lock_timeout`` seconds, then fail with
-:class:`~astromon.domain.errors.DatabaseLockedError` naming the file and the holder.
+The snapshot runs inside a **read** session of the source (its sidecar lock held shared, the
+file attached read-only) and copies it with ``COPY FROM DATABASE`` into a new file, then
+checkpoints that. Readers keep working during a backup; writers wait for it (and a backup
+waits for a writer's save) up to ``lock_timeout`` seconds, then
+:class:`~astromon.domain.errors.DatabaseLockedError` names the file and the holder.
 
-Publication fsyncs the staged copy, removes a write-ahead log left beside the destination
-(it belongs to the file being replaced), and renames the copy over the destination with
-:func:`os.replace` — a process opening the destination sees the old file or the new one.
+Publication fsyncs the staged copy and, holding the destination's sidecar lock exclusively
+(no process has the destination open meanwhile), removes a write-ahead log left beside it
+(it belongs to the file being replaced) and renames the copy over it with :func:`os.replace`:
+a process opening the destination sees the old file or the new one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -26,38 +25,18 @@ from typing import Final
 import duckdb
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
-from astromon_adapters.duckdb_connections import (
-    CHECKPOINT_RACE_WAIT,
-    _is_lock_error,
-    _is_transient_read_error,
-)
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.duckdb_connections import _POOL, release_connections
+from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_duckdb_file, is_lock_error, sql_string
+from astromon_adapters.file_lock import SidecarLock
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
 
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 """Seconds to wait for a writer to release the source file."""
 
-_MAGIC: Final = b"DUCK"
-_HOLDER: Final = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)", re.S)
-
-
-def is_duckdb_file(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` starts like a DuckDB database file (``DUCK`` at byte 8)."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(12)
-    except OSError:
-        return False
-    return header[8:12] == _MAGIC
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
 
 def _holder(exc: BaseException) -> str:
-    match = _HOLDER.search(str(exc))
+    match = LOCK_PATTERN.search(str(exc))
     return f" (held by {match.group(1).strip()})" if match else ""
 
 
@@ -132,19 +111,19 @@ class DuckDBCopier:
             )
         if dst.exists():
             raise DatabaseError(f"snapshot target {dst} already exists")
-        release_connections(src)  # our own idle connections must not hold the file
-        con = duckdb.connect(":memory:")
-        try:
-            self._attach_read_only(con, src)
+        release_connections(src)  # a write session of this process is checkpointed first
+        copy = f"astromon_copy_{uuid.uuid4().hex[:12]}"
+        with _POOL.session(src, write=False, lock_timeout=self.lock_timeout, linger=0.0) as session:
+            con = session.con
             try:
-                con.execute(f"ATTACH {_sql_string(str(dst))} AS astromon_copy")
-                con.execute("COPY FROM DATABASE astromon_source TO astromon_copy")
-                con.execute("CHECKPOINT astromon_copy")
-                con.execute("DETACH astromon_copy")
+                con.execute(f"ATTACH {sql_string(str(dst))} AS {copy}")
+                con.execute(f"COPY FROM DATABASE {session.alias} TO {copy}")
+                con.execute(f"CHECKPOINT {copy}")
+                con.execute(f"DETACH {copy}")
             except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute(f"DETACH {copy}")
                 raise DatabaseError(f"cannot copy {src} to {dst}: {exc}") from exc
-        finally:
-            con.close()
 
     def publish(self, staged: str, destination: str) -> None:
         """Make ``staged`` the file ``destination`` in one rename, durably.
@@ -156,37 +135,37 @@ class DuckDBCopier:
         """
         stage, dest = Path(staged).absolute(), Path(destination).absolute()
         _fsync_file(stage)
-        if dest.exists() and is_duckdb_file(dest):
-            release_connections(dest)
-            self._wait_unlocked(dest)
-        wal = dest.with_name(dest.name + ".wal")
-        if wal.exists():  # the log of the file being replaced must not be replayed on the copy
-            wal.unlink()
-        os.replace(stage, dest)
-        _fsync_directory(dest.parent)
+        release_connections(dest)  # a write session of this process is checkpointed first
+        lock = SidecarLock(dest)
+        lock.acquire(exclusive=True, timeout=self.lock_timeout, notice=None)
+        try:
+            if dest.exists() and is_duckdb_file(dest):
+                self._wait_unlocked(dest)  # a DuckDB process that ignores the sidecar lock
+            wal = dest.with_name(dest.name + ".wal")
+            if wal.exists():  # the log of the replaced file must not be replayed on the copy
+                wal.unlink()
+            os.replace(stage, dest)
+            _fsync_directory(dest.parent)
+        finally:
+            lock.release()
 
     def discard(self, staged: str) -> None:
-        """Remove a staging file and its write-ahead log, if present."""
-        for path in (Path(staged), Path(staged + ".wal")):
+        """Remove a staging file, its write-ahead log and its lock file, if present."""
+        for path in (Path(staged), Path(staged + ".wal"), Path(staged + ".lock")):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     # --- helpers ------------------------------------------------------------------------
 
     def _retry(self, path: Path, action: str, attempt: Callable[[], None]) -> None:
-        started = time.monotonic()
-        deadline = started + max(self.lock_timeout, 0.0)
+        deadline = time.monotonic() + max(self.lock_timeout, 0.0)
         delay = 0.01
         while True:
             try:
                 attempt()
                 return
             except duckdb.Error as exc:
-                # a lock held by a writer, or (reading) a race with its checkpoint: wait; a
-                # "race" that lasts is a damaged file
-                race = action == "read" and _is_transient_read_error(exc)
-                race = race and time.monotonic() < started + CHECKPOINT_RACE_WAIT
-                transient = _is_lock_error(exc) or race
+                transient = is_lock_error(exc)  # a DuckDB process outside the lock
                 if not transient:
                     raise DatabaseError(f"cannot {action} {path}: {exc}") from exc
                 if time.monotonic() + delay > deadline:
@@ -197,14 +176,13 @@ class DuckDBCopier:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
-    def _attach_read_only(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        def attach() -> None:
-            con.execute(f"ATTACH {_sql_string(str(path))} AS astromon_source (READ_ONLY)")
-
-        self._retry(path, "read", attach)
-
     def _wait_unlocked(self, path: Path) -> None:
         def probe() -> None:
-            duckdb.connect(str(path)).close()
+            try:
+                duckdb.connect(str(path)).close()
+            except duckdb.Error as exc:
+                if is_lock_error(exc):
+                    raise
+                # a damaged file is what a restore replaces: it need not open
 
         self._retry(path, "open", probe)

@@ -1,22 +1,31 @@
-"""The per-process cache of DuckDB connections used by :mod:`astromon_adapters.duckdb_store`.
+"""Sessions on DuckDB files, each inside the file's sidecar lock (:mod:`.file_lock`).
 
-* One cached connection per file and process, opened read-only or read-write as needed.
-* An idle connection lingers for ``linger`` seconds, then a daemon thread (the reaper) closes
-  it, releasing DuckDB's file lock for other processes; a connection older than
-  :data:`MAX_CONNECTION_AGE` is closed at its next use so that readers do not starve writers.
-* Opening a file locked by another process (or a read-only open that races with a
-  checkpoint) is retried with exponential backoff up to ``lock_timeout`` seconds, then
-  :class:`~astromon.domain.errors.DatabaseLockedError` names the file and the holder.
-* Connections inherited across ``fork`` are never touched again; all are closed at exit.
+* Every process has one in-memory DuckDB connection (the engine); a session ``ATTACH``-es the
+  database file to it under a fresh alias — read-only for readers — and ``DETACH``-es it at
+  the end. Attaching costs about half a millisecond, where opening a DuckDB connection costs
+  ten.
+* A session holds the sidecar lock for its whole life: shared for readers, exclusive for
+  writers. A writer's session ends with ``CHECKPOINT`` and ``DETACH`` before the lock is
+  released, so the next process finds a checkpointed file and no write-ahead log.
+* A write session may be kept, with its exclusive lock, for ``linger`` seconds after an
+  operation so that a loop of saves does not pay for a checkpoint each time; every commit
+  is durable in DuckDB's write-ahead log meanwhile. It is closed when another process waits
+  for the lock (after :data:`QUANTUM` seconds), after :data:`MAX_CONNECTION_AGE` seconds in
+  any case, at exit, and by a daemon thread (the reaper) when the linger time is over.
+  Reads never keep anything.
+* Sessions inherited across ``fork`` are never touched again (their locks are not released by
+  the child); the child opens its own.
+* Opening errors are classified (:mod:`.duckdb_errors`): a file held by a foreign DuckDB
+  process is retried up to the lock timeout; a damaged file fails at once.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -26,209 +35,294 @@ from pathlib import Path
 from typing import Final
 
 import duckdb
+import structlog
 
-from astromon.domain.errors import DatabaseError, DatabaseLockedError
+from astromon.domain.errors import DatabaseLockedError
+from astromon_adapters.duckdb_errors import (
+    LOCK_PATTERN,
+    database_error,
+    is_lock_error,
+    sql_string,
+)
+from astromon_adapters.file_lock import SidecarLock, WaitNotice
 
-__all__ = ["FAIRNESS_PAUSE", "MAX_CONNECTION_AGE", "release_connections"]
+__all__ = [
+    "FAIRNESS_PAUSE",
+    "MAX_CONNECTION_AGE",
+    "QUANTUM",
+    "Session",
+    "release_connections",
+    "set_wait_notice",
+]
 
-MAX_CONNECTION_AGE: Final = 0.5
-"""Seconds after which a cached connection is closed at its next use, even if busy.
+MAX_CONNECTION_AGE: Final = 5.0
+"""Seconds after which a kept write session is closed (checkpointed) at its next use."""
 
-Without it a process that reads in a tight loop would keep DuckDB's file lock forever and
-starve writers in other processes."""
+QUANTUM: Final = 0.25
+"""Seconds a kept write session may run on while another process waits for the lock."""
 
-FAIRNESS_PAUSE: Final = 0.05
-"""Seconds a process pauses after closing an aged connection before reopening the file."""
+FAIRNESS_PAUSE: Final = 0.025
+"""Seconds a thread pauses after giving the lock up to waiters, before locking again."""
 
 _CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
+_log = structlog.get_logger("astromon.storage")
+_notice: list[WaitNotice | None] = [None]
+
+
+def set_wait_notice(notice: WaitNotice | None) -> WaitNotice | None:
+    """Set the process-wide waiting notice (None: a structlog event); returns the old one."""
+    old, _notice[0] = _notice[0], notice
+    return old
+
+
+def _give_notice(path: Path, pid: int | None) -> None:
+    notice = _notice[0]
+    if notice is not None:
+        notice(path, pid)
+    else:
+        _log.warning("waiting for the database lock", path=str(path), holder_pid=pid)
+
 
 @dataclass
-class _Handle:
-    """An open connection to one file, owned by the pool."""
+class Session:
+    """One attachment of a database file, inside its sidecar lock."""
 
     con: duckdb.DuckDBPyConnection
+    alias: str
     read_only: bool
     pid: int
-    identity: tuple[int, int]
+    lock: SidecarLock
     inventory: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     inspected: bool = False
-    generation: int = 0
     expires: float | None = None
     opened: float = field(default_factory=time.monotonic)
-    active: int = 0
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
+@dataclass
+class _FileState:
+    """What this process holds of one file: a thread lock and maybe a kept write session."""
+
+    mutex: threading.RLock = field(default_factory=threading.RLock)
+    session: Session | None = None
 
 
-CHECKPOINT_RACE_WAIT: Final = 2.0
-"""Seconds a read-only open retries an error that a writer's checkpoint can cause: past that
-the file is damaged (truncated...), not busy, and the error is reported as it is."""
-
-_LOCK_PATTERN: Final = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)", re.S)
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
-def _is_transient_read_error(exc: BaseException) -> bool:
-    """A read-only open that raced with another process's checkpoint of the file.
-
-    Seen under load: the reader finds the writer's WAL while the writer is folding it into the
-    file, and replaying it fails. The writer's transaction is durable either way; opening again
-    a moment later reads the checkpointed file.
-    """
-    text = str(exc)
-    return "replaying WAL" in text or "Could not read enough bytes" in text
-
-
-class _ConnectionPool:
-    """Per-process cache of open connections, closed after ``linger`` seconds idle.
-
-    One daemon thread (the reaper) closes connections whose linger time is over.
-    """
+class _SessionPool:
+    """Per-process engine and kept write sessions, with their reaper thread."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._handles: dict[str, _Handle] = {}
-        self._orphans: list[_Handle] = []  # inherited across fork: never touched again
+        self._files: dict[str, _FileState] = {}
+        self._engine: duckdb.DuckDBPyConnection | None = None
+        self._engine_pid = 0
+        self._orphans: list[object] = []  # inherited across fork: never touched again
+        self._reaper_pid = 0
+        self._rescan = False
+        self._aliases = itertools.count(1)
+
+    # --- per process -------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._engine is None or self._engine_pid != os.getpid():
+                if self._engine is not None:
+                    self._orphans.append(self._engine)
+                self._engine = duckdb.connect(":memory:", config=dict(_CONFIG))
+                self._engine_pid = os.getpid()
+            return self._engine.cursor()
+
+    def _state(self, key: str) -> _FileState:
+        with self._lock:
+            state = self._files.get(key)
+            if state is None:
+                state = self._files[key] = _FileState()
+            return state
+
+    def after_fork_in_child(self) -> None:
+        """Drop (without closing or unlocking) everything inherited from the parent."""
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        for state in self._files.values():
+            if state.session is not None:
+                state.session.lock.forget()
+                self._orphans.append(state.session)
+        self._files = {}
         self._reaper_pid = 0
 
+    # --- sessions ----------------------------------------------------------------------
+
     @contextmanager
-    def connection(
+    def session(
         self, path: Path, *, write: bool, lock_timeout: float, linger: float
-    ) -> Iterator[_Handle]:
-        key = str(path)
-        with self._lock:
-            handle = self._reuse(key, path, write)
-            if handle is None:
-                handle = self._open(path, write=write, lock_timeout=lock_timeout)
-                self._handles[key] = handle
-            handle.active += 1
+    ) -> Iterator[Session]:
+        """A session on ``path`` for one operation (reusing a kept write session)."""
+        state = self._state(str(path))
+        with state.mutex:
+            current = self._reuse(state, write)
+            if current is None:
+                current = self._open(path, write=write, lock_timeout=lock_timeout)
             try:
-                yield handle
+                yield current
             except BaseException:
-                self._close(key)  # a failed operation never leaves a connection behind
+                state.session = None
+                self._close(current)  # a failed operation never leaves a session behind
                 raise
-            finally:
-                handle.active -= 1
-            if linger <= 0:
-                self._close(key)
-            else:
-                handle.expires = time.monotonic() + linger
-                self._ensure_reaper()
-                self._wake.notify()
+            self._after(state, current, linger)
 
-    def _reuse(self, key: str, path: Path, write: bool) -> _Handle | None:
-        handle = self._handles.get(key)
-        if handle is None:
+    def _reuse(self, state: _FileState, write: bool) -> Session | None:
+        kept = state.session
+        if kept is None:
             return None
-        if handle.pid != os.getpid():
-            self._orphans.append(self._handles.pop(key))
+        state.session = None
+        if kept.pid != os.getpid():  # pragma: no cover - after_fork_in_child drops them
+            self._orphans.append(kept)
             return None
-        handle.expires = None
-        handle.generation += 1
-        too_old = handle.active == 0 and time.monotonic() - handle.opened > MAX_CONNECTION_AGE
-        if too_old or (write and handle.read_only) or _identity(path) != handle.identity:
-            self._close(key)
-            if too_old:
-                # leave other processes' waiting writers a window to take the file lock
-                time.sleep(FAIRNESS_PAUSE)
+        kept.expires = None
+        age = time.monotonic() - kept.opened
+        if age > QUANTUM and kept.lock.someone_waiting():
+            self._close(kept)
+            time.sleep(FAIRNESS_PAUSE)  # leave the waiters a window to take the lock
             return None
-        return handle
+        if age > MAX_CONNECTION_AGE:
+            self._close(kept)
+            return None
+        return kept
 
-    def _open(self, path: Path, *, write: bool, lock_timeout: float) -> _Handle:
-        started = time.monotonic()
-        deadline = started + max(lock_timeout, 0.0)
-        delay = 0.01
-        while True:
-            try:
-                con = duckdb.connect(str(path), read_only=not write, config=dict(_CONFIG))
-                break
-            except duckdb.Error as exc:
-                race = not write and _is_transient_read_error(exc)
-                now = time.monotonic()
-                if race and now >= started + CHECKPOINT_RACE_WAIT:
-                    race = False
-                if not (_is_lock_error(exc) or race):
-                    raise _database_error(path, exc) from None
-                if now >= deadline:
-                    match = _LOCK_PATTERN.search(str(exc))
-                    holder = f" (held by {match.group(1).strip()})" if match else ""
-                    raise DatabaseLockedError(
-                        f"database file {path} is locked by another process{holder}; "
-                        f"gave up after {lock_timeout:g} s"
-                    ) from None
-                time.sleep(min(delay * (1.0 + random.random()), deadline - now))
-                delay = min(delay * 2.0, 0.5)
-        identity = _identity(path)
-        if identity is None:  # pragma: no cover - duckdb always creates the file
-            con.close()
-            raise DatabaseError(f"database file {path} vanished while being opened")
-        return _Handle(con=con, read_only=not write, pid=os.getpid(), identity=identity)
+    def _after(self, state: _FileState, current: Session, linger: float) -> None:
+        if current.read_only or linger <= 0:
+            self._close(current)
+            return
+        age = time.monotonic() - current.opened
+        if age > MAX_CONNECTION_AGE:
+            self._close(current)
+            return
+        if age > QUANTUM and current.lock.someone_waiting():
+            self._close(current)
+            time.sleep(FAIRNESS_PAUSE)  # leave the waiters a window to take the lock
+            return
+        current.expires = time.monotonic() + linger
+        state.session = current
+        self._ensure_reaper()
+        with self._lock:
+            self._rescan = True
+            self._wake.notify()
+
+    def _open(self, path: Path, *, write: bool, lock_timeout: float) -> Session:
+        deadline = time.monotonic() + max(lock_timeout, 0.0)
+        lock = SidecarLock(path)
+        lock.acquire(exclusive=write, timeout=lock_timeout, notice=_give_notice)
+        try:
+            con = self._cursor()
+            alias = f"astromon_db_{os.getpid()}_{next(self._aliases)}"
+            mode = "" if write else " (READ_ONLY)"
+            delay = 0.01
+            while True:
+                try:
+                    con.execute(f"ATTACH {sql_string(str(path))} AS {alias}{mode}")
+                    con.execute(f"USE {alias}")
+                    break
+                except duckdb.Error as exc:
+                    if not is_lock_error(exc):  # damaged, foreign, too new: at once
+                        con.close()
+                        raise database_error(path, exc) from None
+                    now = time.monotonic()
+                    if now >= deadline:  # a DuckDB process that ignores the sidecar lock
+                        con.close()
+                        match = LOCK_PATTERN.search(str(exc))
+                        holder = f" (held by {match.group(1).strip()})" if match else ""
+                        raise DatabaseLockedError(
+                            f"database file {path} is locked by another process{holder}; "
+                            f"gave up after {lock_timeout:g} s"
+                        ) from None
+                    time.sleep(min(delay * (1.0 + random.random()), deadline - now))
+                    delay = min(delay * 2.0, 0.5)
+        except BaseException:
+            lock.release()
+            raise
+        return Session(con=con, alias=alias, read_only=not write, pid=os.getpid(), lock=lock)
+
+    def _close(self, session: Session) -> None:
+        """Checkpoint (writers), detach and unlock; errors here never lose a commit."""
+        if session.pid != os.getpid():
+            self._orphans.append(session)
+            return
+        con = session.con
+        try:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("USE memory")
+            if not session.read_only:
+                try:
+                    con.execute(f"CHECKPOINT {session.alias}")
+                except duckdb.Error as exc:  # the commits stay in the write-ahead log
+                    _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DETACH {session.alias}")
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+        finally:
+            session.lock.release()
 
     def _ensure_reaper(self) -> None:
-        if self._reaper_pid == os.getpid():
-            return
-        self._reaper_pid = os.getpid()
+        with self._lock:
+            if self._reaper_pid == os.getpid():
+                return
+            self._reaper_pid = os.getpid()
         thread = threading.Thread(target=self._reap, name="astromon-duckdb-reaper", daemon=True)
         thread.start()
 
     def _reap(self) -> None:
         pid = os.getpid()
-        with self._lock:
-            while self._reaper_pid == pid:
-                now = time.monotonic()
-                for key, handle in list(self._handles.items()):
-                    if handle.expires is not None and handle.expires <= now:
-                        self._close(key)
-                pending = [h.expires for h in self._handles.values() if h.expires is not None]
-                self._wake.wait(timeout=max(min(pending) - now, 0.001) if pending else None)
-
-    def _close(self, key: str) -> None:
-        handle = self._handles.pop(key, None)
-        if handle is None:
-            return
-        if handle.pid != os.getpid():
-            self._orphans.append(handle)
-            return
-        with contextlib.suppress(duckdb.Error):
-            handle.con.close()
+        while True:
+            with self._lock:
+                if self._reaper_pid != pid:
+                    return
+                states = list(self._files.values())
+            now = time.monotonic()
+            pending: list[float] = []
+            for state in states:
+                if not state.mutex.acquire(blocking=False):
+                    pending.append(now + 0.01)  # in use: look again in a moment
+                    continue
+                try:
+                    kept = state.session
+                    if kept is None or kept.expires is None:
+                        continue
+                    if kept.expires <= now:
+                        state.session = None
+                        self._close(kept)
+                    else:
+                        pending.append(kept.expires)
+                finally:
+                    state.mutex.release()
+            with self._lock:
+                if self._reaper_pid != pid:
+                    return
+                if self._rescan:  # a session was kept while this thread was scanning
+                    self._rescan = False
+                    continue
+                wait = max(min(pending) - now, 0.001) if pending else 1.0
+                self._wake.wait(timeout=wait)
+                self._rescan = False
 
     def release(self, path: Path | None = None) -> None:
-        """Close the cached connection of ``path`` (every one when None)."""
+        """Close the kept session of ``path`` (every one when None), releasing its lock."""
         with self._lock:
-            keys = list(self._handles) if path is None else [str(path)]
-            for key in keys:
-                self._close(key)
+            items = list(self._files.items())
+        for key, state in items:
+            if path is not None and key != str(path):
+                continue
+            with state.mutex:
+                kept, state.session = state.session, None
+                if kept is not None:
+                    self._close(kept)
 
 
-_POOL = _ConnectionPool()
+_POOL = _SessionPool()
 atexit.register(_POOL.release)
+os.register_at_fork(after_in_child=_POOL.after_fork_in_child)
 
 
 def release_connections(path: str | os.PathLike[str] | None = None) -> None:
-    """Close idle cached connections now (of one file, or all), releasing their file locks."""
+    """Close kept write sessions now (of one file, or all), checkpointing and unlocking."""
     _POOL.release(None if path is None else Path(path).absolute())
-
-
-def _database_error(path: Path, exc: BaseException) -> DatabaseError:
-    text = str(exc)
-    if "not a valid DuckDB database file" in text:
-        return DatabaseError(f"{path} is not a DuckDB database file (nor a legacy HDF5 file)")
-    if "Is a directory" in text:
-        return DatabaseError(f"database path {path} is a directory, not a file")
-    if "different configuration" in text:
-        return DatabaseError(
-            f"{path} is already open in this process by other code with other settings: {text}"
-        )
-    return DatabaseError(f"cannot use database file {path}: {text}")

@@ -3,15 +3,17 @@
 * Schema with primary keys (obsid; (obsid, id); (select_name, obsid, x_id); region_id, and
   unique region_id_str), created inside the first write transaction.
 * Each ``save_many``/``modify_regions`` is one transaction; any error rolls it back, leaving
-  the file as it was.
-* Reads go through read-only connections. Connections are short-lived: after an operation the
-  connection lingers for ``linger`` seconds (so that a loop of saves does not pay for opening
-  the file each time) and is then closed by a timer, releasing DuckDB's file lock for other
-  processes.
-* A file locked by another process is retried with exponential backoff for up to
-  ``lock_timeout`` seconds, then :class:`~astromon.domain.errors.DatabaseLockedError` names
-  the file and the holder (PID) when DuckDB reports it.
-* Bulk data moves through Arrow (``register`` + ``INSERT ... SELECT``), never row by row.
+  the file as it was. A save that returns is committed (durable in DuckDB's write-ahead log)
+  and is seen by every later read, in this process or another.
+* Every access runs in a session (:mod:`astromon_adapters.duckdb_connections`) inside the
+  file's sidecar lock ``F.lock``: exclusive for writes, shared for reads, for the whole time
+  the file is open. Writers wait up to ``lock_timeout`` seconds, then
+  :class:`~astromon.domain.errors.DatabaseLockedError` names the file and the holder (PID);
+  readers never see a partial save. After ``linger`` seconds without a write the session is
+  checkpointed and closed, releasing the lock for other processes.
+* A damaged file (truncated, overwritten) fails at once with a
+  :class:`~astromon.domain.errors.DatabaseError` saying so; so does a file written by a
+  newer DuckDB, naming both versions.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ from typing import Any, Final
 
 import duckdb
 import numpy as np
-import pyarrow as pa
-from astropy.table import Column, Table
+from astropy.table import Table
 
 from astromon.domain.errors import (
     DatabaseError,
@@ -37,177 +38,40 @@ from astromon.domain.schema import (
     TABLE_NAMES,
     TABLES,
     TableSpec,
-    conforms,
     empty_table,
     get_spec,
     set_formats,
     to_schema,
 )
+from astromon.domain.value_rules import check_values
 from astromon.ports.store import RegionChange, TableWrite
 from astromon_adapters.duckdb_connections import (
     _POOL,
-    _database_error,
-    _Handle,
+    Session,
     release_connections,
 )
-from astromon_adapters.duckdb_connections import FAIRNESS_PAUSE as FAIRNESS_PAUSE
-from astromon_adapters.duckdb_connections import MAX_CONNECTION_AGE as MAX_CONNECTION_AGE
+from astromon_adapters.duckdb_errors import database_error
+from astromon_adapters.duckdb_tables import (
+    CROSS_MATCH_KINDS,
+    CROSS_MATCH_SELECT,
+    INCOMING,
+    JOIN_ALIASES,
+    attach_observations,
+    conform,
+    ddl,
+    expected_columns,
+    fetch_table,
+    quote,
+    to_arrow,
+)
 
 __all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
 
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 """Seconds to wait for a file locked by another process."""
 
-DEFAULT_LINGER: Final = 0.2
-"""Seconds an idle connection stays open before it is closed."""
-
-_SQL_TYPES: Final = {"i32": "INTEGER", "f32": "FLOAT", "f64": "DOUBLE", "str": "VARCHAR"}
-_ARROW_TYPES: Final = {
-    "i32": pa.int32(),
-    "f32": pa.float32(),
-    "f64": pa.float64(),
-    "str": pa.string(),
-}
-_INCOMING: Final = "_astromon_incoming"
-
-# output column -> (table alias, source column) of Store.read_cross_matches
-_JOIN_ALIASES: Final = {
-    "astromon_xcorr": "x",
-    "astromon_obs": "o",
-    "astromon_cat_src": "c",
-    "astromon_xray_src": "s",
-}
-_CROSS_MATCH_SELECT: Final[list[tuple[str, str, str]]] = [
-    *[(c, "astromon_xcorr", c) for c in TABLES["astromon_xcorr"].names],
-    *[(c, "astromon_obs", c) for c in TABLES["astromon_obs"].names if c != "obsid"],
-    ("catalog", "astromon_cat_src", "catalog"),
-    ("name", "astromon_cat_src", "name"),
-    ("c_ra", "astromon_cat_src", "ra"),
-    ("c_dec", "astromon_cat_src", "dec"),
-    ("separation", "astromon_cat_src", "separation"),
-    ("mag", "astromon_cat_src", "mag"),
-    ("c_y_angle", "astromon_cat_src", "y_angle"),
-    ("c_z_angle", "astromon_cat_src", "z_angle"),
-    ("x_ra", "astromon_xray_src", "ra"),
-    ("x_dec", "astromon_xray_src", "dec"),
-    ("net_counts", "astromon_xray_src", "net_counts"),
-    ("x_y_angle", "astromon_xray_src", "y_angle"),
-    ("x_z_angle", "astromon_xray_src", "z_angle"),
-    *[
-        (c, "astromon_xray_src", c)
-        for c in ("r_angle", "snr", "near_neighbor_dist", "pileup", "acis_streak")
-    ],
-    ("caldb_version", "astromon_xray_src", "caldb_version"),
-]
-CROSS_MATCH_KINDS: Final = {
-    out: TABLES[table].column(col).kind for out, table, col in _CROSS_MATCH_SELECT
-}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _ddl(spec: TableSpec) -> str:
-    columns = [f"{_quote(c.name)} {_SQL_TYPES[c.kind]} NOT NULL" for c in spec.columns]
-    if spec.key:
-        columns.append(f"PRIMARY KEY ({', '.join(_quote(k) for k in spec.key)})")
-    if spec.name == "astromon_regions":
-        columns.append(f"UNIQUE ({_quote('region_id_str')})")
-    return f"CREATE TABLE {_quote(spec.name)} ({', '.join(columns)})"
-
-
-def _expected_columns(spec: TableSpec) -> list[tuple[str, str]]:
-    return [(c.name, _SQL_TYPES[c.kind]) for c in spec.columns]
-
-
-# --- conversions ---------------------------------------------------------------------------
-
-
-def _to_arrow(spec: TableSpec, table: Table) -> pa.Table:
-    arrays = []
-    for col in spec.columns:
-        values = np.asarray(table[col.name])
-        if col.kind == "str":
-            arrays.append(pa.array(values.astype(str).tolist(), type=pa.string()))
-        else:
-            arrays.append(
-                pa.array(values.astype(col.dtype, copy=False), type=_ARROW_TYPES[col.kind])
-            )
-    return pa.Table.from_arrays(arrays, names=spec.names)
-
-
-def _conform(name: str, data: Table) -> Table:
-    """``data`` in the schema of ``name``; no conversion when it already is."""
-    return data if conforms(name, data) else to_schema(name, data)
-
-
-def _column(name: str, kind: str, values: Any) -> Column:
-    if np.ma.isMaskedArray(values):
-        mask = np.ma.getmaskarray(values)
-        if kind in ("f32", "f64"):
-            values = np.ma.filled(values.astype(np.float64), np.nan)
-        elif kind == "str":
-            values = np.where(mask, "", np.ma.getdata(values))
-        elif mask.any():
-            raise DatabaseError(f"column {name} holds NULL values")
-        else:
-            values = np.ma.getdata(values)
-    arr = np.asarray(values)
-    if kind == "str":
-        arr = arr.astype(str) if len(arr) else np.zeros(0, dtype="U1")
-    else:
-        arr = arr.astype({"i32": np.int32, "f32": np.float32, "f64": np.float64}[kind], copy=False)
-    if not arr.flags.writeable:  # Arrow hands out read-only buffers; users sort and edit tables
-        arr = arr.copy()
-    return Column(arr, name=name, copy=False)
-
-
-def _fetch_table(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
-    kinds: dict[str, str],
-    params: Any = None,
-    order: Sequence[str] = (),
-) -> Table:
-    """Run ``sql`` and return its columns ``kinds`` as a typed Table (through Arrow).
-
-    ``order`` names columns to sort the rows by (in numpy, cheaper than SQL ORDER BY).
-    """
-    arrow = con.sql(sql, params=params).to_arrow_table()
-    data = {name: arrow.column(name).to_numpy(zero_copy_only=False) for name in kinds}
-    if order and arrow.num_rows:
-        rows = np.lexsort([data[name] for name in reversed(order)])
-        data = {name: values[rows] for name, values in data.items()}
-    table = Table([_column(name, kind, data[name]) for name, kind in kinds.items()], copy=False)
-    set_formats(table)
-    if "obsid" in table.colnames:
-        table.add_index("obsid")
-    return table
-
-
-def _attach_observations(matches: Table, obs: Table, select_name: str) -> Table:
-    """``matches`` with ``select_name`` and the observation columns, in the port's order."""
-    obsid = np.asarray(matches["obsid"])
-    obs_obsid = np.asarray(obs["obsid"])
-    order = np.argsort(obs_obsid, kind="stable")
-    rows = order[np.searchsorted(obs_obsid[order], obsid)] if len(obs) else order[:0]
-    columns = []
-    for out, table, col in _CROSS_MATCH_SELECT:
-        if out == "select_name":
-            values: Any = np.array([select_name] * len(matches), dtype=str)
-            columns.append(_column(out, "str", values))
-        elif table == "astromon_obs":
-            columns.append(Column(np.asarray(obs[col])[rows], name=out, copy=False))
-        else:
-            columns.append(matches[out])
-    table = Table(columns, copy=False)
-    set_formats(table)
-    table.add_index("obsid")
-    return table
-
-
-# --- the store -----------------------------------------------------------------------------
+DEFAULT_LINGER: Final = 0.1
+"""Seconds a write session stays open (holding the lock) after a save, for the next one."""
 
 
 class DuckDBStore:
@@ -221,7 +85,8 @@ class DuckDBStore:
     lock_timeout : float
         Seconds to keep retrying when another process holds the file.
     linger : float
-        Seconds an idle connection is kept open before being closed (0 closes at once).
+        Seconds a write session is kept (with its exclusive lock) after a save, so that the
+        next save of a loop needs no new checkpoint; 0 closes it at once.
     """
 
     def __init__(
@@ -260,7 +125,7 @@ class DuckDBStore:
         return self._path
 
     def close(self) -> None:
-        """Close this file's cached connection now (releasing its lock)."""
+        """Close this file's kept write session now (checkpointing, releasing its lock)."""
         _POOL.release(self._path)
 
     def table_names(self) -> list[str]:
@@ -271,9 +136,9 @@ class DuckDBStore:
         spec = get_spec(name)
         with self._reading() as handle:
             self._require(handle, [name])
-            sql = f"SELECT {', '.join(_quote(c) for c in spec.names)} FROM {_quote(name)}"
+            sql = f"SELECT {', '.join(quote(c) for c in spec.names)} FROM {quote(name)}"
             kinds = {c.name: c.kind for c in spec.columns}
-            return self._run(lambda: _fetch_table(handle.con, sql, kinds))
+            return self._run(lambda: fetch_table(handle.con, sql, kinds))
 
     def read_cross_matches(self, select_name: str) -> Table:
         """The joined cross-match (see the port); the joins run in SQL.
@@ -286,11 +151,11 @@ class DuckDBStore:
         tables = ["astromon_xcorr", "astromon_obs", "astromon_cat_src", "astromon_xray_src"]
         joined = [
             item
-            for item in _CROSS_MATCH_SELECT
+            for item in CROSS_MATCH_SELECT
             if item[1] != "astromon_obs" and item[0] != "select_name"
         ]
         select = ", ".join(
-            f"{_JOIN_ALIASES[table]}.{_quote(col)} AS {_quote(out)}" for out, table, col in joined
+            f"{JOIN_ALIASES[table]}.{quote(col)} AS {quote(out)}" for out, table, col in joined
         )
         sql = (
             f"SELECT {select} FROM astromon_xcorr x "
@@ -303,18 +168,21 @@ class DuckDBStore:
         with self._reading() as handle:
             self._require(handle, tables)
             matches = self._run(
-                lambda: _fetch_table(handle.con, sql, kinds, [select_name], ("obsid", "x_id"))
+                lambda: fetch_table(handle.con, sql, kinds, [select_name], ("obsid", "x_id"))
             )
             obs_sql = (
                 "SELECT * FROM astromon_obs WHERE obsid IN "
                 "(SELECT DISTINCT obsid FROM astromon_xcorr WHERE select_name = ?)"
             )
             obs_kinds = {c.name: c.kind for c in TABLES["astromon_obs"].columns}
-            obs = self._run(lambda: _fetch_table(handle.con, obs_sql, obs_kinds, [select_name]))
-        return _attach_observations(matches, obs, select_name)
+            obs = self._run(lambda: fetch_table(handle.con, obs_sql, obs_kinds, [select_name]))
+        return attach_observations(matches, obs, select_name)
 
     def save_many(self, writes: Sequence[TableWrite]) -> None:
-        prepared = [(get_spec(w.table), _conform(w.table, w.data), w.ignore_obsid) for w in writes]
+        prepared = [(get_spec(w.table), conform(w.table, w.data), w.ignore_obsid) for w in writes]
+        for write, (spec, data, _) in zip(writes, prepared, strict=True):
+            if not (write.checked and data is write.data):  # every write is checked once
+                check_values(spec.name, data)
         with self._writing() as handle:
             self._transaction(handle, lambda: self._apply_writes(handle, prepared))
 
@@ -336,6 +204,8 @@ class DuckDBStore:
             new_regions, new_last = change(regions, last_id)
             new_regions = to_schema("astromon_regions", new_regions)
             meta = to_schema("astromon_meta", {"last_region_id": [int(new_last)]})
+            check_values("astromon_regions", new_regions)
+            check_values("astromon_meta", meta)
             self._apply_writes(
                 handle,
                 [
@@ -355,19 +225,19 @@ class DuckDBStore:
     # --- internals ----------------------------------------------------------------------
 
     @contextmanager
-    def _reading(self) -> Iterator[_Handle]:
+    def _reading(self) -> Iterator[Session]:
         if not self._path.exists():
             raise DatabaseError(f"astromon database file {self._path} does not exist")
         if self._path.is_dir():
             raise DatabaseError(f"database path {self._path} is a directory, not a file")
-        with _POOL.connection(
+        with _POOL.session(
             self._path, write=False, lock_timeout=self._lock_timeout, linger=self._linger
         ) as handle:
             self._inspect(handle, write=False)
             yield handle
 
     @contextmanager
-    def _writing(self) -> Iterator[_Handle]:
+    def _writing(self) -> Iterator[Session]:
         if self._path.is_dir():
             raise DatabaseError(f"database path {self._path} is a directory, not a file")
         if not self._path.parent.is_dir():
@@ -375,13 +245,13 @@ class DuckDBStore:
                 f"cannot create database file {self._path}: "
                 f"directory {self._path.parent} does not exist"
             )
-        with _POOL.connection(
+        with _POOL.session(
             self._path, write=True, lock_timeout=self._lock_timeout, linger=self._linger
         ) as handle:
             self._inspect(handle, write=True)
             yield handle
 
-    def _inspect(self, handle: _Handle, *, write: bool) -> None:
+    def _inspect(self, handle: Session, *, write: bool) -> None:
         """Read the table inventory once per connection and reject foreign schemas."""
         if not handle.inspected:
             rows = self._run(
@@ -398,10 +268,10 @@ class DuckDBStore:
             handle.inspected = True
         inventory = handle.inventory
         for name, columns in inventory.items():
-            if name in TABLES and columns != _expected_columns(TABLES[name]):
+            if name in TABLES and columns != expected_columns(TABLES[name]):
                 raise DatabaseError(
                     f"{self._path} has a table {name} whose columns {columns} do not match the "
-                    f"astromon schema {_expected_columns(TABLES[name])}: "
+                    f"astromon schema {expected_columns(TABLES[name])}: "
                     "it is not an astromon database"
                 )
         foreign = sorted(n for n in inventory if n not in TABLES)
@@ -411,7 +281,7 @@ class DuckDBStore:
                 f"{', '.join(foreign)}); refusing to write astromon tables into it"
             )
 
-    def _require(self, handle: _Handle, names: Sequence[str]) -> None:
+    def _require(self, handle: Session, names: Sequence[str]) -> None:
         present = [n for n in TABLE_NAMES if n in handle.inventory]
         for name in names:
             if name not in handle.inventory:
@@ -428,9 +298,9 @@ class DuckDBStore:
         try:
             return work()
         except duckdb.Error as exc:
-            raise _database_error(self._path, exc) from None
+            raise database_error(self._path, exc) from None
 
-    def _transaction(self, handle: _Handle, work: Any) -> None:
+    def _transaction(self, handle: Session, work: Any) -> None:
         con = handle.con
         inventory = {k: list(v) for k, v in handle.inventory.items()}
         con.execute("BEGIN TRANSACTION")
@@ -444,24 +314,24 @@ class DuckDBStore:
             if isinstance(exc, duckdb.ConstraintException):
                 raise ValidationError(f"{self._path}: {exc}") from None
             if isinstance(exc, duckdb.Error):
-                raise _database_error(self._path, exc) from None
+                raise database_error(self._path, exc) from None
             raise
 
     def _apply_writes(
-        self, handle: _Handle, prepared: Sequence[tuple[TableSpec, Table, bool]]
+        self, handle: Session, prepared: Sequence[tuple[TableSpec, Table, bool]]
     ) -> None:
         for spec, data, ignore_obsid in prepared:
             self._write_one(handle, spec, data, ignore_obsid)
 
-    def _write_one(self, handle: _Handle, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
+    def _write_one(self, handle: Session, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
         """One table write inside the open transaction (the obsid-replacement rule)."""
         con = handle.con
-        name = _quote(spec.name)
+        name = quote(spec.name)
         if spec.name not in handle.inventory:
-            con.execute(_ddl(spec))
-            handle.inventory[spec.name] = _expected_columns(spec)
-        incoming = _to_arrow(spec, data)
-        con.register(_INCOMING, incoming)
+            con.execute(ddl(spec))
+            handle.inventory[spec.name] = expected_columns(spec)
+        incoming = to_arrow(spec, data)
+        con.register(INCOMING, incoming)
         try:
             if spec.has_obsid and not ignore_obsid:
                 obsids = np.unique(np.asarray(data["obsid"])).tolist()
@@ -470,24 +340,23 @@ class DuckDBStore:
                     con.execute(f"DELETE FROM {name} WHERE obsid IN ({marks})", obsids)
                 elif obsids:
                     con.execute(
-                        f"DELETE FROM {name} "
-                        f"WHERE obsid IN (SELECT DISTINCT obsid FROM {_INCOMING})"
+                        f"DELETE FROM {name} WHERE obsid IN (SELECT DISTINCT obsid FROM {INCOMING})"
                     )
             else:
                 con.execute(f"DELETE FROM {name}")
             if len(data):
-                columns = ", ".join(_quote(c) for c in spec.names)
+                columns = ", ".join(quote(c) for c in spec.names)
                 try:
-                    con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {_INCOMING}")
+                    con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {INCOMING}")
                 except duckdb.ConstraintException as exc:
                     raise ValidationError(
                         f"{self._path}: cannot save {spec.name} (key {list(spec.key)}): {exc}"
                     ) from None
         finally:
             with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it
-                con.unregister(_INCOMING)
+                con.unregister(INCOMING)
 
-    def _select_all(self, handle: _Handle, name: str) -> Table:
+    def _select_all(self, handle: Session, name: str) -> Table:
         spec = TABLES[name]
-        sql = f"SELECT {', '.join(_quote(c) for c in spec.names)} FROM {_quote(name)}"
-        return _fetch_table(handle.con, sql, {c.name: c.kind for c in spec.columns})
+        sql = f"SELECT {', '.join(quote(c) for c in spec.names)} FROM {quote(name)}"
+        return fetch_table(handle.con, sql, {c.name: c.kind for c in spec.columns})

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # operations section
 # --- storage (owned by the storage work) -------------------------------------------------
 
 if TYPE_CHECKING:  # storage section
+    from collections.abc import Callable as _StorageCallable
     from os import PathLike as _StoragePathLike
     from pathlib import Path as _StoragePath
 
@@ -60,7 +61,8 @@ def open_store(
 
     An existing file is opened as a legacy HDF5 store when it has the HDF5 signature
     (read-only), else as a DuckDB store. For reads the file must exist; for writes a missing
-    DuckDB file is created by the first write (its directory must exist).
+    DuckDB file is created by the first write. The directory of the default file is created
+    for a write; the directory of a given file must exist.
 
     Raises
     ------
@@ -88,11 +90,29 @@ def open_store(
             f"{path} does not exist and astromon writes DuckDB files, not HDF5; "
             "use a name such as astromon.duckdb"
         )
+    if dbfile is None and not path.parent.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the directory of {path}: {exc}") from None
     if not path.parent.is_dir():
         raise DatabaseError(
             f"cannot create database file {path}: directory {path.parent} does not exist"
         )
     return DuckDBStore(path, lock_timeout=_lock_timeout())
+
+
+def set_lock_wait_notice(
+    notice: _StorageCallable[[_StoragePath, int | None], None] | None,
+) -> _StorageCallable[[_StoragePath, int | None], None] | None:
+    """Set what is called, once, when a database access has waited 1 s for the file lock.
+
+    ``notice(database_path, holder_pid_or_None)``; None restores the default (a structlog
+    warning event). Returns the previous notice.
+    """
+    from astromon_adapters.duckdb_connections import set_wait_notice
+
+    return set_wait_notice(notice)
 
 
 def open_legacy_store(h5file: str | _StoragePathLike[str]) -> _store_port.Store:

@@ -141,8 +141,10 @@ def _journal(handle: Any, line: str) -> None:
     os.fsync(handle.fileno())
 
 
-def writer(dbfile: Path, source: Path, journal: Path, seed: int, first_version: int) -> None:
-    """Loop over random writes until killed (runs in the forked child)."""
+def writer(
+    dbfile: Path, source: Path, journal: Path, seed: int, first_version: int, first_obsid: int = 1
+) -> None:
+    """Loop over random writes of obsids ``first_obsid ...`` until killed (a forked child)."""
     from astromon import db
 
     rng = random.Random(seed)
@@ -151,7 +153,7 @@ def writer(dbfile: Path, source: Path, journal: Path, seed: int, first_version: 
         for _ in range(100_000):
             op = rng.choices(["save", "add", "remove", "update", "sync"], [6, 2, 1, 1, 1])[0]
             if op == "save":
-                obsid = rng.randint(1, N_OBSIDS)
+                obsid = first_obsid + rng.randint(0, N_OBSIDS - 1)
                 version += 1
                 _journal(log, f"intent save {obsid} {version}")
                 save_observation(dbfile, obsid, version)

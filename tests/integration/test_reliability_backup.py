@@ -95,7 +95,8 @@ def test_backup_errors(dbfile: Path, tmp_path: Path) -> None:
         bootstrap.backup_database(dbfile, tmp_path / "no" / "such" / "dir.duckdb")
     code, output = cli("--db", str(dbfile), "db", "backup", str(dbfile), "--force")
     assert code == 2 and output.startswith("error: ")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["astromon.duckdb"]
+    # nothing left behind but the database and its sidecar lock file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["astromon.duckdb", "astromon.duckdb.lock"]
 
 
 def test_restore_refuses_a_damaged_backup(dbfile: Path, tmp_path: Path) -> None:

@@ -67,3 +67,34 @@ def test_sigkill_100_writers(tmp_path: Path) -> None:
     counts = summary["final_row_counts"]
     assert isinstance(counts, dict)
     assert counts["astromon_obs"] >= 5
+
+
+CONCURRENT = Path(__file__).with_name("crash_concurrent.py")
+
+
+def test_sigkill_one_of_three_concurrent_writers(tmp_path: Path) -> None:
+    """A writer killed mid-save: the others go on, and no acknowledged save is lost."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(CONCURRENT),
+            "--workdir",
+            str(tmp_path),
+            "--rounds",
+            "8",
+            "--writers",
+            "3",
+            "--seed",
+            "20261201",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        cwd=ROOT,
+    )
+    assert result.stdout, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["failures"] == []
+    assert result.returncode == 0
+    assert summary["rounds_where_survivors_committed"] == 8
+    assert summary["acknowledged_operations"] > 8

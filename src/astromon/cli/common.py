@@ -26,6 +26,7 @@ __all__ = [
     "configure_logging",
     "echo_error",
     "handle_errors",
+    "lock_wait_notice",
     "parse_time_option",
     "parse_where",
     "plain_table",
@@ -87,17 +88,28 @@ def echo_error(message: str) -> None:
     typer.echo(f"error: {text}", err=True)
 
 
+def lock_wait_notice(path: Path, pid: int | None) -> None:
+    """Say on stderr, in one line, that the command waits for another process's file lock."""
+    holder = f" held by PID {pid}" if pid is not None else " held by another process"
+    typer.echo(f"waiting for the lock on {path}{holder} ...", err=True)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn every error into one line on stderr and an exit code (never a traceback).
 
     ValidationError (bad input) exits with 2 (usage error); other astromon errors and system
     errors (a read-only directory, a full disk) with 1; Ctrl-C, also when DuckDB reports it as
     an interrupted query, with 130. An unexpected exception is reported in one line naming its
-    type and exits with 1; its traceback is a debug log event (``-vv``).
+    type and exits with 1; its traceback is a debug log event (``-vv``). While the command
+    runs, a wait of more than 1 s for a database lock is announced on stderr
+    (:func:`lock_wait_notice`).
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from astromon import bootstrap
+
+        previous = bootstrap.set_lock_wait_notice(lock_wait_notice)
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -123,6 +135,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
             echo_error(f"unexpected {type(exc).__name__}: {exc}")
             raise typer.Exit(ExitCode.ERROR) from None
+        finally:
+            bootstrap.set_lock_wait_notice(previous)
 
     return wrapper
 

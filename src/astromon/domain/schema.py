@@ -1,8 +1,9 @@
 """The six astromon tables: column names, types, display formats and conversion to the schema.
 
-Units: ``ra``/``dec`` in degrees; ``y_angle``, ``z_angle``, ``r_angle``, ``dy``, ``dz``, ``dr``,
-``separation``, ``near_neighbor_dist`` and region ``radius`` in arcsec; ``sim_z`` in mm;
-``tstart`` in CXC seconds.
+Units (:data:`UNITS`): ``ra``/``dec``/``roll`` in degrees; ``y_angle``, ``z_angle``,
+``r_angle``, ``dy``, ``dz``, ``dr``, ``separation``, ``near_neighbor_dist`` and region
+``radius`` in arcsec; ``sim_z`` in mm; ``tstart`` in CXC seconds. Input columns that carry
+an astropy unit are converted to these; an incompatible unit is a SchemaError.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+from astropy import units as u
 from astropy.table import Column, Table
 
 from astromon.domain.errors import MissingTableException, SchemaError
@@ -21,6 +23,7 @@ __all__ = [
     "CATEGORY_IDS",
     "TABLES",
     "TABLE_NAMES",
+    "UNITS",
     "ColumnSpec",
     "TableSpec",
     "category_id",
@@ -136,6 +139,27 @@ TABLES: Final[dict[str, TableSpec]] = {
 
 TABLE_NAMES: Final[list[str]] = list(TABLES)
 
+UNITS: Final[dict[str, u.UnitBase]] = {
+    **{name: u.deg for name in ("ra", "dec", "roll")},
+    **{
+        name: u.arcsec
+        for name in (
+            "y_angle",
+            "z_angle",
+            "r_angle",
+            "dy",
+            "dz",
+            "dr",
+            "separation",
+            "near_neighbor_dist",
+            "radius",
+        )
+    },
+    "sim_z": u.mm,
+    "tstart": u.s,
+}
+"""The unit of each float column that has one (the same in every table)."""
+
 CATEGORIES: Final[dict[int, str]] = {
     10: "Normal Stars and WD",
     20: "WD Binaries and CVs",
@@ -215,7 +239,35 @@ def _numeric_objects(
     return arr.astype(np.float64)
 
 
+def _strip_unit(table_name: str, spec: ColumnSpec, values: Any) -> Any:
+    """``values`` in the schema unit of the column, as plain numbers (no unit attached)."""
+    unit = getattr(values, "unit", None)
+    if unit is None:
+        return values
+    unit = u.Unit(unit)
+    target = UNITS.get(spec.name, u.dimensionless_unscaled)
+    if spec.kind == "str" or unit == target:
+        scale = 1.0
+    else:
+        try:
+            scale = float(unit.to(target))
+        except u.UnitConversionError:
+            expected = f"unit {target}" if target != u.dimensionless_unscaled else "no unit"
+            raise SchemaError(
+                f"column {table_name}.{spec.name} has unit {unit}, which cannot be converted "
+                f"to the schema's {expected}"
+            ) from None
+    if isinstance(values, u.Quantity):
+        data: Any = values.value
+    elif np.ma.isMaskedArray(values):
+        data = np.ma.MaskedArray(np.ma.getdata(values), mask=np.ma.getmaskarray(values))
+    else:
+        data = np.asarray(values)
+    return data * scale if scale != 1.0 else data
+
+
 def _convert_column(table_name: str, spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
+    values = _strip_unit(table_name, spec, values)
     if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
         if spec.kind in ("f32", "f64"):
             values = np.ma.filled(np.ma.asarray(values, dtype=spec.dtype), np.nan)
@@ -293,7 +345,7 @@ def conforms(name: str, data: Any) -> bool:
         return False
     for col in spec.columns:
         values = data[col.name]
-        if values.ndim != 1:
+        if values.ndim != 1 or getattr(values, "unit", None) is not None:
             return False
         if col.kind == "str":
             if values.dtype.kind != "U":
@@ -301,16 +353,6 @@ def conforms(name: str, data: Any) -> bool:
         elif values.dtype != col.dtype:
             return False
     return True
-
-
-_POSITION_TABLES: Final = frozenset(
-    {"astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_regions"}
-)
-
-
-def _first_bad(values: np.ndarray[Any, Any], bad: np.ndarray[Any, Any]) -> tuple[int, Any]:
-    row = int(np.flatnonzero(bad)[0])
-    return row, values[row].item()
 
 
 def validate_text(name: str, table: Table) -> None:
@@ -341,53 +383,17 @@ def validate_text(name: str, table: Table) -> None:
 def validate_values(name: str, table: Table) -> None:
     """Check the values of a table already converted with :func:`to_schema`.
 
-    Rules: text is valid unicode (:func:`validate_text`); ``ra`` (degrees) finite and in
-    [0, 360); ``dec`` (degrees) finite and in [-90, 90]; region ``radius`` (arcsec) finite
-    and >= 0; ``astromon_meta`` has one row with ``last_region_id >= 0``; no primary key
-    (:attr:`TableSpec.key`) appears twice.
+    Rules: text is valid unicode (:func:`validate_text`); every column's values follow the
+    rules of :mod:`astromon.domain.value_rules` (dates parse, angles and times finite and in
+    range, known detectors, gratings and categories, obsids in range, text at most 4096
+    characters); ``astromon_meta`` has one row; no primary key (:attr:`TableSpec.key`)
+    appears twice.
 
     Raises
     ------
     ValidationError
-        The first offending value, named with its column and row.
+        The first offending value, named with its table, column, row and value.
     """
-    from astromon.domain.errors import ValidationError
+    from astromon.domain.value_rules import check_values
 
-    spec = get_spec(name)
-    validate_text(name, table)
-    if name in _POSITION_TABLES:
-        ra = np.asarray(table["ra"], dtype=np.float64)
-        dec = np.asarray(table["dec"], dtype=np.float64)
-        checks = [
-            ("ra", ra, ~((ra >= 0) & (ra < 360)), "degrees, must be finite and in [0, 360)"),
-            ("dec", dec, ~((dec >= -90) & (dec <= 90)), "degrees, must be finite, in [-90, 90]"),
-        ]
-        if name == "astromon_regions":
-            radius = np.asarray(table["radius"], dtype=np.float64)
-            checks.append(("radius", radius, ~(radius >= 0), "arcsec, must be finite and >= 0"))
-        for column, values, bad, rule in checks:
-            if bad.any():
-                row, value = _first_bad(values, bad)
-                raise ValidationError(f"{name}.{column}={value!r} in row {row} is invalid ({rule})")
-    if name == "astromon_meta":
-        if len(table) != 1:
-            raise ValidationError(f"astromon_meta must have exactly one row, got {len(table)}")
-        if int(table["last_region_id"][0]) < 0:
-            raise ValidationError(
-                f"astromon_meta.last_region_id must be >= 0, got {int(table['last_region_id'][0])}"
-            )
-    keys = [spec.key] if spec.key else []
-    if name == "astromon_regions":
-        keys.append(("region_id_str",))
-    for key in keys:
-        if len(table) < 2:
-            break
-        sub = table[list(key)]
-        arr = np.asarray(sub.as_array())
-        order = np.argsort(arr, kind="stable")
-        sorted_rows = arr[order]
-        same = sorted_rows[1:] == sorted_rows[:-1]
-        if same.any():
-            row = int(order[int(np.flatnonzero(same)[0]) + 1])
-            value = {col: table[col][row].item() for col in key}
-            raise ValidationError(f"{name} has more than one row with {value} (row {row})")
+    check_values(name, table)

@@ -23,6 +23,9 @@ class TableWrite:
     table: str
     data: Table
     ignore_obsid: bool = False
+    checked: bool = False
+    """True when ``data`` already passed :func:`astromon.domain.value_rules.check_values`
+    (set by :func:`astromon.services.storage.prepare_write`); stores check the others."""
 
 
 RegionChange = Callable[[Table, int], tuple[Table, int]]
@@ -33,7 +36,10 @@ RegionChange = Callable[[Table, int], tuple[Table, int]]
 class Store(Protocol):
     """A database of astromon tables.
 
-    Every write is one transaction: it happens whole or not at all.
+    Every write is one transaction: it happens whole or not at all. Every value written
+    follows the rules of :mod:`astromon.domain.value_rules` (a ValidationError otherwise,
+    before anything changes). A write that returns is durable and seen by every later read,
+    from any process; reads never see part of a write.
     """
 
     @property

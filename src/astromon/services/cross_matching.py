@@ -14,7 +14,7 @@ import numpy as np
 from astropy.table import Table
 
 from astromon.domain.cross_match_args import CROSS_MATCHES, standard_cross_match_args
-from astromon.domain.errors import MissingTableException, ValidationError
+from astromon.domain.errors import ValidationError
 from astromon.domain.filters import (
     filter_matches,
     get_bad_target_mask,
@@ -22,21 +22,12 @@ from astromon.domain.filters import (
 )
 from astromon.domain.match_columns import add_derived_columns, finish_matches
 from astromon.domain.matching import CROSS_MATCH_METHODS
-from astromon.domain.schema import empty_table
 from astromon.ports.store import Store
+from astromon.services.regions import read_regions
 
 __all__ = ["compute_cross_matches", "get_cross_matches", "read_regions", "resolve_cross_match"]
 
 logger = logging.getLogger(__name__)
-
-
-def read_regions(store: Store) -> Table:
-    """The excluded regions of ``store``; an empty table when it has none."""
-    try:
-        regions: Table = store.read_table("astromon_regions")
-    except MissingTableException:
-        regions = empty_table("astromon_regions")
-    return regions
 
 
 def get_cross_matches(store: Store, name: str = "astromon_21", **kwargs: Any) -> Table:

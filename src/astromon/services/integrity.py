@@ -2,9 +2,14 @@
 
 What is checked (each failed check is one :class:`IntegrityProblem`):
 
-* ``schema`` — the database can be opened and holds at least one astromon table; every table
-  present has the schema's columns, in order, with the schema's types; ``astromon_meta`` has
-  exactly one row.
+* ``schema`` — the database can be opened and holds at least one astromon table (a damaged
+  file is reported here, with DuckDB's reason); every table present has the schema's
+  columns, in order, with the schema's types; ``astromon_meta`` has exactly one row; every
+  stored value follows its column's rule (:mod:`astromon.domain.value_rules`: dates parse,
+  angles and times finite and in range, known detectors, gratings and categories, obsids
+  in range, text at most 4096 characters) — one problem per invalid value, naming table,
+  column, row and value (up to :data:`MAX_VALUE_PROBLEMS` per table, then a count; those of
+  ``astromon_regions`` are ``regions`` problems).
 * ``key`` — no duplicate primary keys (``obsid``; ``(obsid, id)``;
   ``(select_name, obsid, x_id)``; ``region_id``) and no duplicate ``region_id_str``.
 * ``orphan`` — every x-ray source belongs to a stored observation; every counterpart to a
@@ -20,7 +25,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -28,76 +32,16 @@ from numpy.typing import NDArray
 
 from astromon.domain.errors import AstromonError
 from astromon.domain.schema import TABLE_NAMES, get_spec
+from astromon.domain.value_rules import invalid_values
 from astromon.ports.store import Store
+from astromon.services.integrity_report import PROBLEM_KINDS, IntegrityProblem, IntegrityReport
 
 __all__ = ["PROBLEM_KINDS", "IntegrityProblem", "IntegrityReport", "check_integrity"]
 
-PROBLEM_KINDS: Final = ("schema", "key", "orphan", "regions")
-"""Kinds of integrity problems, in the order they are checked."""
-
 _EXAMPLES: Final = 5
+MAX_VALUE_PROBLEMS: Final = 100
+"""Invalid values listed one by one per table; further ones are counted in one problem."""
 _HEX10: Final = re.compile(r"^[0-9a-f]{10}$")
-
-
-@dataclass(frozen=True)
-class IntegrityProblem:
-    """One failed integrity check.
-
-    Attributes
-    ----------
-    kind : str
-        One of :data:`PROBLEM_KINDS`.
-    table : str
-        The table the problem was found in ('' for the whole database).
-    message : str
-        What is wrong, with up to five example values.
-    count : int
-        Number of offending rows (1 for problems that are not about rows).
-    """
-
-    kind: str
-    table: str
-    message: str
-    count: int = 1
-
-    def __str__(self) -> str:
-        where = f"{self.table}: " if self.table else ""
-        return f"[{self.kind}] {where}{self.message}"
-
-
-@dataclass(frozen=True)
-class IntegrityReport:
-    """The result of :func:`check_integrity`.
-
-    Attributes
-    ----------
-    location : str
-        The database that was checked.
-    row_counts : dict of str to int
-        Rows per astromon table present in the database.
-    problems : tuple of IntegrityProblem
-        Every problem found (empty when the database is sound).
-    """
-
-    location: str
-    row_counts: dict[str, int] = field(default_factory=dict)
-    problems: tuple[IntegrityProblem, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem was found."""
-        return not self.problems
-
-    def lines(self) -> list[str]:
-        """A human-readable summary: one line per table, then one per problem."""
-        out = [f"database {self.location}"]
-        out += [f"  {name}: {n} rows" for name, n in self.row_counts.items()]
-        if self.ok:
-            out.append("integrity check passed")
-        else:
-            out.append(f"integrity check FAILED: {len(self.problems)} problem(s)")
-            out += [f"  {problem}" for problem in self.problems]
-        return out
 
 
 def _examples(values: Sequence[Any]) -> str:
@@ -359,6 +303,16 @@ def _check_regions(tables: dict[str, Any]) -> list[IntegrityProblem]:
     return problems
 
 
+def _check_values(name: str, table: Any) -> list[IntegrityProblem]:
+    found = invalid_values(name, table)
+    kind = "regions" if name == "astromon_regions" else "schema"
+    problems = [IntegrityProblem(kind, name, f"value: {bad}") for bad in found[:MAX_VALUE_PROBLEMS]]
+    if len(found) > MAX_VALUE_PROBLEMS:
+        more = len(found) - MAX_VALUE_PROBLEMS
+        problems.append(IntegrityProblem(kind, name, f"value: {more} more invalid value(s)", more))
+    return problems
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, AstromonError):
@@ -382,6 +336,7 @@ def check_integrity(store: Store) -> IntegrityReport:
         ``schema`` problems rather than raised.
     """
     problems: list[IntegrityProblem] = []
+    value_problems: list[IntegrityProblem] = []
     tables: dict[str, Any] = {}
     counts: dict[str, int] = {}
     try:
@@ -403,9 +358,11 @@ def check_integrity(store: Store) -> IntegrityReport:
         if not table_problems:
             tables[name] = table
             problems += _check_keys(name, table)
+            value_problems += _check_values(name, table)
     if not any(p.kind == "schema" for p in problems):  # needs every table readable and typed
         problems += _check_orphans(tables)
         problems += _check_regions(tables)
+    problems += value_problems
     order = {kind: i for i, kind in enumerate(PROBLEM_KINDS)}
     problems.sort(key=lambda p: order.get(p.kind, len(order)))
     return IntegrityReport(store.location, counts, tuple(problems))

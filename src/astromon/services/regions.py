@@ -15,14 +15,11 @@ import numpy as np
 from astropy.table import Table
 
 from astromon.domain import regions as rules
-from astromon.domain.errors import (
-    MissingTableException,
-    ReadOnlyDatabaseError,
-    ValidationError,
-)
+from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.schema import empty_table
 from astromon.ports.clock import Clock
 from astromon.ports.store import Store
+from astromon.services.storage import require_writable
 
 __all__ = [
     "add_regions",
@@ -34,14 +31,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def _check_writable(store: Store) -> None:
-    if not store.writable:
-        raise ReadOnlyDatabaseError(
-            f"{store.location} is read-only; import it into a DuckDB file "
-            "(`astromon db import-legacy` or astromon.db.import_legacy) to change its regions"
-        )
 
 
 def read_regions(store: Store) -> Table:
@@ -73,7 +62,7 @@ def add_regions(store: Store, regions: Any, clock: Clock) -> Table:
         The added rows with their ``region_id``, ``region_id_str`` and ``last_modified``.
     """
     rules.prepare_new_regions(regions)  # validate before touching the store
-    _check_writable(store)
+    require_writable(store)
     now = clock.now_date()
     added: list[Table] = []
 
@@ -90,7 +79,7 @@ def add_regions(store: Store, regions: Any, clock: Clock) -> Table:
 def remove_regions(store: Store, ids: Any) -> Table:
     """Remove regions by ``region_id`` (unknown ids are ignored); returns the removed rows."""
     rules.remove_regions(None, ids)  # validate the ids before touching the store
-    _check_writable(store)
+    require_writable(store)
     removed: list[Table] = []
 
     def change(stored: Table, last_id: int) -> tuple[Table, int]:
@@ -104,7 +93,7 @@ def remove_regions(store: Store, ids: Any) -> Table:
 
 def update_regions(store: Store, regions: Any, clock: Clock) -> Table:
     """Replace stored regions that differ (matched on ``region_id_str``); returns them."""
-    _check_writable(store)
+    require_writable(store)
     now = clock.now_date()
     changed: list[Table] = []
 
@@ -161,7 +150,7 @@ def sync_regions(source: Store, target: Store, remove: bool = False) -> Table:
     See :func:`astromon.domain.regions.sync_regions` for the rules. Returns the regions of
     ``target`` afterwards.
     """
-    _check_writable(target)
+    require_writable(target)
     incoming = read_regions(source)
 
     def change(stored: Table, last_id: int) -> tuple[Table, int]:

@@ -27,7 +27,15 @@ from astromon.domain.schema import (
 )
 from astromon.ports.store import Store, TableWrite
 
-__all__ = ["copy_tables", "import_tables", "prepare_write", "read_table", "save", "store_write"]
+__all__ = [
+    "copy_tables",
+    "import_tables",
+    "prepare_write",
+    "read_table",
+    "require_writable",
+    "save",
+    "store_write",
+]
 
 
 def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> TableWrite:
@@ -53,10 +61,17 @@ def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> Tab
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise SchemaError(f"data for {table_name} is not a table of the schema: {exc}") from None
     validate_values(table_name, table)
-    return TableWrite(table_name, table, bool(ignore_obsid))
+    return TableWrite(table_name, table, bool(ignore_obsid), checked=True)
 
 
-def _check_writable(store: Store) -> None:
+def require_writable(store: Store) -> None:
+    """Refuse to write a read-only store (a legacy HDF5 file), saying how to convert it.
+
+    Raises
+    ------
+    ReadOnlyDatabaseError
+        ``store`` cannot be written.
+    """
     if not store.writable:
         raise ReadOnlyDatabaseError(
             f"{store.location} is read-only; import it into a DuckDB file "
@@ -78,13 +93,13 @@ def save(store: Store, table_name: str, data: Any, ignore_obsid: bool = False) -
         The store cannot be written.
     """
     write = prepare_write(table_name, data, ignore_obsid)
-    _check_writable(store)
+    require_writable(store)
     store.save_many([write])
 
 
 def store_write(store: Store, write: TableWrite) -> None:
     """Apply a write made by :func:`prepare_write` (one transaction)."""
-    _check_writable(store)
+    require_writable(store)
     store.save_many([write])
 
 
@@ -125,7 +140,7 @@ def import_tables(tables: Mapping[str, Any], target: Store, overwrite: bool = Fa
     DatabaseError
         A table already holds rows in ``target`` and ``overwrite`` is false.
     """
-    _check_writable(target)
+    require_writable(target)
     tables = dict(tables)
     if "astromon_regions" in tables and "astromon_meta" not in tables:
         # a regions table without its meta row: ids continue after the largest one
