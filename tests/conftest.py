@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+REFERENCE_DIR = Path(
+    os.environ.get("ASTROMON_REFERENCE_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+)
+"""``../shared/reference`` beside the repository, or ``$ASTROMON_REFERENCE_DIR``."""
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,12 @@ process, which is the single writer of the database.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -36,23 +39,89 @@ def default_workers(configured: int | None = None) -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is for the calling process, which stops the workers.
+WATCH_INTERVAL = 0.5
+"""Seconds between two checks, in a worker, that the process that started it is alive."""
 
-    Also applies the calling process's logging settings, so worker events go where its own go
-    (stderr) rather than to structlog's default (stdout).
+
+def _watch_parent(parent: int, interval: float = WATCH_INTERVAL) -> None:
+    """Exit this worker at once when its parent ``parent`` is gone (killed, crashed).
+
+    The pool's worker processes would otherwise keep running, and keep the multiprocessing
+    resource tracker alive, after a SIGKILL of ``astromon``. A worker whose parent died is
+    re-parented, so its parent pid changes.
+    """
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(interval)
+
+
+def _worker_init(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C, follow the parent's logging, die with the parent.
+
+    Ctrl-C is for the calling process, which stops the workers. The calling process's
+    logging settings are applied so worker events go where its own go (stderr) rather than to
+    structlog's default (stdout). A daemon thread ends the worker when ``parent`` dies.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_from_environment()
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes are started (main thread only).
+
+    SIGINT is blocked in this thread, and a process inherits the signal mask of the thread
+    that starts it: the workers begin with SIGINT blocked and cannot print KeyboardInterrupt
+    tracebacks while they import, before the worker initializer ignores SIGINT. Meanwhile a
+    Ctrl-C (delivered to another thread of this process) is only recorded, so that no worker is
+    left half started; it is raised as KeyboardInterrupt once every worker has started.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # it sets and clears the mask itself as it starts
+    pressed: list[int] = []
+    previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        signal.signal(signal.SIGINT, previous_handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 class SerialExecutor:
-    """Runs every item in the calling process, in order."""
+    """Runs every item in the calling process, in order.
+
+    Attributes
+    ----------
+    interrupted_items : list
+        After an iteration stopped by an exception (Ctrl-C): the item that was running.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted_items: list[Any] = []
 
     def map_unordered(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         """Yield ``(item, func(item))`` for each item, in order."""
+        self.interrupted_items = []
         for item in items:
-            yield item, func(item)
+            try:
+                result = func(item)
+            except BaseException:
+                self.interrupted_items = [item]
+                raise
+            yield item, result
 
     def close(self) -> None:
         """Nothing to release."""
@@ -86,10 +155,12 @@ class ProcessPoolExecutor:
             )
         self.workers = n
         self._stopped_early = False
+        self.interrupted_items: list[Any] = []
         self._pool = cf.ProcessPoolExecutor(
             max_workers=n,
             mp_context=multiprocessing.get_context(start_method),
-            initializer=_ignore_sigint,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
         )
 
     def map_unordered(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
@@ -97,20 +168,27 @@ class ProcessPoolExecutor:
 
         Raises the exception of an item whose ``func`` raised, and
         ``concurrent.futures.process.BrokenProcessPool`` when a worker died. When the
-        iteration stops early (Ctrl-C, an exception), pending items are cancelled and
-        :meth:`close` stops the workers instead of waiting for the running items.
+        iteration stops early (Ctrl-C, an exception), pending items are cancelled, the items
+        that had started and were not yielded are kept in ``interrupted_items``, and
+        :meth:`close` stops the workers instead of waiting for the running items. Workers are
+        started with SIGINT held back and exit by themselves when this process dies.
         """
-        futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
+        self.interrupted_items = []
+        self._stopped_early = True  # until every item is yielded
+        with _sigint_held():
+            futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
         finished = False
+        yielded: set[cf.Future[R]] = set()
         try:
             for future in cf.as_completed(futures):
+                yielded.add(future)
                 yield futures[future], future.result()
             finished = True
+            self._stopped_early = False
         finally:
             if not finished:
-                self._stopped_early = True
-                for future in futures:
-                    future.cancel()
+                started = [f for f in futures if not f.cancel() and f not in yielded]
+                self.interrupted_items = [futures[f] for f in started]
 
     def close(self) -> None:
         """Shut the pool down: wait for the workers, or stop them after an early stop."""
@@ -124,6 +202,9 @@ class ProcessPoolExecutor:
                 process.terminate()
         for process in processes:
             process.join(timeout=10)
+            if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
+                process.kill()
+                process.join(timeout=5)
 
 
 class DaskExecutor:

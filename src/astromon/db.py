@@ -20,7 +20,6 @@ import os
 from typing import Any
 
 import numpy as np
-from astropy import units as u
 from astropy.table import Table
 
 from astromon.bootstrap import current
@@ -235,9 +234,7 @@ def update_regions(regions: Any, dbfile: DBFile = None) -> Table:
     return _regions.update_regions(store, regions, _clock())
 
 
-def get_regions(
-    obsid: int | None = None, dbfile: DBFile = None, radius: Any = 5 * u.arcmin
-) -> Table:
+def get_regions(obsid: int | None = None, dbfile: DBFile = None, radius: Any = 300.0) -> Table:
     """Exclusion regions, optionally those of one observation.
 
     Parameters
@@ -247,8 +244,10 @@ def get_regions(
         ``radius`` of that observation's pointing (from astromon_obs).
     dbfile : str or os.PathLike, optional
         DuckDB or legacy HDF5 file (default: see the module documentation).
-    radius : astropy.units.Quantity or float
-        Search radius around the pointing (a float is arcsec). Default 5 arcmin.
+    radius : float, str or astropy.units.Quantity
+        Search radius around the pointing, in arcsec like every region radius: a number of
+        arcsec, a text with a unit (``"5arcmin"``) or an angle Quantity. Default 300 arcsec
+        (5 arcmin).
 
     Returns
     -------

@@ -76,7 +76,10 @@ def export_table(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Export a table to an ECSV, FITS or Parquet file.
+    """Export a table to an ECSV, CSV, JSON, FITS or Parquet file, written atomically.
+
+    The file is written under a temporary name in its directory and renamed into place: a
+    failure leaves the old file (or none), never a truncated one.
 
     Parameters
     ----------
@@ -87,9 +90,9 @@ def export_table(
     dbfile : str or os.PathLike, optional
         DuckDB or legacy HDF5 file (default: see the module documentation).
     format : str, optional
-        'ecsv', 'fits' or 'parquet'; default from the suffix of ``path``.
+        'ecsv', 'csv', 'json', 'fits' or 'parquet'; default from the suffix of ``path``.
     overwrite : bool
-        Replace an existing output file.
+        Replace an existing output file (otherwise an existing file is refused).
 
     Returns
     -------

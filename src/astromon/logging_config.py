@@ -18,7 +18,31 @@ import structlog
 
 from astromon.config import Settings
 
-__all__ = ["LOG_FORMATS", "configure_from_environment", "configure_logging"]
+__all__ = [
+    "LOG_FORMATS",
+    "THIRD_PARTY_LOGGERS",
+    "configure_from_environment",
+    "configure_logging",
+    "quiet_third_party",
+]
+
+THIRD_PARTY_LOGGERS = (
+    "asyncio",
+    "h5py",
+    "matplotlib",
+    "PIL",
+    "urllib3",
+    "fsspec",
+    "numexpr",
+    "distributed",
+    "tornado",
+)
+"""Libraries whose debug and info records are hidden unless asked for (``-vvv``).
+
+astropy and astroquery are left out: they install their own logger class, which a logger
+created here before they are imported would replace.
+"""
+_THIRD_PARTY_VAR = "ASTROMON_LOG_THIRD_PARTY"
 
 LOG_FORMATS = ("json", "console")
 _FORMAT_VAR = "ASTROMON_LOG_FORMAT"
@@ -81,6 +105,17 @@ def configure_logging(log_format: str | None = None, level: int = logging.WARNIN
     root.setLevel(level)
     os.environ[_FORMAT_VAR] = log_format
     os.environ[_LEVEL_VAR] = str(level)
+    quiet_third_party(os.environ.get(_THIRD_PARTY_VAR) == "1")
+
+
+def quiet_third_party(show: bool = False) -> None:
+    """Hide records below WARNING of :data:`THIRD_PARTY_LOGGERS`, unless ``show``.
+
+    The choice is recorded in the environment, so worker processes make the same one.
+    """
+    os.environ[_THIRD_PARTY_VAR] = "1" if show else "0"
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if show else logging.WARNING)
 
 
 def configure_from_environment() -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -61,20 +60,33 @@ def reference_db(reference_dir: Path, tmp_path: Path) -> Path:
     return db
 
 
-@pytest.mark.slow
-def test_help_of_every_command() -> None:
-    commands = [[], *command_paths()]
-    assert ["demo"] in commands and ["db", "check"] in commands
+def test_help_of_the_program_and_of_commands_in_each_group() -> None:
+    """The installed program prints help; every command's help is checked through Typer's
+    CliRunner in tests/unit (one subprocess per command cost 16 s)."""
+    commands = [[], ["process"], ["regions", "add"], ["db", "check"], ["demo"]]
+    assert all(c in [[], *command_paths()] for c in commands)
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda words: run(*words, "--help"), commands))
     for words, result in zip(commands, results, strict=True):
         assert result.returncode == 0, (words, result.stderr)
-        assert "Usage: astromon" in result.stdout or "Usage: " in result.stdout
-    process_help = run("process", "--help").stdout
+        assert "Usage: astromon" in result.stdout
+        assert "<bool>" not in result.stdout
+    process_help = results[1].stdout
     for option in ("--obsid-file", "--start", "--force", "--workers", "--scheduler"):
         assert option in process_help
+
+
+def test_global_options_after_the_command(tmp_path: Path) -> None:
+    db = tmp_path / "after.duckdb"
+    result = run("process", "1", "--workers", "1", "--processor", FAKE, "--db", str(db), "-v")
+    assert result.returncode == 0, result.stderr
+    assert obsids_in(db) == [1]
+    listed = run("matches", "--db", str(db), "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    nosuch = run("matches", "NONAME", "--db", str(db))
+    assert nosuch.returncode == 2 and "stored: astromon_21" in nosuch.stderr
 
 
 def test_usage_errors_exit_2() -> None:
@@ -156,39 +168,6 @@ def assert_rerun_completes(db: Path, done: list[int]) -> None:
 
 
 @pytest.mark.slow
-def test_killed_batch_keeps_what_it_finished(tmp_path: Path) -> None:
-    db = tmp_path / "killed.duckdb"
-    proc = start_hanging_batch(db, tmp_path / "marker", workers=1)
-    proc.kill()  # SIGKILL while obsid 13 runs
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    assert_whole(db, [11, 12])
-    assert_rerun_completes(db, [11, 12])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_keeps_what_it_finished(tmp_path: Path, workers: int) -> None:
-    db = tmp_path / "interrupted.duckdb"
-    proc = start_hanging_batch(db, tmp_path / "marker", workers=workers)
-    if workers > 1:  # give the other worker time to go on with 14 and 15
-        time.sleep(1.0)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "(interrupted: KeyboardInterrupt)" in out
-    if workers == 1:
-        done = [11, 12]
-        assert "interrupted before it ran): 3: 13 14 15" in out
-    else:  # the other worker went on while 13 hung: what it finished is saved
-        done = obsids_in(db)
-        assert 13 not in done and {11, 12} <= set(done)
-    assert f"5 obsids: {len(done)} saved" in out
-    assert_whole(db, done)
-    assert_rerun_completes(db, done)
-
-
-@pytest.mark.slow
 def test_tables_show_matches_and_cross_match(reference_db: Path, tmp_path: Path) -> None:
     db = ["--db", str(reference_db)]
     tables = run(*db, "tables")
@@ -238,6 +217,9 @@ def test_tables_show_matches_and_cross_match(reference_db: Path, tmp_path: Path)
     assert "stored 8 matches" in standard.stdout
     bad = run(*db, "cross-match", "nosuch")
     assert bad.returncode == 2 and "unknown cross-match 'nosuch'" in bad.stderr
+    fixed = run(*db, "cross-match", "astromon_21", "--snr", "3")
+    assert fixed.returncode == 2 and "--snr cannot be used" in fixed.stderr
+    assert "UserWarning" not in fixed.stderr
 
 
 @pytest.mark.slow
@@ -271,9 +253,14 @@ def test_regions_commands(reference_db: Path, tmp_path: Path) -> None:
     shutil.copyfile(reference_db, other)
     synced = run(*db, "regions", "sync", str(reference_db), "--to", str(other))
     assert synced.returncode == 0, synced.stderr
+    assert "0 added, 0 updated, 0 removed" in synced.stdout  # a copy: nothing to do
     other_list = json.loads(run("--db", str(other), "regions", "list", "--format", "json").stdout)
     assert id_str in {r["region_id_str"] for r in other_list}
-    assert run(*db, "regions", "remove", "14").returncode == 0
+    removed = run(*db, "regions", "remove", "14")
+    assert removed.returncode == 0, removed.stderr
+    assert "removed 1 region" in removed.stdout and "bright star" in removed.stdout
+    resynced = run(*db, "regions", "sync", str(reference_db), "--to", str(other), "--remove")
+    assert "0 added, 0 updated, 1 removed" in resynced.stdout, resynced.stdout
     listed = json.loads(run(*db, "regions", "list", "--format", "json").stdout)
     assert 14 not in {r["region_id"] for r in listed}
     bad = run(*db, "regions", "add", "--ra", "400", "--dec", "0", "--radius", "1")
@@ -309,6 +296,19 @@ def test_report_command(reference_db: Path, tmp_path: Path) -> None:
     assert "last 5 years" in result.stdout
     ops = run("--db", str(reference_db), "report", "--operations", "--out", str(out))
     assert ops.returncode == 0, ops.stderr
+
+
+def test_backup_to_a_place_that_cannot_be_written(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    assert (
+        run("--db", str(db), "process", "1", "--workers", "1", "--processor", FAKE).returncode == 0
+    )
+    (tmp_path / "file").write_text("not a directory")
+    for destination in ("/proc/astromon-backup.duckdb", str(tmp_path / "file" / "b.duckdb")):
+        result = run("db", "backup", destination, "--db", str(db))
+        assert result.returncode == 1, (destination, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in lines[0]
 
 
 def test_json_logs_on_stderr(tmp_path: Path) -> None:

@@ -133,7 +133,8 @@ def test_cli_process_on_a_dask_scheduler(tmp_path: Path, serial_contents: dict[s
     script = Path(sys.executable).parent / "astromon"
     if not script.exists():
         pytest.skip("the astromon script is not installed in this environment")
-    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))
+    code = [str(p) for p in (root / "src", root / "adapters", root)]
+    path = os.pathsep.join(filter(None, [*code, os.environ.get("PYTHONPATH", "")]))
     env = dict(os.environ, PYTHONPATH=path, ASTROMON_TEST_SCRIPT="102:error,104:skip")
     path = tmp_path / "cli-dask.duckdb"
     with distributed.LocalCluster(

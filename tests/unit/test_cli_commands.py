@@ -118,8 +118,9 @@ def test_process_success_and_rerun_skips(use_store: Any, tmp_path: Path) -> None
     ("args", "message"),
     [
         (["process", "abc"], "'abc' is not an obsid"),
-        (["process"], "no obsids"),
-        (["process", "1", "--start", "2014:001"], "both --start and --stop"),
+        (["process", "0"], "obsid '0' is out of range"),
+        (["process", "1", "--start", "yesterday"], "--start 'yesterday' is not a date"),
+        (["process", "1", "--processor", "os:system"], "--processor 'os:system': calling"),
         (["process", "1", "--source", "ftp"], "--source 'ftp'"),
         (["process", "1", "--catalog-source", "local"], "needs --catalog-file"),
         (["process", "1", "--processor", "nowhere"], "MODULE:FACTORY"),
@@ -286,9 +287,13 @@ def test_regions_and_db_commands_call_the_db_api(
         }
     )
     for name in ("remove_regions", "update_regions", "sync_regions"):
+        monkeypatch.setattr(db, name, record(name, regions), raising=False)
+    for name in ("import_legacy", "import_ecsv"):
         monkeypatch.setattr(db, name, record(name), raising=False)
-    for name in ("import_legacy", "import_ecsv", "export_table"):
-        monkeypatch.setattr(db, name, record(name), raising=False)
+    monkeypatch.setattr(db, "get_table", record("get_table", regions), raising=False)
+    monkeypatch.setattr(
+        bootstrap, "write_table_file", record("write_table_file", tmp_path), raising=False
+    )
     monkeypatch.setattr(db, "add_regions", record("add_regions", regions), raising=False)
     monkeypatch.setattr(db, "get_regions", record("get_regions", regions), raising=False)
     base = ["--db", str(tmp_path / "a.duckdb")]
@@ -302,8 +307,12 @@ def test_regions_and_db_commands_call_the_db_api(
     assert list(args[0]["ra"]) == [10.0] and kwargs["dbfile"] == tmp_path / "a.duckdb"
     assert runner.invoke(app, [*base, "regions", "add", "--ra", "10"]).exit_code == 2
 
-    assert runner.invoke(app, [*base, "regions", "remove", "3", "4"]).exit_code == 0
-    assert calls[-1] == ("remove_regions", (([3, 4],), {"dbfile": tmp_path / "a.duckdb"}))
+    assert list(args[0]["obsid"]) == [0]  # every observation by default
+    removed = runner.invoke(app, [*base, "regions", "remove", "14", "4"])
+    assert removed.exit_code == 0, removed.output
+    assert calls[-1] == ("remove_regions", (([14, 4],), {"dbfile": tmp_path / "a.duckdb"}))
+    assert "removed 1 region" in removed.stdout and "bright star" in removed.stdout
+    assert "not found (nothing removed): 4" in removed.stdout
 
     listed = runner.invoke(app, [*base, "regions", "list", "--obsid", "14530", "--format", "json"])
     assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["region_id"] == 14
@@ -317,7 +326,8 @@ def test_regions_and_db_commands_call_the_db_api(
     assert unknown.exit_code == 2 and "no region with region_id_str" in unknown.stderr
 
     synced = runner.invoke(app, [*base, "regions", "sync", "other.duckdb", "--remove"])
-    assert synced.exit_code == 0
+    assert synced.exit_code == 0, synced.output
+    assert "1 added, 0 updated, 0 removed (1 regions)" in synced.stdout
     assert calls[-1] == (
         "sync_regions",
         ((Path("other.duckdb"), tmp_path / "a.duckdb"), {"remove": True}),
@@ -328,11 +338,10 @@ def test_regions_and_db_commands_call_the_db_api(
     assert runner.invoke(app, [*base, "db", "import-ecsv", "dir"]).exit_code == 0
     assert calls[-1][0] == "import_ecsv"
     exported = runner.invoke(app, [*base, "db", "export", "astromon_obs", "o.fits"])
-    assert exported.exit_code == 0
-    assert calls[-1] == (
-        "export_table",
-        (("astromon_obs", Path("o.fits")), {"dbfile": tmp_path / "a.duckdb", "format": None}),
-    )
+    assert exported.exit_code == 0, exported.output
+    assert calls[-2] == ("get_table", (("astromon_obs", tmp_path / "a.duckdb"), {}))
+    assert calls[-1][0] == "write_table_file"
+    assert calls[-1][1][1] == {"format": None, "overwrite": False, "overwrite_hint": "--overwrite"}
 
     def read_only(*args: Any, **kwargs: Any) -> Any:
         raise ReadOnlyDatabaseError("old.h5 is a legacy HDF5 file: import it first")

@@ -66,17 +66,27 @@ def not_iterable(value: Any) -> bool:
 
 
 def attempt(path: Path, call: Any, *, read: bool) -> tuple[bool, Any]:
-    """Run ``call``; check the error kind and that the file is unchanged when required."""
-    release_connections()
+    """Run ``call``; check the error kind and that the file is unchanged when required.
+
+    Connections are closed around a call that may write, so that its changes are in the
+    file before the digest. A read keeps its cached read-only connection for the next case
+    (reopening the file was most of a case's time): a read-only connection cannot change the
+    file, and a read that wrongly wrote would have committed to the write-ahead log, which
+    the digest includes.
+    """
+    if not read:
+        release_connections()
     before = digest(path)
     try:
         result = call()
     except AstromonError as exc:
-        release_connections()
+        if not read:
+            release_connections()
         assert str(exc), "an error without a message"
         assert digest(path) == before, f"rejected call changed the file ({exc})"
         return False, exc
-    release_connections()
+    if not read:
+        release_connections()
     if read:
         assert digest(path) == before, "a read changed the file"
     return True, result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -127,8 +128,14 @@ def test_interrupted_batch_keeps_what_finished_and_rerun_completes() -> None:
     )
     assert first.interrupted and first.interruption == "KeyboardInterrupt"
     assert first.saved == [11, 14]
-    assert first.not_run == [15, 16]
-    assert first.failed == {"ProcessingError": [12], "interrupted before it ran": [15, 16]}
+    assert first.interrupted_obsids == [15]  # running when Ctrl-C came
+    assert first.not_run == [16]  # never started
+    assert first.failed == {"ProcessingError": [12]}  # neither counts as failed
+    assert not first.complete
+    text = "\n".join(first.lines())
+    assert "6 obsids: 2 saved, 1 skipped, 1 failed, 1 interrupted, 1 not run" in text
+    assert "  saved: 2: 11 14" in text and "failed (ProcessingError): 1: 12" in text
+    assert "interrupted (nothing stored): 1: 15" in text and "not run: 1: 16" in text
     for table in TABLES:
         assert stored_obsids(store, table) == [11, 14]
     before = {t: store.read_table(t) for t in TABLES}
@@ -261,3 +268,24 @@ def test_bootstrap_executor_choice() -> None:
         assert isinstance(pool, ProcessPoolExecutor) and pool.workers == 2
     finally:
         pool.close()
+
+
+def test_ctrl_c_during_a_save_is_an_interruption_not_a_failure() -> None:
+    """DuckDB reports a Ctrl-C during a query as ``RuntimeError: Query interrupted``, which
+    the store may wrap; the obsid being saved is interrupted and nothing of it is stored."""
+    from astromon.domain.errors import DatabaseError
+
+    class InterruptedSave(InMemoryStore):
+        def save_many(self, writes: Any) -> None:
+            if any(int(o) == 12 for w in writes for o in np.asarray(w.data["obsid"])):
+                raise DatabaseError("cannot save: RuntimeError: Query interrupted")
+            super().save_many(writes)
+
+    store = InterruptedSave()
+    summary = process_observations(
+        [11, 12, 13], store=store, processor=ScriptedProcessor(), executor=SerialExecutor()
+    )
+    assert summary.interrupted and summary.interruption == "KeyboardInterrupt"
+    assert summary.saved == [11] and summary.interrupted_obsids == [12]
+    assert summary.not_run == [13] and summary.failed == {}
+    assert stored_obsids(store) == [11]

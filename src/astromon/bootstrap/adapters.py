@@ -23,6 +23,7 @@ ADAPTERS: Final[dict[str, str]] = {
     "store.lock_wait_notice": "astromon_adapters.duckdb_connections:set_wait_notice",
     "tables.read_directory": "astromon_adapters.table_files:read_ecsv_directory",
     "tables.write_file": "astromon_adapters.table_files:write_table_file",
+    "tables.write_text": "astromon_adapters.table_files:write_text_file",
     "catalogs.vizier": "astromon_adapters.vizier:VizierCatalogService",
     "catalogs.local": "astromon_adapters.local_catalog:LocalCatalogService",
     "archive.arc5gl": "astromon_adapters.arc5gl:Arc5glRetriever",

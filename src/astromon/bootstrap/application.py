@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypedDict, cast
 
-from astropy.table import Table
-
 from astromon.bootstrap.adapters import load_adapter
 from astromon.config import Settings
 from astromon.domain.errors import DatabaseError, ValidationError
@@ -171,18 +169,6 @@ class PortsBase:
     def staged_store(self, path: str) -> Store:
         """A DuckDB store on a staging/backup file that keeps no connection open afterwards."""
         return cast(Store, make_adapter("store.duckdb", path, linger=0.0, **self._lock_options()))
-
-    def read_table_directory(self, directory: PathArg) -> dict[str, Table]:
-        """The ``astromon_*.ecsv`` tables of ``directory``."""
-        reader = cast(Callable[[PathArg], dict[str, Table]], load_adapter("tables.read_directory"))
-        return reader(directory)
-
-    def write_table_file(
-        self, table: Table, path: PathArg, format: str | None = None, overwrite: bool = False
-    ) -> Path:
-        """Write a table as ECSV, FITS or Parquet (format from ``format`` or the suffix)."""
-        writer = cast(Callable[..., Path], load_adapter("tables.write_file"))
-        return writer(table, path, format=format, overwrite=overwrite)
 
     def clock(self) -> Clock:
         """The clock (time-stamps of region changes); the system clock by default."""

@@ -1,5 +1,5 @@
-"""Ports for the toolchain around the pipeline: parameter files, the doctor's probe, CALALIGN
-files, the legacy-file test and the lock-waiting notice.
+"""Ports for files and the toolchain around the pipeline: table files, parameter files, the
+doctor's probe, CALALIGN files, the legacy-file test and the lock-waiting notice.
 
 They are methods of :class:`astromon.bootstrap.Astromon` (through
 :class:`astromon.bootstrap.use_cases.UseCases`), built from the adapter table like the others.
@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
+from astropy.table import Table
+
 from astromon.bootstrap.adapters import load_adapter
-from astromon.bootstrap.application import PortsBase, make_adapter
+from astromon.bootstrap.application import PathArg, PortsBase, make_adapter
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.observation import ParameterFiles, ToolchainProbe
 
@@ -24,7 +26,39 @@ LockWaitNotice = Callable[[Path, int | None], None]
 
 
 class ToolingPorts(PortsBase):
-    """Toolchain ports: override when given, else the adapter of the table."""
+    """File and toolchain ports: override when given, else the adapter of the table."""
+
+    def read_table_directory(self, directory: PathArg) -> dict[str, Table]:
+        """The ``astromon_*.ecsv`` tables of ``directory``."""
+        reader = cast(Callable[[PathArg], dict[str, Table]], load_adapter("tables.read_directory"))
+        return reader(directory)
+
+    def write_table_file(
+        self,
+        table: Table,
+        path: PathArg,
+        format: str | None = None,
+        overwrite: bool = False,
+        overwrite_hint: str = "overwrite=True",
+    ) -> Path:
+        """Write a table file atomically: ECSV, CSV, JSON, FITS or Parquet (format from
+        ``format`` or the suffix); an existing file is refused unless ``overwrite``, with
+        ``overwrite_hint`` (the option that allows it) in the message."""
+        writer = cast(Callable[..., Path], load_adapter("tables.write_file"))
+        return writer(
+            table, path, format=format, overwrite=overwrite, overwrite_hint=overwrite_hint
+        )
+
+    def write_text_file(
+        self,
+        text: str,
+        path: PathArg,
+        overwrite: bool = False,
+        overwrite_hint: str = "overwrite=True",
+    ) -> Path:
+        """Write a text file atomically, with the overwrite rule of :meth:`write_table_file`."""
+        writer = cast(Callable[..., Path], load_adapter("tables.write_text"))
+        return writer(text, path, overwrite=overwrite, overwrite_hint=overwrite_hint)
 
     def parameter_files(self) -> ParameterFiles:
         """The reader of CIAO parameter files (obspar) on the local file system."""

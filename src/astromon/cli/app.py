@@ -3,28 +3,146 @@
 Exit codes: 0 success, 1 error, 2 usage error (bad options or values), 3 partial failure
 (some obsids failed), 130 interrupted.
 
+The global options (``--db``, ``--log-format``, ``-v``) may be given before the command or
+anywhere after it: :class:`GlobalOptionsGroup` moves them in front of the command before
+parsing. A command that defines an option of the same name (``demo --db``) keeps it.
+
 Every command and sub-app is registered in :func:`_register` — add new ones there.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from astromon.bootstrap import Astromon
 from astromon.cli.common import ExitCode, LogFormat, State, configure_logging, echo_error
 from astromon.domain.errors import ValidationError
 
-__all__ = ["app", "main"]
+__all__ = ["GLOBAL_OPTIONS", "GlobalOptionsGroup", "app", "hoist_global_options", "main"]
+
+GLOBAL_OPTIONS: dict[str, bool] = {"--db": True, "--log-format": True, "--verbose": False}
+"""Global options, and whether each takes a value (``-v`` is the short ``--verbose``)."""
+
+GLOBAL_EPILOG = "Global options (--db, --log-format, -v) may also be given after the command."
+
+
+def _commands(group: Any) -> dict[str, Any]:
+    return dict(getattr(group, "commands", {}) or {})
+
+
+def _global_name(token: str) -> str | None:
+    """The global option a token gives (``--db``, ``--db=F``, ``-v``, ``-vv``), if any."""
+    name = token.split("=", 1)[0]
+    if name in GLOBAL_OPTIONS:
+        return name
+    if len(token) > 1 and token[0] == "-" and token[1] != "-" and set(token[1:]) == {"v"}:
+        return "--verbose"
+    return None
+
+
+def _leaf(group: Any, args: list[str]) -> tuple[Any, int]:
+    """The command named by the leading words of ``args`` and the index after its name."""
+    command, index = group, 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            break
+        if token.startswith("-"):
+            index += 2 if GLOBAL_OPTIONS.get(token, False) and command is group else 1
+            continue
+        sub = _commands(command).get(token)
+        if sub is None:
+            break
+        command, index = sub, index + 1
+        if not _commands(sub):
+            break
+    return command, index
+
+
+def _option_names(command: Any) -> tuple[set[str], set[str]]:
+    """All option names of ``command`` and those that take a value."""
+    names: set[str] = set()
+    valued: set[str] = set()
+    for param in getattr(command, "params", []):
+        opts = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        names.update(opts)
+        if not (getattr(param, "is_flag", False) or getattr(param, "count", False)):
+            valued.update(opts)
+    return names, valued
+
+
+def hoist_global_options(group: Any, args: list[str]) -> list[str]:
+    """Move the global options given after the command in front of it.
+
+    Options the command defines itself (``demo --db``), option values (``--user -v``) and
+    everything after ``--`` are left in place.
+    """
+    command, start = _leaf(group, args)
+    if command is group:
+        return list(args)
+    own, valued = _option_names(command)
+    moved: list[str] = []
+    kept = list(args[:start])
+    tokens: Iterator[str] = iter(args[start:])
+    for token in tokens:
+        if token == "--":
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        name = _global_name(token)
+        flag = token.split("=", 1)[0]
+        if name is None or flag in own or (token.startswith("-v") and "-v" in own):
+            kept.append(token)
+            if flag in valued and "=" not in token:
+                value = next(tokens, None)
+                if value is not None:
+                    kept.append(value)
+            continue
+        moved.append(token)
+        if GLOBAL_OPTIONS[name] and "=" not in token:
+            value = next(tokens, None)
+            if value is not None:
+                moved.append(value)
+    return [*moved, *kept]
+
+
+class GlobalOptionsGroup(TyperGroup):
+    """The root command: accepts the global options anywhere, and says so in every help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_epilog(self)
+
+    def _add_epilog(self, group: Any) -> None:
+        """Every command: plain help (flags as flags, paragraphs kept) and the epilog."""
+        for sub in _commands(group).values():
+            if not getattr(sub, "epilog", None):
+                sub.epilog = GLOBAL_EPILOG
+            if hasattr(sub, "rich_markup_mode"):
+                sub.rich_markup_mode = None
+            self._add_epilog(sub)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse ``args`` after moving the global options in front of the command."""
+        return super().parse_args(ctx, hoist_global_options(self, list(args)))
+
 
 app = typer.Typer(
     name="astromon",
+    cls=GlobalOptionsGroup,
     help="Monitor the absolute astrometry of the Chandra X-ray Observatory.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -48,10 +166,20 @@ def _options(
         typer.Option(help="Log lines on stderr: json or console (default: json unless a TTY)."),
     ] = None,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log output (-v, -vv).")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="More log output: -v info, -vv debug, -vvv also third-party libraries.",
+        ),
     ] = 0,
 ) -> None:
-    """Monitor the absolute astrometry of the Chandra X-ray Observatory."""
+    """Monitor the absolute astrometry of the Chandra X-ray Observatory.
+
+    The global options (--db, --log-format, -v) may be given before or after the command.
+    """
     configure_logging(log_format, verbose)
     given = ctx.obj if isinstance(ctx.obj, Astromon) else None
     try:
@@ -67,6 +195,7 @@ def _register() -> None:
         calalign_commands,
         db_commands,
         demo,
+        doctor_commands,
         match_commands,
         process_commands,
         regions_commands,
@@ -86,17 +215,18 @@ def _register() -> None:
     app.command("report")(report_commands.report)
     app.add_typer(calalign_commands.calalign_app, name="calalign")
     app.command("demo")(demo.demo)
-    app.command("doctor")(__import__("astromon.cli.doctor_commands", fromlist=["x"]).doctor)
+    app.command("doctor")(doctor_commands.doctor)
 
 
 _register()
 
 
 def main() -> None:
-    """Entry point of the ``astromon`` script."""
+    """Entry point of the ``astromon`` script: one line and exit 130 on Ctrl-C."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        typer.echo("error: interrupted", err=True)
+    except KeyboardInterrupt:
+        echo_error("interrupted")
+        sys.stderr.flush()
         raise SystemExit(ExitCode.INTERRUPTED) from None

@@ -38,12 +38,17 @@ DirOpt = Annotated[
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")]
+ListOverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
 SnrOpt = Annotated[float, typer.Option(help="Minimum signal-to-noise ratio (standard 5).")]
 OperationsOpt = Annotated[bool, typer.Option("--operations", help="The operations view: snr >= 3.")]
 NameOpt = Annotated[str, typer.Option(help="The stored cross-match to use.")]
 
 
-def _list(calalign_dir: Path | None, fmt: OutputFormat, output: Path | None) -> None:
+def _list(
+    calalign_dir: Path | None, fmt: OutputFormat, output: Path | None, overwrite: bool = False
+) -> None:
     from astromon import utils
 
     table = utils.calalign_from_files(calalign_dir)
@@ -56,7 +61,7 @@ def _list(calalign_dir: Path | None, fmt: OutputFormat, output: Path | None) -> 
                 for j in range(3):
                     table.add_column(values[:, i, j], name=f"{name}_{i}{j}", index=index)
                     index += 1
-    write_table(table, fmt, output)
+    write_table(table, fmt, output, overwrite=overwrite)
 
 
 @calalign_app.callback()
@@ -66,19 +71,23 @@ def _default(
     calalign_dir: DirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
+    overwrite: ListOverwriteOpt = False,
 ) -> None:
     """List the CALALIGN files (without a subcommand), or run a subcommand."""
     if ctx.invoked_subcommand is None:
-        _list(calalign_dir, fmt, output)
+        _list(calalign_dir, fmt, output, overwrite)
 
 
 @calalign_app.command("list")
 @handle_errors
 def list_files(
-    calalign_dir: DirOpt = None, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None
+    calalign_dir: DirOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    overwrite: ListOverwriteOpt = False,
 ) -> None:
     """List the CALALIGN (ACA/FTS misalignment) files: versions, validity, offsets."""
-    _list(calalign_dir, fmt, output)
+    _list(calalign_dir, fmt, output, overwrite)
 
 
 def _selected(

@@ -29,9 +29,12 @@ __all__ = [
     "echo_error",
     "handle_errors",
     "lock_wait_notice",
+    "parse_time_option",
     "parse_where",
     "plain_table",
+    "require_cross_match",
     "state",
+    "stored_cross_matches",
     "write_table",
 ]
 
@@ -106,11 +109,14 @@ def lock_wait_notice(path: Path, pid: int | None) -> None:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn astromon errors into one line on stderr and exit code 1 (no traceback).
+    """Turn every error into one line on stderr and an exit code (never a traceback).
 
-    ValidationError raised by a command means bad input: exit code 2 (usage error).
-    Ctrl-C exits with 130. While the command runs, a wait of more than 1 s for a database
-    lock is announced on stderr (:func:`lock_wait_notice`).
+    ValidationError (bad input) exits with 2 (usage error); other astromon errors and system
+    errors (a read-only directory, a full disk) with 1; Ctrl-C, also when DuckDB reports it as
+    an interrupted query, with 130. An unexpected exception is reported in one line naming its
+    type and exits with 1; its traceback is a debug log event (``-vv``). While the command
+    runs, a wait of more than 1 s for a database lock is announced on stderr
+    (:func:`lock_wait_notice`).
     """
 
     @functools.wraps(func)
@@ -119,6 +125,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         previous = app.set_lock_wait_notice(lock_wait_notice)
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
         except ValidationError as exc:
             echo_error(str(exc))
             raise typer.Exit(ExitCode.USAGE) from None
@@ -128,21 +136,44 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             echo_error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except OSError as exc:
+            echo_error(_os_error(exc))
+            raise typer.Exit(ExitCode.ERROR) from None
+        except Exception as exc:
+            from astromon.services.processing import interrupted_query
+
+            if interrupted_query(exc):
+                echo_error("interrupted")
+                raise typer.Exit(ExitCode.INTERRUPTED) from None
+            logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
+            echo_error(f"unexpected {type(exc).__name__}: {exc}")
+            raise typer.Exit(ExitCode.ERROR) from None
         finally:
             app.set_lock_wait_notice(previous)
 
     return wrapper
 
 
+def _os_error(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"cannot use {str(exc.filename)!r}: {text}"
+    return text
+
+
 def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:
     """Send structlog and standard logging events to stderr as JSON or console lines.
 
     The default format is JSON when stderr is not a terminal, console otherwise. ``verbose``
-    0 shows warnings, 1 info, 2 debug. Worker processes started afterwards inherit the same
-    settings.
+    0 shows warnings, 1 info, 2 debug, 3 also the debug records of third-party libraries
+    (h5py, matplotlib, urllib3, asyncio...), which are otherwise kept to warnings. Worker
+    processes started afterwards inherit the same settings.
     """
+    from astromon.logging_config import quiet_third_party
+
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     _configure(None if log_format is None else log_format.value, level)
+    quiet_third_party(show=verbose >= 3)
 
 
 def _value(text: str) -> Any:
@@ -155,30 +186,99 @@ def _value(text: str) -> Any:
 
 
 def parse_where(items: Sequence[str]) -> dict[str, Any]:
-    """``COLUMN=VALUE`` filters: numbers become numbers, ``a,b,c`` a list (value in list).
+    """``COLUMN=VALUE`` filters: numbers become numbers; ``a,b,c`` and repeated filters on one
+    column mean "any of these" (a list).
 
     Raises
     ------
     ValidationError
         An item has no ``=`` or an empty column name.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, list[Any]] = {}
     for item in items:
         column, sep, value = item.partition("=")
         if not sep or not column.strip():
             raise ValidationError(f"--where {item!r} is not COLUMN=VALUE")
-        parts = [_value(v.strip()) for v in value.split(",")]
-        out[column.strip()] = parts if "," in value else parts[0]
-    return out
+        out.setdefault(column.strip(), []).extend(_value(v.strip()) for v in value.split(","))
+    return {name: values[0] if len(values) == 1 else values for name, values in out.items()}
 
 
-def plain_table(table: Table) -> Table:
-    """A copy holding only plain columns: times as dates, sky coordinates dropped."""
+def parse_time_option(option: str, value: str | None) -> float | str | None:
+    """The value of a date option (``--start``, ``--now``...): CXC seconds or a date string.
+
+    Raises
+    ------
+    ValidationError
+        The value is neither a number of CXC seconds nor a date astromon can read (the message
+        names the option and the value, in one line).
+    """
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if not np.isfinite(number):
+            raise ValidationError(f"{option} {value!r} is not a finite number of CXC seconds")
+        return number
+    from astromon.domain.time import CxoTime
+
+    try:
+        parsed = CxoTime(value)
+        if not parsed.isscalar:
+            raise ValueError("not a single date")
+    except Exception:
+        raise ValidationError(
+            f"{option} {value!r} is not a date: use a Chandra date (2014:001:00:00:00), an "
+            "ISO date (2014-01-01T00:00:00) or CXC seconds"
+        ) from None
+    return value
+
+
+def stored_cross_matches(store: Any) -> dict[str, int]:
+    """The names of the cross-matches stored in ``astromon_xcorr`` with their row counts."""
+    from astromon.domain.errors import MissingTableException
+
+    try:
+        xcorr = store.read_table("astromon_xcorr")
+    except MissingTableException:
+        return {}
+    if "select_name" not in xcorr.colnames or not len(xcorr):
+        return {}
+    names, counts = np.unique(np.asarray(xcorr["select_name"]).astype(str), return_counts=True)
+    return {str(n): int(c) for n, c in zip(names, counts, strict=True)}
+
+
+def require_cross_match(store: Any, name: str, option: str) -> None:
+    """Refuse a cross-match name that is not stored, listing the stored names.
+
+    Raises
+    ------
+    ValidationError
+        ``name`` is not a ``select_name`` of ``astromon_xcorr``.
+    """
+    stored = stored_cross_matches(store)
+    if name not in stored:
+        listed = ", ".join(sorted(stored)) or "none"
+        raise ValidationError(f"{option} {name!r} is not a stored cross-match; stored: {listed}")
+
+
+def plain_table(table: Table, coordinates: Sequence[str] = ()) -> Table:
+    """A copy holding only plain columns: times as dates, sky coordinates dropped.
+
+    Sky-coordinate columns named in ``coordinates`` are kept as two columns
+    ``<name>_ra`` and ``<name>_dec`` (degrees).
+    """
     out = Table(meta=dict(table.meta))
     for name in table.colnames:
         col = table[name]
         if hasattr(col, "ra") and hasattr(col, "dec") and not hasattr(col, "dtype"):
-            continue  # SkyCoord: its ra/dec are other columns
+            if name in coordinates:
+                icrs = col.icrs
+                out[f"{name}_ra"] = np.asarray(icrs.ra.deg, dtype=np.float64)
+                out[f"{name}_dec"] = np.asarray(icrs.dec.deg, dtype=np.float64)
+            continue  # otherwise its ra/dec are other columns
         if hasattr(col, "jd1"):  # a Time column
             out[name] = np.asarray(getattr(col, "date", col.isot)).astype(str)
             continue
@@ -191,16 +291,19 @@ def plain_table(table: Table) -> Table:
     return out
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def write_table(table: Table, fmt: OutputFormat, output: Path | None) -> None:
+def write_table(
+    table: Table,
+    fmt: OutputFormat,
+    output: Path | None,
+    *,
+    overwrite: bool = False,
+    coordinates: Sequence[str] = (),
+) -> None:
     """Write ``table`` to ``output`` (or stdout) in ``fmt``.
+
+    A file is written atomically (temporary file in the same directory, then rename) and an
+    existing one is refused unless ``overwrite`` (``--overwrite``). CSV, ECSV and JSON keep
+    every float with full precision; only ``--format table`` uses display formats.
 
     Raises
     ------
@@ -209,31 +312,42 @@ def write_table(table: Table, fmt: OutputFormat, output: Path | None) -> None:
     AstromonError
         The output file cannot be written (the message names it).
     """
-    plain = plain_table(table)
+    app = current()
+    plain = plain_table(table, coordinates)
     if fmt is OutputFormat.parquet and output is None:
         raise ValidationError("--format parquet needs --output PATH")
-    if fmt is OutputFormat.json:
-        records = [{name: _json_value(row[name]) for name in plain.colnames} for row in plain]
-        text = json.dumps(records, indent=1)
-    elif fmt is OutputFormat.table:
-        text = "\n".join(plain.pformat(max_lines=-1, max_width=-1)) if len(plain) else ""
-        if not len(plain):
-            text = "(no rows)"
-    elif output is None:
-        buffer = io.StringIO()
-        astropy_fmt = "ascii.ecsv" if fmt is OutputFormat.ecsv else "ascii.csv"
-        plain.write(buffer, format=astropy_fmt)
-        text = buffer.getvalue().rstrip("\n")
-    else:
-        text = ""
-    if output is None:
-        typer.echo(text)
-        return
-    try:
-        if fmt in (OutputFormat.json, OutputFormat.table):
-            output.write_text(text + "\n", encoding="utf-8")
+    if fmt is OutputFormat.table:
+        text = "\n".join(plain.pformat(max_lines=-1, max_width=-1)) if len(plain) else "(no rows)"
+        if output is None:
+            typer.echo(text)
         else:
-            formats = {"ecsv": "ascii.ecsv", "csv": "ascii.csv", "parquet": "parquet"}
-            plain.write(output, format=formats[fmt.value], overwrite=True)
-    except OSError as exc:
-        raise AstromonError(f"cannot write {str(output)!r}: {exc}") from exc
+            app.write_text_file(
+                text + "\n", output, overwrite=overwrite, overwrite_hint="--overwrite"
+            )
+        return
+    if output is not None:
+        app.write_table_file(
+            plain, output, format=fmt.value, overwrite=overwrite, overwrite_hint="--overwrite"
+        )
+        return
+    for name in plain.colnames:
+        plain[name].info.format = None
+    if fmt is OutputFormat.json:
+        typer.echo(_json_text(plain))
+        return
+    buffer = io.StringIO()
+    plain.write(buffer, format="ascii.ecsv" if fmt is OutputFormat.ecsv else "ascii.csv")
+    typer.echo(buffer.getvalue().rstrip("\n"))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _json_text(table: Table) -> str:
+    records = [{name: _json_value(row[name]) for name in table.colnames} for row in table]
+    return json.dumps(records, indent=1)

@@ -13,7 +13,11 @@ from astromon.domain.schema import TABLE_NAMES
 
 __all__ = ["db_app"]
 
-db_app = typer.Typer(help="Import and export astromon databases and tables.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Import and export astromon databases and tables.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @db_app.command("import-legacy")
@@ -51,11 +55,26 @@ def export(
     table: Annotated[str, typer.Argument(help=f"One of: {', '.join(TABLE_NAMES)}.")],
     path: Annotated[Path, typer.Argument(help="Output file (.ecsv, .fits, .parquet).")],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="ecsv, fits or parquet (default: from suffix).")
+        str | None,
+        typer.Option(
+            "--format", help="ecsv, csv, json, fits or parquet (default: from the suffix)."
+        ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output file.")
+    ] = False,
 ) -> None:
-    """Export one table to an ECSV, FITS or Parquet file."""
+    """Export one table to a file, written atomically (the old file stays on failure).
+
+    An existing file is refused unless --overwrite.
+    """
     from astromon import db
 
-    db.export_table(table, path, dbfile=state(ctx).db, format=fmt)
+    state(ctx).app.write_table_file(
+        db.get_table(table, state(ctx).db),
+        path,
+        format=fmt,
+        overwrite=overwrite,
+        overwrite_hint="--overwrite",
+    )
     typer.echo(f"exported {table} to {path}")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from astromon.bootstrap import Astromon
-from astromon.cli.common import state
+from astromon.cli.common import ExitCode, echo_error, state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.ports.processing import ObservationOutcome
 from astromon.ports.report import MonitoringReport
@@ -25,12 +25,54 @@ from astromon.services import demo as demo_service
 from astromon.services import offset_files
 from astromon.services import report as report_service
 
-__all__ = ["DEFAULT_DB", "DEFAULT_OUT", "INJECTED_OFFSETS", "demo"]
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_OUT",
+    "INJECTED_OFFSETS",
+    "TEMP_PREFIX",
+    "demo",
+    "remove_stale_temporary_directories",
+]
 
 DEFAULT_DB = Path("astromon-demo.duckdb")
 DEFAULT_OUT = Path("astromon-demo-report")
 INJECTED_OFFSETS = "injected_offsets.json"
 """File in the report directory: the injected offsets per detector and half-year."""
+TEMP_PREFIX = "astromon-demo-"
+"""Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporary_directories(root: Path | None = None) -> list[Path]:
+    """Remove the temporary directories of demos whose process is gone (killed, crashed).
+
+    A demo removes its directory when it ends; one killed with SIGKILL cannot, so every demo
+    cleans those of dead demos when it starts.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The directories removed.
+    """
+    base = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed = []
+    for path in base.glob(f"{TEMP_PREFIX}*"):
+        pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not path.is_dir() or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
 
 
 def _check_target(app: Astromon, db: Path, first_obsid: int) -> None:
@@ -127,7 +169,8 @@ def demo(
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
     out = out.expanduser().absolute()
     try:
-        with tempfile.TemporaryDirectory(prefix="astromon-demo-") as tmp:
+        remove_stale_temporary_directories()
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
             root = Path(tmp)
             app = state(ctx).app
             observatory, processor = app.demo_setup(root / "observatory", observations, seed)
@@ -170,6 +213,8 @@ def demo(
                 executor.close()
             for line in result.batch.lines():
                 console.print(line, markup=False, highlight=False)
+            if result.batch.interruption == "KeyboardInterrupt":
+                raise KeyboardInterrupt
             if not result.batch.saved:
                 console.print("[red]no observation was processed: nothing to report[/red]")
                 raise typer.Exit(1)
@@ -183,6 +228,9 @@ def demo(
     except AstromonError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        echo_error("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print(
         f"\nReport summary (standard selection, periods back from {demo_service.REPORT_NOW}):"
     )

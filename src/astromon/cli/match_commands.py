@@ -10,10 +10,14 @@ import typer
 from astromon.cli.common import (
     OutputFormat,
     handle_errors,
+    parse_time_option,
     parse_where,
+    require_cross_match,
     state,
     write_table,
 )
+from astromon.domain.crossmatch import CROSS_MATCHES
+from astromon.domain.errors import ValidationError
 from astromon.services import processing
 
 __all__ = ["DEFAULT_COLUMNS", "cross_match", "matches"]
@@ -53,13 +57,17 @@ def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _time(value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="COLUMN=VALUE",
+        help="Keep rows whose COLUMN equals VALUE; VALUE a,b,c or the option repeated on one "
+        "column: any of these. Repeatable.",
+    ),
+]
 
 
 @handle_errors
@@ -95,8 +103,10 @@ def cross_match(
 ) -> None:
     """Recompute a cross-match over the whole database and store it in astromon_xcorr.
 
-    The rows stored under the same name are replaced in one transaction. Options other than
-    the exclusions apply to 'simple' only, which needs --select-name.
+    The rows stored under the same name are replaced in one transaction. A standard
+    cross-match (astromon_21, astromon_22) has fixed parameters: only the exclusions and
+    --dry-run apply to it, and any other option is a usage error. 'simple' takes the
+    parameter options and needs --select-name.
     """
     kwargs = _given(
         snr=snr,
@@ -104,11 +114,20 @@ def cross_match(
         r_angle=r_angle,
         r_angle_grating=r_angle_grating,
         near_neighbor_dist=near_neighbor_dist,
-        start=_time(start),
-        stop=_time(stop),
+        start=parse_time_option("--start", start),
+        stop=parse_time_option("--stop", stop),
     )
     if catalogs:
         kwargs["catalogs"] = [c.strip() for c in catalogs.split(",") if c.strip()]
+    if name in CROSS_MATCHES:
+        given = sorted(f"--{k.replace('_', '-')}" for k in kwargs)
+        if select_name is not None:
+            given.insert(0, "--select-name")
+        if given:
+            raise ValidationError(
+                f"{name!r} is a standard cross-match with fixed parameters: "
+                f"{', '.join(given)} cannot be used with it (use 'simple --select-name NAME')"
+            )
     store = state(ctx).store(write=not dry_run)
     rows = processing.recompute_cross_match(
         store,
@@ -149,11 +168,14 @@ def matches(
         list[str] | None,
         typer.Option(help="Observation category to leave out (repeatable)."),
     ] = None,
-    where: Annotated[
-        list[str] | None,
-        typer.Option(help="COLUMN=VALUE filter (a,b,c: any of these); repeatable."),
+    where: WhereOpt = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated columns to output; a sky position (c_loc, x_loc) gives "
+            "<name>_ra and <name>_dec in degrees."
+        ),
     ] = None,
-    columns: Annotated[str | None, typer.Option(help="Comma-separated columns to output.")] = None,
     all_columns: Annotated[
         bool, typer.Option("--all-columns", help="Output every column (table format).")
     ] = False,
@@ -163,11 +185,13 @@ def matches(
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of stdout.")
     ] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Show stored cross-matches, filtered like astromon.db.get_cross_matches.
 
     Thresholds keep rows with dr <= DR, snr >= SNR, near_neighbor_dist <= ..., tstart in
-    [START, STOP], r_angle <= R_ANGLE (R_ANGLE_GRATING on grating observations).
+    [START, STOP], r_angle <= R_ANGLE (R_ANGLE_GRATING on grating observations). A NAME that
+    is not stored is a usage error that lists the stored names (see also: astromon tables).
     """
     from astromon.services.cross_matching import get_cross_matches
 
@@ -177,8 +201,8 @@ def matches(
         r_angle=r_angle,
         r_angle_grating=r_angle_grating,
         near_neighbor_dist=near_neighbor_dist,
-        start=_time(start),
-        stop=_time(stop),
+        start=parse_time_option("--start", start),
+        stop=parse_time_option("--stop", stop),
         sim_z=sim_z,
     )
     if exclude_bad_targets:
@@ -187,17 +211,58 @@ def matches(
         kwargs["exclude_regions"] = True
     if exclude_category:
         kwargs["exclude_categories"] = list(exclude_category)
-    kwargs.update(parse_where(where or []))
+    items = list(where or [])
+    categories = [i.partition("=")[2] for i in items if i.partition("=")[0].strip() == "category"]
+    kwargs.update(parse_where([i for i in items if i.partition("=")[0].strip() != "category"]))
     store = state(ctx).store()
     table = get_cross_matches(store, name, **kwargs)
+    if not len(table):
+        require_cross_match(store, name, "NAME")
+    if categories:
+        table = _keep_categories(table, categories)
+    coordinates: list[str] = []
     if columns:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]
         unknown = [c for c in wanted if c not in table.colnames]
         if unknown:
-            from astromon.domain.errors import ValidationError
-
-            raise ValidationError(f"unknown columns {unknown}; columns are {table.colnames}")
+            raise ValidationError(
+                f"--columns: unknown columns {unknown}; columns are {table.colnames}"
+            )
         table = table[wanted]
+        coordinates = [c for c in wanted if _is_position(table[c])]
     elif fmt is OutputFormat.table and not all_columns:
         table = table[[c for c in DEFAULT_COLUMNS if c in table.colnames]]
-    write_table(table, fmt, output)
+    write_table(table, fmt, output, overwrite=overwrite, coordinates=coordinates)
+
+
+def _is_position(column: Any) -> bool:
+    return hasattr(column, "ra") and hasattr(column, "dec") and not hasattr(column, "dtype")
+
+
+def _keep_categories(table: Any, values: list[str]) -> Any:
+    """Rows whose observation category is one of ``values``.
+
+    Each value is a category name (any case; names may hold commas), a category id, or a
+    comma-separated list of those.
+    """
+    import numpy as np
+
+    from astromon.domain.schema import CATEGORIES
+
+    known = {name.lower(): name for name in CATEGORIES.values()}
+    names: list[str] = []
+    for value in values:
+        parts = [value] if value.strip().lower() in known else value.split(",")
+        for part in (p.strip() for p in parts):
+            if part.isdigit() and int(part) in CATEGORIES:
+                part = CATEGORIES[int(part)]
+            if part.lower() not in known:
+                raise ValidationError(
+                    f"--where category={part!r}: unknown category; categories: "
+                    f"{list(CATEGORIES.values())}"
+                )
+            names.append(part.lower())
+    if "category" not in table.colnames:
+        raise ValidationError("--where category: the matches have no category column")
+    column = np.char.lower(np.asarray(table["category"]).astype(str))
+    return table[np.isin(column, names)]

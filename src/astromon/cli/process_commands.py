@@ -18,12 +18,13 @@ from rich.progress import (
 )
 
 from astromon.bootstrap import Astromon
-from astromon.cli.common import ExitCode, handle_errors, state
+from astromon.cli.common import ExitCode, echo_error, handle_errors, parse_time_option, state
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import ValidationError
 from astromon.ports.observation import OBSERVATION_SOURCES
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
 from astromon.services import processing
+from astromon.services.processing_obsids import DEFAULT_DAYS, default_time_range
 
 __all__ = ["process", "progress_bar"]
 
@@ -52,7 +53,12 @@ def _load_processor(spec: str) -> ObservationProcessor:
         factory: Any = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
-    made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    try:
+        made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    except (Exception, SystemExit) as exc:
+        raise ValidationError(
+            f"--processor {spec!r}: calling {attr} failed ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(made, ObservationProcessor):
         raise ValidationError(f"--processor {spec!r} does not give an ObservationProcessor")
     return made
@@ -69,14 +75,14 @@ def _obsids(
     found = processing.parse_obsids(obsids)
     if obsid_file is not None:
         found += processing.read_obsid_file(obsid_file)
-    if (start is None) != (stop is None):
-        raise ValidationError("give both --start and --stop for a time range")
-    if start is not None and stop is not None:
-        found += processing.find_obsids(app.archive(source), start, stop)
-    found = processing.parse_obsids(found)
-    if not found:
-        raise ValidationError("no obsids: give OBSIDS, --obsid-file or --start/--stop")
-    return found
+    first = parse_time_option("--start", start)
+    last = parse_time_option("--stop", stop)
+    if first is not None or last is not None or not found:
+        t_start, t_stop = default_time_range(first, last)
+        found += processing.find_obsids(app.archive(source), t_start, t_stop)
+        if not found:
+            raise ValidationError(f"no observations started between {t_start} and {t_stop}")
+    return processing.parse_obsids(found)
 
 
 @handle_errors
@@ -95,10 +101,15 @@ def process(
         ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="Process observations started after this date (with --stop).")
+        str | None,
+        typer.Option(
+            help="Process the observations started after this date (Chandra or ISO date, CXC "
+            "seconds); up to --stop, else now."
+        ),
     ] = None,
     stop: Annotated[
-        str | None, typer.Option(help="End of the time range (Chandra or ISO date).")
+        str | None,
+        typer.Option(help=f"End of the time range (default: now; alone: {DEFAULT_DAYS:g} days)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-process obsids already in the database.")
@@ -142,8 +153,11 @@ def process(
 ) -> None:
     """Process observations and save each one as soon as it is done.
 
-    Obsids already in the database are skipped unless --force. An interrupted batch keeps
-    what it finished; re-running it completes the rest. Exit code 3 when some obsids failed.
+    Without OBSIDS, --obsid-file or --start, the observations of the last 30 days are
+    processed; --start alone runs to now. Obsids already in the database are skipped unless
+    --force. Ctrl-C stops the workers and prints what was saved, failed, interrupted and not
+    run (exit code 130); re-running the batch completes the rest. Exit code 3 when some
+    obsids failed.
     """
     if source not in OBSERVATION_SOURCES:
         raise ValidationError(
@@ -184,6 +198,7 @@ def process(
     for line in summary.lines():
         typer.echo(line)
     if summary.interrupted and summary.interruption == "KeyboardInterrupt":
+        echo_error("interrupted")
         raise typer.Exit(ExitCode.INTERRUPTED)
     if not summary.complete:
         raise typer.Exit(ExitCode.PARTIAL)

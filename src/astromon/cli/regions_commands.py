@@ -11,10 +11,12 @@ from astropy.table import Table
 
 from astromon.cli.common import OutputFormat, handle_errors, state, write_table
 from astromon.domain.errors import ValidationError
+from astromon.domain.region_values import radius_to_arcsec
 
 __all__ = ["regions_app"]
 
 regions_app = typer.Typer(
+    rich_markup_mode=None,
     help="Excluded regions: sources closer than a radius to their centre are left out.",
     no_args_is_help=True,
 )
@@ -27,39 +29,92 @@ def _read_file(path: Path) -> Table:
         raise ValidationError(f"cannot read the regions file {str(path)!r}: {exc}") from None
 
 
+def login_name() -> str:
+    """The login name of the user running astromon (empty when it cannot be told)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no such user in the password database, no LOGNAME...
+        return ""
+
+
+def _angle(text: str, option: str, hours: bool) -> float:
+    """An RA (``hours``) or Dec given in degrees or sexagesimal, in degrees."""
+    import astropy.units as u
+    from astropy.coordinates import Angle
+
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if not np.isfinite(number):
+            raise ValidationError(f"{option} {text!r} is not a finite angle")
+        return number
+    try:
+        has_unit = any(c.isalpha() or c in "°'\"" for c in value)
+        angle = Angle(value) if has_unit else Angle(value, unit=u.hourangle if hours else u.deg)
+        return float(angle.deg)
+    except Exception:
+        example = "12:30:45.5 or 12h30m45.5s" if hours else "-30:15:00 or -30d15m00s"
+        raise ValidationError(
+            f"{option} {text!r} is not an angle: give degrees or sexagesimal ({example})"
+        ) from None
+
+
+RadiusOpt = Annotated[
+    str,
+    typer.Option(help="Region radius: arcsec, or with a unit ('10arcsec', '0.5arcmin', '3\"')."),
+]
+
+
 @regions_app.command("add")
 @handle_errors
 def add(
     ctx: typer.Context,
-    ra: Annotated[float | None, typer.Option(help="Centre right ascension (degrees).")] = None,
-    dec: Annotated[float | None, typer.Option(help="Centre declination (degrees).")] = None,
-    radius: Annotated[float | None, typer.Option(help="Radius (arcsec).")] = None,
+    ra: Annotated[
+        str | None,
+        typer.Option(help="Centre right ascension: degrees or sexagesimal hours (12:30:45.5)."),
+    ] = None,
+    dec: Annotated[
+        str | None,
+        typer.Option(help="Centre declination: degrees or sexagesimal degrees (-30:15:00)."),
+    ] = None,
+    radius: RadiusOpt = "5",
     obsid: Annotated[
-        int, typer.Option(help="Observation it applies to (<= 0: every observation).")
-    ] = -1,
-    user: Annotated[str, typer.Option(help="Who adds it.")] = "",
+        int, typer.Option(help="Observation it applies to (0: every observation).")
+    ] = 0,
+    user: Annotated[
+        str | None, typer.Option(help="Who adds it (default: your login name).")
+    ] = None,
     comments: Annotated[str, typer.Option(help="Why.")] = "",
     file: Annotated[
         Path | None,
         typer.Option(help="Table file (ECSV, CSV...) of regions: ra, dec, radius, obsid, ..."),
     ] = None,
 ) -> None:
-    """Add a region (or every region of a file); prints the rows added with their ids."""
+    """Add a region (or every region of a file); prints the rows added with their ids.
+
+    The radius defaults to 5 arcsec, the obsid to 0 (every observation) and the user to your
+    login name.
+    """
     from astromon import db
 
     if file is not None:
-        if any(v is not None for v in (ra, dec, radius)):
-            raise ValidationError("give either --file or --ra/--dec/--radius, not both")
+        if ra is not None or dec is not None:
+            raise ValidationError("give either --file or --ra/--dec, not both")
         regions: Any = _read_file(file)
     else:
-        if ra is None or dec is None or radius is None:
-            raise ValidationError("--ra, --dec and --radius are required (or --file)")
+        if ra is None or dec is None:
+            raise ValidationError("--ra and --dec are required (or --file)")
         regions = {
-            "ra": [ra],
-            "dec": [dec],
-            "radius": [radius],
+            "ra": [_angle(ra, "--ra", hours=True)],
+            "dec": [_angle(dec, "--dec", hours=False)],
+            "radius": [radius_to_arcsec(radius, "--radius")],
             "obsid": [obsid],
-            "user": [user],
+            "user": [login_name() if user is None else user],
             "comments": [comments],
         }
     added = db.add_regions(regions, dbfile=state(ctx).db)
@@ -72,11 +127,17 @@ def remove(
     ctx: typer.Context,
     region_ids: Annotated[list[int], typer.Argument(help="region_id of each region to remove.")],
 ) -> None:
-    """Remove regions by region_id (unknown ids are ignored)."""
+    """Remove regions by region_id; prints the rows removed and the ids not found."""
     from astromon import db
 
-    db.remove_regions(list(region_ids), dbfile=state(ctx).db)
-    typer.echo(f"removed regions {' '.join(str(i) for i in region_ids)} (if present)")
+    removed = db.remove_regions(list(region_ids), dbfile=state(ctx).db)
+    gone = sorted(int(i) for i in np.asarray(removed["region_id"])) if len(removed) else []
+    typer.echo(f"removed {len(gone)} region{'s' if len(gone) != 1 else ''}")
+    if len(removed):
+        write_table(removed, OutputFormat.table, None)
+    missing = sorted(set(region_ids) - set(gone))
+    if missing:
+        typer.echo(f"not found (nothing removed): {' '.join(str(i) for i in missing)}")
 
 
 @regions_app.command("update")
@@ -88,7 +149,9 @@ def update(
     ] = None,
     ra: Annotated[float | None, typer.Option(help="New right ascension (degrees).")] = None,
     dec: Annotated[float | None, typer.Option(help="New declination (degrees).")] = None,
-    radius: Annotated[float | None, typer.Option(help="New radius (arcsec).")] = None,
+    radius: Annotated[
+        str | None, typer.Option(help="New radius: arcsec, or with a unit ('0.5arcmin').")
+    ] = None,
     obsid: Annotated[int | None, typer.Option(help="New obsid (<= 0: every one).")] = None,
     user: Annotated[str | None, typer.Option(help="New user.")] = None,
     comments: Annotated[str | None, typer.Option(help="New comments.")] = None,
@@ -112,7 +175,9 @@ def update(
     rows = current[np.asarray(current["region_id_str"]).astype(str) == region_id_str]
     if len(rows) == 0:
         raise ValidationError(f"no region with region_id_str {region_id_str!r}")
-    changes = {"ra": ra, "dec": dec, "radius": radius, "obsid": obsid, "user": user}
+    changes: dict[str, Any] = {"ra": ra, "dec": dec, "obsid": obsid, "user": user}
+    if radius is not None:
+        changes["radius"] = radius_to_arcsec(radius, "--radius")
     changes["comments"] = comments
     row = Table(rows, copy=True)
     for key, value in changes.items():
@@ -135,23 +200,37 @@ def list_regions(
         int | None,
         typer.Option(help="Only regions of this obsid or within --radius of its pointing."),
     ] = None,
-    radius: Annotated[float, typer.Option(help="Radius around the pointing (arcmin).")] = 5.0,
+    radius: Annotated[
+        str,
+        typer.Option(
+            help="Search radius around the pointing (with --obsid): arcsec, or with a unit "
+            "('5arcmin')."
+        ),
+    ] = "300",
+    region_id: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--region-id", metavar="ID", help="Only the region with this id (repeatable)."
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of stdout.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
 ) -> None:
-    """List excluded regions."""
-    import astropy.units as u
-
+    """List excluded regions (radii in arcsec)."""
     from astromon import db
 
-    if not np.isfinite(radius) or radius < 0:
-        raise ValidationError(f"--radius must be a non-negative number of arcmin, got {radius}")
-    table = db.get_regions(obsid=obsid, dbfile=state(ctx).db, radius=radius * u.arcmin)
-    write_table(table, fmt, output)
+    search = radius_to_arcsec(radius, "--radius")
+    table = db.get_regions(obsid=obsid, dbfile=state(ctx).db, radius=search)
+    if region_id:
+        table = table[np.isin(np.asarray(table["region_id"]), region_id)]
+    write_table(table, fmt, output, overwrite=overwrite)
 
 
 @regions_app.command("sync")
@@ -166,10 +245,30 @@ def sync(
         bool, typer.Option("--remove", help="Also delete regions absent from FROM_FILE.")
     ] = False,
 ) -> None:
-    """Bring the regions of a database up to date with another one."""
+    """Bring the regions of a database up to date with another one; prints the counts of
+    regions added, updated and removed.
+    """
     from astromon import db
     from astromon.config import resolve_db_file
 
     target = to_file if to_file is not None else resolve_db_file(state(ctx).db)
-    db.sync_regions(from_file, target, remove=remove)
-    typer.echo(f"synced regions from {from_file} to {target}")
+    before = _region_versions(db.get_regions(dbfile=target)) if Path(target).exists() else {}
+    after = _region_versions(db.sync_regions(from_file, target, remove=remove))
+    added = len(set(after) - set(before))
+    removed = len(set(before) - set(after))
+    updated = sum(1 for key in set(after) & set(before) if after[key] != before[key])
+    typer.echo(
+        f"synced regions from {from_file} to {target}: {added} added, {updated} updated, "
+        f"{removed} removed ({len(after)} regions)"
+    )
+
+
+def _region_versions(table: Table) -> dict[str, tuple[str, ...]]:
+    """region_id_str -> the row's values as text (to tell changed rows)."""
+    if not len(table):
+        return {}
+    names = [n for n in table.colnames if n != "region_id"]
+    keys = np.asarray(table["region_id_str"]).astype(str)
+    return {
+        str(key): tuple(str(row[n]) for n in names) for key, row in zip(keys, table, strict=True)
+    }

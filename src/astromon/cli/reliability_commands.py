@@ -29,7 +29,10 @@ def check(ctx: typer.Context) -> None:
 def backup(
     ctx: typer.Context,
     destination: Annotated[Path, typer.Argument(help="Backup file to write.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--overwrite", "--force", help="Replace an existing DESTINATION file."),
+    ] = False,
 ) -> None:
     """Copy the database (--db) to DESTINATION, consistently, while readers keep working.
 
@@ -45,7 +48,8 @@ def restore(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="Backup file to restore.")],
     force: Annotated[
-        bool, typer.Option("--force", help="Replace the existing database file.")
+        bool,
+        typer.Option("--overwrite", "--force", help="Replace the existing database file."),
     ] = False,
 ) -> None:
     """Replace the database (--db) with the backup SOURCE, after checking it.

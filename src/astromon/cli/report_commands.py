@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from astromon.cli.common import handle_errors, state
+from astromon.cli.common import handle_errors, parse_time_option, require_cross_match, state
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
 
@@ -61,11 +61,15 @@ def report(
     --offsets-file takes the JSON list of {tstart, dy, dz} written by `calalign offsets
     --output` (a detector's matches use that detector's rows, else the 'all' rows), or an
     ECSV/CSV table with the same columns. OUT is replaced as a whole (built beside it, then
-    swapped in); an existing OUT must be a report directory.
+    swapped in); an existing OUT must be a report directory. NAME (--name) must be a stored
+    cross-match; an unknown one is a usage error that lists the stored names.
     """
     snr_min = 3.0 if operations else snr
+    when = parse_time_option("--now", now)
     store = state(ctx).store()
     matches = report_service.select_matches(store, snr=snr_min, name=name)
+    if not len(matches):
+        require_cross_match(store, name, "--name")
     calalign_offsets = None
     if reference_calalign is not None:
         from astromon import utils
@@ -76,7 +80,7 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     built = report_service.build_report(
         matches,
-        now=now if now is not None else state(ctx).app.clock().now_date(),
+        now=when if when is not None else state(ctx).app.clock().now_date(),
         offset_steps=steps,
         calalign_offsets=calalign_offsets,
         selection=report_service.standard_selection(snr_min),

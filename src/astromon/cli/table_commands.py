@@ -8,7 +8,13 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from astromon.cli.common import OutputFormat, handle_errors, state, write_table
+from astromon.cli.common import (
+    OutputFormat,
+    handle_errors,
+    state,
+    stored_cross_matches,
+    write_table,
+)
 from astromon.domain.errors import ValidationError
 from astromon.domain.schema import TABLE_NAMES, get_spec
 
@@ -17,7 +23,11 @@ __all__ = ["show", "tables"]
 
 @handle_errors
 def tables(ctx: typer.Context) -> None:
-    """List the astromon tables in the database with their row counts."""
+    """List the astromon tables with their row counts, then the stored cross-match names.
+
+    The cross-match names (select_name of astromon_xcorr) are what 'matches NAME' and
+    'report --name NAME' read.
+    """
     store = state(ctx).store()
     typer.echo(f"database: {store.location}")
     present = set(store.table_names())
@@ -26,6 +36,10 @@ def tables(ctx: typer.Context) -> None:
             typer.echo(f"{name:20} {len(store.read_table(name)):>10} rows")
         else:
             typer.echo(f"{name:20} {'(absent)':>10}")
+    names = stored_cross_matches(store) if "astromon_xcorr" in present else {}
+    typer.echo(f"cross-matches in astromon_xcorr: {len(names) or 'none'}")
+    for select_name, count in names.items():
+        typer.echo(f"  {select_name:18} {count:>10} rows")
 
 
 @handle_errors
@@ -42,6 +56,9 @@ def show(
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of stdout.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
 ) -> None:
     """Show a whole table (or the rows of some obsids)."""
     get_spec(table)  # unknown names: MissingTableException listing the tables
@@ -53,4 +70,4 @@ def show(
         data = data[np.isin(np.asarray(data["obsid"]), obsid)]
     if limit is not None:
         data = data[:limit]
-    write_table(data, fmt, output)
+    write_table(data, fmt, output, overwrite=overwrite)

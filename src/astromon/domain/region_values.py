@@ -87,13 +87,31 @@ def validate_region_values(table: Table) -> None:
             )
 
 
+def _arcsec(radius: Any) -> float:
+    if isinstance(radius, str):
+        text = radius.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        text = text[:-1] + "arcsec" if text.endswith('"') else text
+        text = text[:-1] + "arcmin" if text.endswith("'") else text
+        radius = u.Quantity(text)
+        if radius.unit == u.dimensionless_unscaled:
+            raise ValueError("no unit")
+    if isinstance(radius, u.Quantity):
+        return float(radius.to_value(u.arcsec))
+    return float(radius)
+
+
 def radius_to_arcsec(radius: Any, name: str = "radius") -> float:
     """A search radius in arcsec.
 
     Parameters
     ----------
-    radius : astropy.units.Quantity or float
-        An angle, or a number of arcsec.
+    radius : astropy.units.Quantity, str or float
+        An angle, a text with a unit (``"5arcmin"``, ``"10 arcsec"``, ``'3"'``), or a number
+        (or numeric text) of arcsec.
     name : str
         Name of the argument, for messages.
 
@@ -103,13 +121,11 @@ def radius_to_arcsec(radius: Any, name: str = "radius") -> float:
         Not an angle, not a scalar, NaN or negative.
     """
     try:
-        if isinstance(radius, u.Quantity):
-            value = float(radius.to_value(u.arcsec))
-        else:
-            value = float(radius)
+        value = _arcsec(radius)
     except (u.UnitsError, TypeError, ValueError):
         raise ValidationError(
-            f"{name} must be an angle (Quantity) or a number of arcsec, got {radius!r}"
+            f"{name} must be an angle (Quantity or text such as '5arcmin', '10arcsec') or a "
+            f"number of arcsec, got {radius!r}"
         ) from None
     if not value >= 0:
         raise ValidationError(f"{name} must be >= 0 arcsec, got {radius!r}")

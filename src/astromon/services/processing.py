@@ -46,6 +46,7 @@ __all__ = [
     "ProgressCallback",
     "StandardObservationProcessor",
     "find_obsids",
+    "interrupted_query",
     "observation_row",
     "outcome_writes",
     "parse_obsids",
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[ObservationOutcome, int, int], None]
 """Called after each obsid with (outcome, number done, total)."""
 
-_INTERRUPTED = "interrupted before it ran"
+_QUERY_INTERRUPTED = "query interrupted"
 
 
 def outcome_writes(outcome: ObservationOutcome) -> list[TableWrite]:
@@ -104,15 +105,22 @@ class BatchSummary:
         One per obsid that finished (or was skipped up-front), in completion order.
     saved : list of int
         Obsids saved to the database, in completion order.
+    interrupted_obsids : list of int
+        Obsids that were running (or being saved) when Ctrl-C stopped the batch; nothing is
+        stored for them.
     not_run : list of int
-        Obsids never finished because the batch was interrupted or the executor broke.
+        Obsids never finished because the batch stopped: never started after Ctrl-C, or
+        pending when the executor broke (a dead worker).
     interrupted : bool
         True when the batch stopped early (Ctrl-C, a dead worker...).
+    interruption : str
+        Why: ``"KeyboardInterrupt"`` for Ctrl-C, else the executor's error.
     """
 
     requested: list[int]
     outcomes: list[ObservationOutcome] = field(default_factory=list)
     saved: list[int] = field(default_factory=list)
+    interrupted_obsids: list[int] = field(default_factory=list)
     not_run: list[int] = field(default_factory=list)
     interrupted: bool = False
     interruption: str = ""
@@ -131,11 +139,8 @@ class BatchSummary:
 
     @property
     def failed(self) -> dict[str, list[int]]:
-        """Failed obsids grouped by reason; obsids that never ran are under their own key."""
-        groups = self._grouped(OutcomeStatus.ERROR)
-        if self.not_run:
-            groups[_INTERRUPTED] = sorted(self.not_run)
-        return groups
+        """Failed obsids grouped by reason (those interrupted or not run are not failures)."""
+        return self._grouped(OutcomeStatus.ERROR)
 
     @property
     def catalog_failures(self) -> dict[str, list[int]]:
@@ -148,11 +153,15 @@ class BatchSummary:
 
     @property
     def complete(self) -> bool:
-        """True when nothing failed and nothing was left unrun."""
-        return not self.failed
+        """True when nothing failed, nothing was interrupted and nothing was left unrun."""
+        return not self.failed and not self.interrupted_obsids and not self.not_run
 
     def lines(self) -> list[str]:
-        """The summary as text lines (counts, then reasons with their obsids)."""
+        """The summary as text lines: counts, then each group with its obsids.
+
+        Groups: skipped and failed (by reason, failures with an example message),
+        interrupted (running when stopped) and not run.
+        """
         n_skipped = sum(len(v) for v in self.skipped.values())
         n_failed = sum(len(v) for v in self.failed.values())
         head = (
@@ -160,18 +169,25 @@ class BatchSummary:
             f"{n_failed} failed"
         )
         if self.interrupted:
-            head += f" (interrupted: {self.interruption})"
+            head += (
+                f", {len(self.interrupted_obsids)} interrupted, {len(self.not_run)} not run "
+                f"(interrupted: {self.interruption})"
+            )
         out = [head]
+        if self.interrupted and self.saved:
+            out.append(_group_line("saved", sorted(self.saved)))
         for title, groups in (("skipped", self.skipped), ("failed", self.failed)):
             for reason, obsids in groups.items():
-                shown = " ".join(str(o) for o in obsids[:50])
-                more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
-                out.append(f"  {title} ({reason}): {len(obsids)}: {shown}{more}")
+                out.append(_group_line(f"{title} ({reason})", obsids))
                 example = self._example_message(reason) if title == "failed" else ""
                 if example:
                     out.append(f"    e.g. obsid {example}")
         for catalog, obsids in self.catalog_failures.items():
             out.append(f"  catalog {catalog} not searched: {len(obsids)}: {_shown(obsids)}")
+        if self.interrupted_obsids:
+            out.append(_group_line("interrupted (nothing stored)", sorted(self.interrupted_obsids)))
+        if self.not_run:
+            out.append(_group_line("not run", sorted(self.not_run)))
         return out
 
     def _example_message(self, reason: str) -> str:
@@ -185,6 +201,15 @@ class BatchSummary:
 def _shown(obsids: list[int]) -> str:
     more = f" ... (+{len(obsids) - 50})" if len(obsids) > 50 else ""
     return " ".join(str(o) for o in obsids[:50]) + more
+
+
+def _group_line(title: str, obsids: list[int]) -> str:
+    return f"  {title}: {len(obsids)}: {_shown(obsids)}"
+
+
+def interrupted_query(exc: BaseException) -> bool:
+    """True for DuckDB's report of a Ctrl-C during a query (``Query interrupted``)."""
+    return _QUERY_INTERRUPTED in str(exc).lower()
 
 
 def _stored_obsids(store: Store) -> set[int]:
@@ -246,9 +271,11 @@ def process_observations(
     Returns
     -------
     BatchSummary
-        Saved, skipped and failed obsids. A Ctrl-C (KeyboardInterrupt) or a broken executor
-        stops the batch: what finished is saved, the rest is listed in ``not_run`` and
-        ``interrupted`` is set.
+        Saved, skipped and failed obsids. A Ctrl-C (KeyboardInterrupt, or DuckDB's "Query
+        interrupted") stops the batch: what finished is saved, the obsids running or being
+        saved are listed in ``interrupted_obsids`` (when the executor tells them, as
+        ``interrupted_items``), the others in ``not_run``. A broken executor lists every
+        unfinished obsid in ``not_run``. ``interrupted`` is set in both cases.
 
     Raises
     ------
@@ -279,8 +306,11 @@ def process_observations(
         if obsid in stored:
             finish(ObservationOutcome.skip(obsid, "already in database", "use force to redo"))
     pending = dict.fromkeys(todo)
+    current: int | None = None
+    ctrl_c = False
     try:
         for obsid, outcome in executor.map_unordered(_SafeProcess(processor), todo):
+            current = obsid
             pending.pop(obsid, None)
             if outcome.status is OutcomeStatus.OK:
                 outcome = _save(store, outcome)
@@ -288,14 +318,26 @@ def process_observations(
                     summary.saved.append(obsid)
             logger.info("obsid %s: %s %s", obsid, outcome.status.value, outcome.reason)
             finish(outcome)
+            current = None
     except KeyboardInterrupt:
+        ctrl_c = True
+    except Exception as exc:
+        if not interrupted_query(exc):
+            if isinstance(exc, AstromonError):
+                raise
+            # the executor broke (a worker died...): every pending obsid is left unrun
+            summary.interrupted = True
+            summary.interruption = f"{type(exc).__name__}: {exc}"
+            summary.not_run = list(pending)
+            return summary
+        ctrl_c = True
+    if ctrl_c:
         summary.interrupted, summary.interruption = True, "KeyboardInterrupt"
-    except AstromonError:
-        raise
-    except Exception as exc:  # the executor broke (a worker died...)
-        summary.interrupted = True
-        summary.interruption = f"{type(exc).__name__}: {exc}"
-    summary.not_run = list(pending)
+        running = set(getattr(executor, "interrupted_items", None) or ())
+        if current is not None:
+            summary.interrupted_obsids.append(current)
+        summary.interrupted_obsids += [o for o in pending if o in running]
+        summary.not_run = [o for o in pending if o not in running]
     return summary
 
 
@@ -305,6 +347,8 @@ def _save(store: Store, outcome: ObservationOutcome) -> ObservationOutcome:
     except AstromonError as exc:
         if type(exc).__name__ == "ReadOnlyDatabaseError":
             raise
+        if interrupted_query(exc):
+            raise KeyboardInterrupt from None
         return ObservationOutcome.error(
             outcome.obsid, f"save failed ({type(exc).__name__})", str(exc)
         )

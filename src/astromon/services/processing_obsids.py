@@ -14,15 +14,29 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.ports.observation import ArchiveRetriever
 
-__all__ = ["MAX_OBSID", "find_obsids", "parse_obsids", "read_obsid_file"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_OBSID",
+    "MIN_OBSID",
+    "default_time_range",
+    "find_obsids",
+    "parse_obsids",
+    "read_obsid_file",
+]
 
+MIN_OBSID = 1
+"""Smallest obsid of an observation (0 means "every observation" in the regions table)."""
 MAX_OBSID = 2**31 - 1
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+DEFAULT_DAYS = 30.0
+"""A batch given neither obsids nor a start processes the observations of the last 30 days."""
+_RANGE = re.compile(r"^\s*([0-9]+)\s*-\s*([0-9]+)\s*$")
 
 
 def _check_obsid(value: int, text: object) -> int:
-    if value < 0 or value > MAX_OBSID:
-        raise ValidationError(f"obsid {text!r} is out of range (0 to {MAX_OBSID})")
+    if value < MIN_OBSID or value > MAX_OBSID:
+        raise ValidationError(
+            f"obsid {text!r} is out of range ({MIN_OBSID} to {MAX_OBSID}; 0 is not an observation)"
+        )
     return value
 
 
@@ -53,6 +67,8 @@ def parse_obsids(specs: Iterable[str | int]) -> list[int]:
             out[_check_obsid(int(spec), spec)] = None
             continue
         text = str(spec)
+        if not text.replace(",", "").strip():
+            raise ValidationError(f"{text!r} holds no obsid")
         for part in (p for p in text.split(",") if p.strip()):
             match = _RANGE.match(part)
             if match:
@@ -67,7 +83,7 @@ def parse_obsids(specs: Iterable[str | int]) -> list[int]:
                     out[obsid] = None
                 continue
             stripped = part.strip()
-            if not stripped.isdigit():
+            if not (stripped.isascii() and stripped.isdigit()):
                 raise ValidationError(
                     f"{stripped!r} is not an obsid or a range of obsids (such as 14530-14540)"
                 )
@@ -125,3 +141,41 @@ def find_obsids(archive: ArchiveRetriever, start: Any, stop: Any) -> list[int]:
     if float(t_stop.secs) < float(t_start.secs):
         raise ValidationError(f"the time range ends ({stop!r}) before it starts ({start!r})")
     return parse_obsids(archive.find_obsids(str(t_start.date), str(t_stop.date)))
+
+
+def default_time_range(
+    start: Any = None, stop: Any = None, now: Any = None, days: float = DEFAULT_DAYS
+) -> tuple[str, str]:
+    """The time range of a batch given by dates: ``stop`` defaults to now and ``start`` to
+    ``days`` before ``stop``.
+
+    Parameters
+    ----------
+    start, stop : CxoTime-compatible, optional
+        The range given (Chandra dates, ISO dates or CXC seconds).
+    now : CxoTime-compatible, optional
+        The current time (default: the clock).
+    days : float
+        Length of the default range (days).
+
+    Returns
+    -------
+    tuple of str
+        ``(start, stop)`` as Chandra dates.
+
+    Raises
+    ------
+    ValidationError
+        A time cannot be parsed (the message names ``start``, ``stop`` or ``now``).
+    """
+    values = {}
+    for name, value in (("start", start), ("stop", stop), ("now", now)):
+        if value is None:
+            continue
+        try:
+            values[name] = CxoTime(value)
+        except Exception:
+            raise ValidationError(f"{name} {value!r} is not a date") from None
+    t_stop = values.get("stop", values.get("now", CxoTime.now()))
+    t_start = values.get("start", CxoTime(float(t_stop.secs) - days * 86400.0))
+    return str(t_start.date), str(t_stop.date)

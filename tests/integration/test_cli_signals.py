@@ -1,0 +1,156 @@
+"""Ctrl-C and SIGKILL of a real ``astromon`` process: one line and exit 130, what finished is
+saved, no worker process, resource tracker or traceback is left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from astromon.cli.demo import TEMP_PREFIX
+from tests.integration.test_cli_subprocess import (
+    ROOT,
+    assert_rerun_completes,
+    assert_whole,
+    command,
+    env,
+    obsids_in,
+    run,
+    start_hanging_batch,
+)
+
+
+def session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of session ``sid``, read from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(entry))
+    return found
+
+
+def wait_until_gone(sid: int, timeout: float = 20.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (left := session_processes(sid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def wait_for_workers(proc: subprocess.Popen[str], count: int, timeout: float = 60.0) -> None:
+    """Wait until the session of ``proc`` has ``count`` processes (parent, tracker, workers)."""
+    deadline = time.monotonic() + timeout
+    while len(session_processes(proc.pid)) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.01)
+
+
+def no_traceback(err: str) -> None:
+    assert "Traceback" not in err, err
+    assert "KeyboardInterrupt" not in err, err
+
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@pytest.mark.slow
+def test_killed_batch_keeps_what_it_finished_and_leaves_no_worker(tmp_path: Path) -> None:
+    db = tmp_path / "killed.duckdb"
+    proc = start_hanging_batch(db, tmp_path / "marker", workers=2)
+    assert len(session_processes(proc.pid)) >= 3  # astromon, resource tracker, workers
+    time.sleep(1.0)  # the other worker goes on with 14 and 15
+    proc.kill()  # SIGKILL while obsid 13 runs
+    proc.communicate(timeout=60)  # returns: no worker holds the output pipes any more
+    assert proc.returncode == -signal.SIGKILL
+    assert wait_until_gone(proc.pid) == []
+    done = obsids_in(db)
+    assert 13 not in done and len(done) >= 1
+    assert_whole(db, done)
+    assert_rerun_completes(db, done)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_keeps_what_it_finished(tmp_path: Path, workers: int) -> None:
+    db = tmp_path / "interrupted.duckdb"
+    proc = start_hanging_batch(db, tmp_path / "marker", workers=workers)
+    if workers > 1:  # give the other worker time to go on with 14 and 15
+        time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    no_traceback(err)
+    assert "(interrupted: KeyboardInterrupt)" in out
+    if workers == 1:
+        done = [11, 12]
+        assert "interrupted (nothing stored): 1: 13" in out
+        assert "not run: 2: 14 15" in out
+        assert "failed" in out and "failed (" not in out  # nothing is counted as failed
+    else:  # the other worker went on while 13 hung: what it finished is saved
+        done = obsids_in(db)
+        assert 13 not in done and {11, 12} <= set(done)
+        assert "interrupted (nothing stored)" in out and " 13" in out.split("interrupted (")[1]
+    assert f"5 obsids: {len(done)} saved" in out
+    assert f"saved: {len(done)}: {' '.join(map(str, sorted(done)))}" in out
+    assert wait_until_gone(proc.pid) == []
+    assert_whole(db, done)
+    assert_rerun_completes(db, done)
+
+
+def start_demo(tmp_path: Path, temp: Path) -> subprocess.Popen[str]:
+    temp.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        [*command(), "demo", "-n", "8", "--workers", "2", "--db", str(tmp_path / "d.duckdb"),
+         "--out", str(tmp_path / "report")],
+        env=env(TMPDIR=str(temp)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_ctrl_c_as_the_demo_starts_its_workers(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    proc = start_demo(tmp_path, temp)
+    wait_for_workers(proc, 3)  # at once, while the workers are still importing
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip() == "error: interrupted", err
+    assert wait_until_gone(proc.pid) == []
+    assert list(temp.iterdir()) == []  # the temporary directory is removed
+    assert not (tmp_path / "d.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_killed_demo_leaves_no_worker_and_its_directory_is_cleaned_next_time(
+    tmp_path: Path,
+) -> None:
+    temp = tmp_path / "tmp"
+    proc = start_demo(tmp_path, temp)
+    wait_for_workers(proc, 4)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert wait_until_gone(proc.pid) == []  # workers and resource tracker are gone too
+    left = [p.name for p in temp.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f"{TEMP_PREFIX}{proc.pid}-")
+    # the next demo removes it as it starts (and its own as it ends)
+    again = run("demo", "-n", "2", "--workers", "1", "--db", str(tmp_path / "e.duckdb"),
+                "--out", str(tmp_path / "report2"), TMPDIR=str(temp))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert list(temp.iterdir()) == []
