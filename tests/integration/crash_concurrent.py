@@ -44,9 +44,9 @@ def _done_lines(journal: Path) -> int:
 
 def verify_many(dbfile: Path, journals: list[Path]) -> list[str]:
     """Problems of ``dbfile`` after the kills, given every writer's journal."""
-    from astromon.bootstrap import check_database
+    from astromon.bootstrap import bootstrap
 
-    report = check_database(dbfile)
+    report = bootstrap().check_database(dbfile)
     problems = [f"integrity: {p}" for p in report.problems]
     whole, stored = harness.whole_observation_problems(dbfile)
     problems += whole

@@ -48,7 +48,7 @@ def test_demo_offsets_are_recovered_and_removed(tmp_path: Path) -> None:
          "--offsets-file", str(recovered_file)],
     )  # fmt: skip
     assert corrected.exit_code == 0, corrected.output
-    store = bootstrap.open_store(db)
+    store = bootstrap.bootstrap().store(db)
     report = report_service.build_report(
         report_service.select_matches(store),
         now="2026:001",

@@ -23,19 +23,25 @@ from tests.integration.test_observation_pipeline import (
     _by_tool,
     _make_env,
     _params,
+    info_url,
 )
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEnv:
-    return _make_env(tmp_path, monkeypatch)
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info_url: str) -> FakeEnv:
+    fake = _make_env(tmp_path, info_url)
+    fake.activate(monkeypatch)
+    return fake
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeEnv, ProcessResult]]:
+def processed(
+    tmp_path_factory: pytest.TempPathFactory, info_url: str
+) -> Iterator[tuple[FakeEnv, ProcessResult]]:
     """The ACIS observation processed once (the fake CIAO tools are slow)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        fake = _make_env(tmp_path_factory.mktemp("legacy"), monkeypatch)
+        fake = _make_env(tmp_path_factory.mktemp("legacy"), info_url)
+        fake.activate(monkeypatch)
         result = fake.observation(ACIS.obsid).process()
         yield fake, result
 
@@ -44,8 +50,7 @@ def processed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeEn
 def acis(processed: tuple[FakeEnv, ProcessResult], monkeypatch: pytest.MonkeyPatch) -> Observation:
     fake, result = processed
     assert result.status == Status.OK, result
-    monkeypatch.setenv("PATH", f"{fake.root / 'fakebin'}:/usr/bin:/bin")
-    monkeypatch.setenv("FAKE_CIAO_CONFIG", str(fake.config_file))
+    fake.activate(monkeypatch)
     return fake.observation(ACIS.obsid)
 
 
@@ -194,3 +199,6 @@ def test_get_sources_formats(acis: Observation) -> None:
     assert {"X", "Y", "R"} <= set(full.colnames)
     assert "RA" not in full.colnames  # already there as ra
     assert len(full) == len(standard)
+
+
+__all__ = ["info_url"]  # the sequence-summary server fixture, shared with the pipeline tests

@@ -15,7 +15,7 @@ import pytest
 
 from astromon import db
 from astromon.cli.legacy.processing_scripts import cross_match_argv
-from tests.integration.test_observation_pipeline import ACIS, CONTINUOUS, _make_env
+from tests.integration.test_observation_pipeline import ACIS, CONTINUOUS, _make_env, info_url
 from tests.unit.test_calalign_offsets import write_calalign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,13 +206,16 @@ def test_cross_match_options_map_to_astromon_process(
     assert argv[4].startswith("2024:001:00:00:00") and argv[6].startswith("2024:031:00:00:00")
 
 
-def test_cross_match_daily_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cross_match_daily_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info_url: str
+) -> None:
     """The daily job's command line on a skipped observation (no catalog search needed)."""
     script = "astromon-cross-match"
     default = run(script, "--archive-dir", str(tmp_path / "arch"), cwd=tmp_path)
     assert default.returncode == 2  # the original default --db-file is astromon.h5
     assert "astromon writes DuckDB files" in one_line_error(default, script)
-    fake = _make_env(tmp_path / "fake", monkeypatch)
+    fake = _make_env(tmp_path / "fake", info_url)
+    fake.activate(monkeypatch)
     monkeypatch.setenv("ASCDS_INSTALL", str(fake.prefix))  # a CIAO environment is active
     dbfile = tmp_path / "astromon.duckdb"
     result = run(
@@ -234,9 +237,10 @@ def test_cross_match_daily_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "--start 2024:001:00:00:00.000 --stop 2024:031:00:00:00.000" in note(quiet, script)
 
 
-def test_process_obs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_process_obs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info_url: str) -> None:
     script = "astromon-process-obs"
-    fake = _make_env(tmp_path / "fake", monkeypatch)
+    fake = _make_env(tmp_path / "fake", info_url)
+    fake.activate(monkeypatch)
     listed = tmp_path / "obsids.txt"
     listed.write_text(f"{CONTINUOUS.obsid}\n")
     result = run(
@@ -280,3 +284,6 @@ def test_file_system_errors_are_one_line(
     assert err == (
         "astromon-web-pages: error: PermissionError: [Errno 13] Permission denied: '/srv/web/cal'"
     )
+
+
+__all__ = ["info_url"]  # the sequence-summary server fixture, shared with the pipeline tests

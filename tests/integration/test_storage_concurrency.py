@@ -122,6 +122,6 @@ def test_writers_and_readers_lose_nothing(tmp_path: Path) -> None:
     for _, index, reads, errors in read:
         assert errors == [], f"reader {index}: {errors[:3]}"
         assert reads > 0
-    report = bootstrap.check_database(dbfile)
+    report = bootstrap.bootstrap().check_database(dbfile)
     assert report.ok, report.lines()
     assert elapsed < DEADLINE

@@ -30,7 +30,7 @@ def dbfile(tmp_path: Path) -> Path:
     path = tmp_path / "astromon.duckdb"
     for obsid in range(1, 41):
         harness.save_observation(path, obsid, obsid)
-    bootstrap.open_store(path).read_table("astromon_obs")
+    bootstrap.bootstrap().store(path).read_table("astromon_obs")
     from astromon_adapters.duckdb_store import release_connections
 
     release_connections()
@@ -79,11 +79,11 @@ def test_a_damaged_file_is_reported_at_once_as_damaged(dbfile: Path, how: str) -
 
 def test_a_damaged_file_is_restored_from_its_backup(dbfile: Path, tmp_path: Path) -> None:
     backup = tmp_path / "backup.duckdb"
-    bootstrap.backup_database(dbfile, backup)
+    bootstrap.bootstrap().backup_database(dbfile, backup)
     _damage(dbfile, "truncated")
-    bootstrap.restore_database(backup, dbfile, force=True)
+    bootstrap.bootstrap().restore_database(backup, dbfile, force=True)
     assert len(db.get_table("astromon_obs", dbfile)) == 40
-    assert bootstrap.check_database(dbfile).ok
+    assert bootstrap.bootstrap().check_database(dbfile).ok
 
 
 def _written_by(path: Path, version: bytes) -> None:
@@ -176,12 +176,13 @@ def test_the_cli_says_it_waits_for_the_lock(dbfile: Path, monkeypatch: pytest.Mo
 
 def test_the_api_notice_is_called_once(dbfile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Path, int | None]] = []
-    previous = bootstrap.set_lock_wait_notice(lambda path, pid: calls.append((path, pid)))
+    app = bootstrap.bootstrap()
+    previous = app.set_lock_wait_notice(lambda path, pid: calls.append((path, pid)))
     holder = _hold_lock(dbfile, 1.6)
     try:
         table = db.get_table("astromon_obs", dbfile)  # a reader waits too, and then reads
     finally:
-        bootstrap.set_lock_wait_notice(previous)
+        app.set_lock_wait_notice(previous)
         holder.wait()
     assert len(table) == 40
     assert calls == [(dbfile, holder.pid)]

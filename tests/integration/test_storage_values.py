@@ -84,7 +84,7 @@ def test_a_bad_observation_changes_nothing_and_is_named(
 
 def test_the_store_checks_writes_that_bypass_the_api(dbfile: Path) -> None:
     """A pipeline writing through Store.save_many is held to the same rules."""
-    store = bootstrap.open_store(dbfile, write=True)
+    store = bootstrap.bootstrap().store(dbfile, write=True)
     tables = harness.observation_tables(5, 1)
     tables["astromon_xray_src"]["ra"][0] = 400.0
     writes = [TableWrite(n, to_schema(n, t)) for n, t in tables.items()]
@@ -139,7 +139,7 @@ def test_db_check_lists_each_invalid_stored_value(dbfile: Path) -> None:
     con.execute("UPDATE astromon_obs SET date_obs = '2013-13-45T99:00:00' WHERE obsid = 2")
     con.execute("UPDATE astromon_obs SET detector = 'NOPE', tstart = 'nan' WHERE obsid = 1")
     con.close()
-    report = bootstrap.check_database(dbfile)
+    report = bootstrap.bootstrap().check_database(dbfile)
     assert not report.ok
     messages = [str(p) for p in report.problems]
     rows = {int(o): i for i, o in enumerate(db.get_table("astromon_obs", dbfile)["obsid"])}

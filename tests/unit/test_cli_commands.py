@@ -14,7 +14,7 @@ from astromon_adapters.executors import SerialExecutor
 from astropy.table import Table
 from typer.testing import CliRunner
 
-from astromon.bootstrap import bootstrap, using
+from astromon.bootstrap import Astromon, bootstrap, using
 from astromon.cli.app import app
 from astromon.domain.errors import DatabaseError, ReadOnlyDatabaseError
 from tests.cli_commands import command_paths
@@ -291,9 +291,7 @@ def test_regions_and_db_commands_call_the_db_api(
     for name in ("import_legacy", "import_ecsv"):
         monkeypatch.setattr(db, name, record(name), raising=False)
     monkeypatch.setattr(db, "get_table", record("get_table", regions), raising=False)
-    monkeypatch.setattr(
-        bootstrap, "write_table_file", record("write_table_file", tmp_path), raising=False
-    )
+    monkeypatch.setattr(Astromon, "write_table_file", record("write_table_file", tmp_path))
     monkeypatch.setattr(db, "add_regions", record("add_regions", regions), raising=False)
     monkeypatch.setattr(db, "get_regions", record("get_regions", regions), raising=False)
     base = ["--db", str(tmp_path / "a.duckdb")]

@@ -24,16 +24,23 @@ runner = CliRunner()
 FAKE = ["--workers", "1", "--processor", "tests.unit.ops_fakes:scripted_from_env"]
 
 
+def install(request: pytest.FixtureRequest, **ports: Any) -> None:
+    """Use an application with these port overrides (added to those installed) in the test."""
+    merged = {**bootstrap.current().overrides, **ports}
+    block = bootstrap.using(bootstrap.bootstrap(**merged))
+    block.__enter__()
+    request.addfinalizer(lambda: block.__exit__(None, None, None))
+
+
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> InMemoryStore:
+def store(request: pytest.FixtureRequest) -> InMemoryStore:
     """An in-memory store (two observations) used by every command of the test."""
     tables: dict[str, Table] = {}
     for obsid in (4, 5):
         for name, table in fake_tables(obsid).items():
             tables[name] = table if name not in tables else _stack(tables[name], table)
     memory = InMemoryStore(tables)
-    monkeypatch.setattr(bootstrap, "open_store", lambda dbfile=None, *, write=False: memory)
-    monkeypatch.setattr(bootstrap, "executor", lambda **kw: SerialExecutor())
+    install(request, store=lambda dbfile=None, *, write=False: memory, executor=SerialExecutor())
     return memory
 
 
@@ -57,9 +64,9 @@ class FakeArchive:
 
 
 @pytest.fixture
-def archive(monkeypatch: pytest.MonkeyPatch) -> FakeArchive:
+def archive(request: pytest.FixtureRequest) -> FakeArchive:
     fake = FakeArchive([21, 22])
-    monkeypatch.setattr(bootstrap, "archive_retriever", lambda source="arc5gl", **kw: fake)
+    install(request, archive=fake)
     return fake
 
 
@@ -95,14 +102,14 @@ def test_global_options_are_moved_in_front_of_the_command(
     assert hoist_global_options(typer.main.get_command(app), args) == expected
 
 
-def test_db_after_the_command_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_db_after_the_command_is_used(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     seen: list[Any] = []
 
     def open_store(dbfile: Any = None, *, write: bool = False) -> InMemoryStore:
         seen.append(dbfile)
         return InMemoryStore()
 
-    monkeypatch.setattr(bootstrap, "open_store", open_store)
+    install(request, store=open_store)
     result = runner.invoke(app, ["tables", "--db", str(tmp_path / "x.duckdb"), "-v"])
     assert result.exit_code == 0, result.output
     assert seen == [tmp_path / "x.duckdb"]
@@ -167,7 +174,7 @@ def test_unexpected_and_system_errors_are_one_line(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied", "/ro/backup.duckdb")
 
-    monkeypatch.setattr(bootstrap, "backup_database", broken, raising=False)
+    monkeypatch.setattr(bootstrap.Astromon, "backup_database", broken)
     one_line_error(
         runner.invoke(app, ["db", "backup", "/ro/backup.duckdb"]),
         1,
@@ -177,13 +184,13 @@ def test_unexpected_and_system_errors_are_one_line(
     def bug(*args: Any, **kwargs: Any) -> Any:
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr(bootstrap, "check_database", bug, raising=False)
+    monkeypatch.setattr(bootstrap.Astromon, "check_database", bug)
     one_line_error(runner.invoke(app, ["db", "check"]), 1, "unexpected TypeError")
 
     def interrupted_query(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("Query interrupted")
 
-    monkeypatch.setattr(bootstrap, "check_database", interrupted_query, raising=False)
+    monkeypatch.setattr(bootstrap.Astromon, "check_database", interrupted_query)
     result = runner.invoke(app, ["db", "check"])
     assert result.exit_code == 130 and result.stderr.strip() == "error: interrupted"
 

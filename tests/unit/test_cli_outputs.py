@@ -36,7 +36,7 @@ PRECISE["dy"].format = ".2f"
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> InMemoryStore:
+def store(request: pytest.FixtureRequest) -> InMemoryStore:
     """astromon_obs of two observations with many-digit ra and dec (display-formatted)."""
     obs = vstack([fake_tables(1)["astromon_obs"], fake_tables(2)["astromon_obs"]])
     obs["ra"] = PRECISE["ra"]
@@ -44,7 +44,9 @@ def store(monkeypatch: pytest.MonkeyPatch) -> InMemoryStore:
     obs["ra"].format = ".4f"
     obs["dec"].format = ".2f"
     memory = InMemoryStore({"astromon_obs": obs})
-    monkeypatch.setattr(bootstrap, "open_store", lambda dbfile=None, *, write=False: memory)
+    block = bootstrap.using(bootstrap.bootstrap(store=lambda dbfile=None, *, write=False: memory))
+    block.__enter__()
+    request.addfinalizer(lambda: block.__exit__(None, None, None))
     return memory
 
 

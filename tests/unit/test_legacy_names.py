@@ -300,7 +300,7 @@ def test_get_vizier_through_the_catalog_service(tmp_path: Path) -> None:
     )
     path = tmp_path / "stars.ecsv"
     stars.write(path)
-    service = bootstrap.catalog_service("local", catalog_file=str(path))
+    service = bootstrap.bootstrap().catalogs("local", catalog_file=str(path))
     pos = SkyCoord([10.0] * u.deg, [-5.0] * u.deg, obstime=Time("2020-01-01"))
     found = cross_match.get_vizier(
         pos, "ICRS", "I/323", ["ICRF"], {"ra": "_RAJ2000"}, radius=3 * u.arcsec,
