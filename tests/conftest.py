@@ -20,3 +20,13 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "astromon_obs.ecsv").exists():
         pytest.skip(f"reference data not found at {REFERENCE_DIR}")
     return REFERENCE_DIR
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than CPUs.
+
+    Many tests spend their time waiting on subprocesses (the CLI, fake CIAO tools, writer
+    processes, a Dask cluster), so one extra worker keeps both CPUs busy: on 2 CPUs the suite
+    takes about 4.5 minutes with 3 workers against 5.5 with 2.
+    """
+    return (os.cpu_count() or 1) + 1
