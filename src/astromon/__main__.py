@@ -1,5 +1,5 @@
 """``python -m astromon`` runs the command-line interface."""
 
-from astromon.cli.app import main
+from astromon.cli.entry import main
 
 main()

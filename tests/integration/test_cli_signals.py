@@ -124,6 +124,25 @@ def start_demo(tmp_path: Path, temp: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.slow
+def test_ctrl_c_while_the_application_is_imported(tmp_path: Path) -> None:
+    """Ctrl-C in the first tenth of a second, long before the imports are done."""
+    proc = subprocess.Popen(
+        [*command(), "--db", str(tmp_path / "x.duckdb"), "tables"],
+        cwd=tmp_path,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    no_traceback(err)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip() == "error: interrupted", err
+
+
 def test_ctrl_c_as_the_demo_starts_its_workers(tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     proc = start_demo(tmp_path, temp)

@@ -24,7 +24,7 @@ FAKE = "tests.unit.ops_fakes:scripted_from_env"
 def command() -> list[str]:
     if SCRIPT.exists():
         return [str(SCRIPT)]
-    return [sys.executable, "-c", "from astromon.cli.app import main; main()"]
+    return [sys.executable, "-c", "from astromon.cli.entry import main; main()"]
 
 
 def env(**extra: str) -> dict[str, str]:
