@@ -90,7 +90,7 @@ def writer_version(path: str | os.PathLike[str]) -> str | None:
 
 
 def _restore_hint(path: Path) -> str:
-    return f"restore it from a backup: astromon --db {path} db restore BACKUP --force"
+    return f"restore it from a backup: astromon --db {path} db restore BACKUP --overwrite"
 
 
 def _newer_writer(path: Path) -> str | None:
