@@ -57,7 +57,8 @@ def lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".lock")
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while a process ``pid`` exists on this machine (also when it is another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -195,7 +196,7 @@ class SidecarLock:
             pid = int(text)
         except ValueError:
             return None
-        return pid if pid != os.getpid() and _pid_alive(pid) else None
+        return pid if pid != os.getpid() and process_alive(pid) else None
 
     # --- the fields of the lock file ---------------------------------------------------
 

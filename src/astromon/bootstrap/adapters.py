@@ -21,6 +21,7 @@ ADAPTERS: Final[dict[str, str]] = {
     "store.is_hdf5": "astromon_adapters.hdf5_store:is_hdf5_file",
     "store.copier": "astromon_adapters.duckdb_backup:DuckDBCopier",
     "store.lock_wait_notice": "astromon_adapters.duckdb_connections:set_wait_notice",
+    "process.alive": "astromon_adapters.file_lock:process_alive",
     "tables.read_directory": "astromon_adapters.table_files:read_ecsv_directory",
     "tables.write_file": "astromon_adapters.table_files:write_table_file",
     "tables.write_text": "astromon_adapters.table_files:write_text_file",

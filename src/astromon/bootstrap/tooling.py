@@ -82,6 +82,10 @@ class ToolingPorts(PortsBase):
         """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""
         return cast(Callable[[str | os.PathLike[str]], bool], load_adapter("store.is_hdf5"))(path)
 
+    def process_alive(self, pid: int) -> bool:
+        """True while a process ``pid`` exists on this machine."""
+        return cast(Callable[[int], bool], load_adapter("process.alive"))(pid)
+
     def set_lock_wait_notice(self, notice: LockWaitNotice | None) -> LockWaitNotice | None:
         """Set what is called, once, when a database access has waited 1 s for the file lock.
 

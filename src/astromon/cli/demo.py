@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -42,21 +43,14 @@ TEMP_PREFIX = "astromon-demo-"
 """Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_temporary_directories(root: Path | None = None) -> list[Path]:
+def remove_stale_temporary_directories(
+    alive: Callable[[int], bool], root: Path | None = None
+) -> list[Path]:
     """Remove the temporary directories of demos whose process is gone (killed, crashed).
 
     A demo removes its directory when it ends; one killed with SIGKILL cannot, so every demo
-    cleans those of dead demos when it starts.
+    cleans those of dead demos when it starts. ``alive(pid)`` tells whether a process still
+    exists (:meth:`astromon.bootstrap.Astromon.process_alive`).
 
     Returns
     -------
@@ -67,7 +61,7 @@ def remove_stale_temporary_directories(root: Path | None = None) -> list[Path]:
     removed = []
     for path in base.glob(f"{TEMP_PREFIX}*"):
         pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if not path.is_dir() or not pid_text.isdigit() or _alive(int(pid_text)):
+        if not path.is_dir() or not pid_text.isdigit() or alive(int(pid_text)):
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
@@ -169,10 +163,10 @@ def demo(
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
     out = out.expanduser().absolute()
     try:
-        remove_stale_temporary_directories()
+        app = state(ctx).app
+        remove_stale_temporary_directories(app.process_alive)
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
             root = Path(tmp)
-            app = state(ctx).app
             observatory, processor = app.demo_setup(root / "observatory", observations, seed)
             _check_target(app, db, min(observatory.obsids))
             work_db = root / "astromon-demo.duckdb"
