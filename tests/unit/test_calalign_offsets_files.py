@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import ValidationError
 from astromon.domain.offset_bins import (
     MEDIAN_ERROR_FACTOR,
@@ -20,6 +21,9 @@ from astromon.domain.time import CxoTime
 from astromon.services import calibration
 from astromon.services.offset_files import read_offsets, write_offsets
 from astromon.services.report import read_offset_steps
+
+WRITER = bootstrap().write_text_file
+"""The real atomic text writer (table_files adapter), as the CLI passes it."""
 
 
 def test_bins_start_at_multiples_of_the_width() -> None:
@@ -79,12 +83,12 @@ def test_median_offsets_with_start_and_stop() -> None:
 
 def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
     table = calibration.median_offsets(matches())
-    path = write_offsets(table, tmp_path / "offsets.json")
+    path = write_offsets(table, tmp_path / "offsets.json", writer=WRITER)
     rows = json.loads(path.read_text())
     assert rows[0]["tstart"] == "2021:001:00:00:00.000"
     assert set(rows[0]) == {"tstart", "tstop", "detector", "n", "dy", "dz", "dy_err", "dz_err"}
     for name in ("offsets.json", "offsets.ecsv"):
-        write_offsets(table, tmp_path / name, overwrite=True)
+        write_offsets(table, tmp_path / name, writer=WRITER, overwrite=True)
         back = read_offsets(tmp_path / name)
         assert list(back["detector"]) == list(table["detector"])
         np.testing.assert_allclose(back["tstart"], table["tstart"], atol=1e-3)
@@ -93,9 +97,9 @@ def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
     with pytest.raises(
         ValidationError, match=r"--output '.*offsets.json': exists; pass --overwrite"
     ):
-        write_offsets(table, tmp_path / "offsets.json")
+        write_offsets(table, tmp_path / "offsets.json", writer=WRITER)
     with pytest.raises(ValidationError, match=r"must end in \.json or \.ecsv"):
-        write_offsets(table, tmp_path / "offsets.txt")
+        write_offsets(table, tmp_path / "offsets.txt", writer=WRITER)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["offsets.ecsv", "offsets.json"]
 
 

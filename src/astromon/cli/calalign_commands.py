@@ -185,7 +185,10 @@ def offsets(
     for line in _offset_lines(table):
         typer.echo(line)
     if output is not None:
-        typer.echo(f"offsets: {offset_files.write_offsets(table, output, overwrite=overwrite)}")
+        written = offset_files.write_offsets(
+            table, output, writer=state(ctx).app.write_text_file, overwrite=overwrite
+        )
+        typer.echo(f"offsets: {written}")
     if plot is not None:
         keep = np.ones(len(matches), dtype=bool)
         t = np.asarray(matches["tstart"], dtype=float)

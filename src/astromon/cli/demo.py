@@ -216,6 +216,7 @@ def demo(
             injected = offset_files.write_offsets(
                 demo_service.injected_offsets(observatory.truth()),
                 out / INJECTED_OFFSETS,
+                writer=app.write_text_file,
                 overwrite=True,
             )
             _install(work_db, db)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 from astropy.table import Table
 
-from astromon.domain.errors import ValidationError
+from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.time import CxoTime
 
-__all__ = ["OFFSET_COLUMNS", "read_offsets", "write_offsets"]
+__all__ = ["OFFSET_COLUMNS", "TextWriter", "read_offsets", "write_offsets"]
 
 OFFSET_COLUMNS: Final = ("tstart", "tstop", "detector", "n", "dy", "dz", "dy_err", "dz_err")
 """Columns of an offsets file, in order; only tstart, dy and dz are required to read one."""
@@ -184,18 +183,32 @@ def _json_text(table: Table) -> str:
     return json.dumps(rows, indent=2) + "\n"
 
 
+class TextWriter(Protocol):
+    """Writes a text file atomically (``Astromon.write_text_file``): refuses an existing file
+    unless ``overwrite``, naming ``overwrite_hint``; AstromonError when it cannot write."""
+
+    def __call__(
+        self,
+        text: str,
+        path: str | os.PathLike[str],
+        overwrite: bool = False,
+        overwrite_hint: str = "overwrite=True",
+    ) -> Path: ...
+
+
 def write_offsets(
     table: Table,
     path: str | os.PathLike[str],
     *,
+    writer: TextWriter,
     overwrite: bool = False,
     option: str = "--output",
 ) -> Path:
     """Write offset steps as JSON (``.json``) or ECSV (``.ecsv``), atomically.
 
     ``table`` has the columns of :data:`OFFSET_COLUMNS` with tstart/tstop in CXC seconds;
-    JSON and ECSV files show them as Chandra dates. The file is written under a temporary
-    name beside the target and renamed into place.
+    JSON and ECSV files show them as Chandra dates. The text is written by ``writer``, which
+    writes it under a temporary name beside the target and renames it into place.
 
     Raises
     ------
@@ -226,12 +239,7 @@ def write_offsets(
         buffer = StringIO()
         shown.write(buffer, format="ascii.ecsv")
         text = buffer.getvalue()
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, file)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        return writer(text, file, overwrite=overwrite, overwrite_hint="--overwrite")
+    except AstromonError as exc:
         raise _fail(option, file, f"cannot write: {exc}") from None
-    return file
