@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -125,21 +126,34 @@ def start_demo(tmp_path: Path, temp: Path) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_ctrl_c_while_the_application_is_imported(tmp_path: Path) -> None:
-    """Ctrl-C in the first tenth of a second, long before the imports are done."""
+    """Ctrl-C while the console script is still importing the application.
+
+    ``-X importtime`` reports each import on stderr as it completes: the signal is sent when
+    Typer (the first import of the application) is in, long before the application is.
+    """
+    code = "from astromon.cli.entry import main; main()"
     proc = subprocess.Popen(
-        [*command(), "--db", str(tmp_path / "x.duckdb"), "tables"],
+        [sys.executable, "-X", "importtime", "-c", code, "--db", str(tmp_path / "x.db"), "tables"],
         cwd=tmp_path,
         env=env(),
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
-    time.sleep(0.1)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("import time:") and line.rstrip().endswith("typer"):
+            break
     os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    seen.append(proc.stderr.read())
+    proc.wait(timeout=60)
+    lines = "".join(seen).splitlines()
+    err = "\n".join(line for line in lines if not line.startswith("import time:"))
     no_traceback(err)
-    assert proc.returncode == 130, (out, err)
+    assert proc.returncode == 130, err
     assert err.strip() == "error: interrupted", err
 
 
