@@ -86,9 +86,9 @@ def test_demo_replaces_its_own_database_but_refuses_others(tmp_path: Path):
         "tstart": [480084960.0], "ascdsver": ["10.9.2"], "ra": [339.2], "dec": [56.9],
         "roll": [23.2], "category_id": [10],
     }  # fmt: skip
-    bootstrap().store(real, write=True).save_many(
-        [TableWrite("astromon_obs", to_schema("astromon_obs", row))]
-    )
+    store = bootstrap().store(real, write=True)
+    store.save_many([TableWrite("astromon_obs", to_schema("astromon_obs", row))])
+    store.close()  # checkpoint now: a kept write session would rewrite the header later
     before = real.read_bytes()
     code, output = _run(["-n", "2", "--db", str(real), "--out", str(tmp_path / "r3"), *one])
     assert code == 1

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from astromon.cli.app import app
 from astromon.domain.schema import TABLE_NAMES
-from tests.unit.fuzz_strategies import DATES, FUZZ, NUMBERS, OBSIDS, STRINGS, digest
+from tests.unit.fuzz_strategies import DATES, FUZZ, NUMBERS, OBSIDS, STRINGS, snapshot
 from tests.unit.test_fuzz_db import CALLS, build
 
 RUNNER = CliRunner()
@@ -55,11 +55,11 @@ def invoke(path: Path, args: list[str], *, writes: bool) -> Any:
     """Run ``astromon --db PATH ARGS`` and check the exit code, the error line and the file.
 
     Connections are closed after a command that may write (so its changes are in the file
-    before the digest). A read-only command keeps its cached read-only connection for the next
+    before the snapshot). A read-only command keeps its cached read-only connection for the next
     case: a read-only connection cannot change the file, and a command that wrongly wrote
-    would have committed to the write-ahead log, which the digest includes.
+    would have committed to the write-ahead log, which the snapshot includes.
     """
-    before = digest(path)
+    before = snapshot(path)
     result = RUNNER.invoke(app, ["--db", str(path), *args])
     if writes:
         release_connections()
@@ -73,7 +73,7 @@ def invoke(path: Path, args: list[str], *, writes: bool) -> Any:
             assert len(err) == 1 and err[0].startswith("error: "), (args, err)
         assert "Traceback" not in result.output
     if result.exit_code != 0 or not writes:
-        assert digest(path) == before, (args, result.exit_code, result.stderr)
+        assert snapshot(path) == before, (args, result.exit_code, result.stderr)
     return result
 
 

@@ -28,7 +28,7 @@ from tests.unit.fuzz_strategies import (
     SCALARS,
     STRINGS,
     as_array,
-    digest,
+    snapshot,
     table_data,
 )
 
@@ -69,26 +69,26 @@ def attempt(path: Path, call: Any, *, read: bool) -> tuple[bool, Any]:
     """Run ``call``; check the error kind and that the file is unchanged when required.
 
     Connections are closed around a call that may write, so that its changes are in the
-    file before the digest. A read keeps its cached read-only connection for the next case
+    file before the snapshot. A read keeps its cached read-only connection for the next case
     (reopening the file was most of a case's time): a read-only connection cannot change the
     file, and a read that wrongly wrote would have committed to the write-ahead log, which
-    the digest includes.
+    the snapshot includes.
     """
     if not read:
         release_connections()
-    before = digest(path)
+    before = snapshot(path)
     try:
         result = call()
     except AstromonError as exc:
         if not read:
             release_connections()
         assert str(exc), "an error without a message"
-        assert digest(path) == before, f"rejected call changed the file ({exc})"
+        assert snapshot(path) == before, f"rejected call changed the file ({exc})"
         return False, exc
     if not read:
         release_connections()
     if read:
-        assert digest(path) == before, "a read changed the file"
+        assert snapshot(path) == before, "a read changed the file"
     return True, result
 
 

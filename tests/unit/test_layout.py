@@ -76,6 +76,24 @@ def test_importing_the_facades_imports_no_heavy_library() -> None:
     assert result.stdout.strip() == "[] []"
 
 
+STARTUP_COSTLY = ("scipy.spatial", "astropy.wcs", "astropy.coordinates", "duckdb", "h5py")
+"""Modules the command line imports only when a command needs them (each costs 40-130 ms)."""
+
+
+def test_starting_the_command_line_imports_no_costly_module() -> None:
+    code = (
+        "import sys\n"
+        "import astromon.cli.app\n"
+        f"costly = {STARTUP_COSTLY!r}\n"
+        "print(sorted(m for m in costly if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_utils_ciao_is_the_adapter_class_loaded_on_first_use() -> None:
     code = (
         "import sys\n"

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 __all__ = [
     "angular_separation_arcsec",
@@ -100,6 +99,8 @@ def nearest_neighbor_dist(y: ArrayLike, z: ArrayLike) -> Float:
     n = len(points)
     if n < 2:
         return np.full(n, np.inf)
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs 0.1 s at start-up
+
     dist, _ = cKDTree(points).query(points, k=2)
     result: Float = np.asarray(dist[:, 1], dtype=np.float64)
     return result

@@ -16,7 +16,6 @@ from itertools import chain
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from astromon.domain.geometry import angular_separation_arcsec, radec_to_unit_vectors
 
@@ -74,6 +73,8 @@ def sky_pairs(
     second_rows = np.flatnonzero(np.isfinite(ra2) & np.isfinite(dec2))
     if len(first_rows) == 0 or len(second_rows) == 0:
         return none
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs 0.1 s at start-up
+
     tree = cKDTree(radec_to_unit_vectors(ra2[second_rows], dec2[second_rows]))
     angle = np.minimum(radius[first_rows] * _ARCSEC_RAD, np.pi)
     chord = 2.0 * np.sin(angle / 2.0) * _CHORD_MARGIN + 1e-15

@@ -4,6 +4,9 @@ Inputs are paths found by :class:`astromon.services.observation_steps.Observatio
 source list (a FITS table with RA, DEC, COMPONENT, NET_COUNTS, SNR, PSFRATIO), the evt2 file
 (pointing attitude and the sky WCS of its x/y columns), the pileup map, the streak regions and
 the acal file (CALDBVER).
+
+``astropy.io.fits`` and ``astropy.wcs`` are imported by the functions that need them, so that
+importing this module (every command-line start does) stays cheap.
 """
 
 from __future__ import annotations
@@ -13,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from astropy.io import fits
 from astropy.table import Column, Table
-from astropy.wcs import WCS
 
 from astromon.domain.errors import ProcessingError
 from astromon.domain.geometry import nearest_neighbor_dist, radec_to_yz
@@ -37,6 +38,8 @@ _SOURCE_COLUMNS = ("RA", "DEC", "COMPONENT", "NET_COUNTS", "PSFRATIO")
 
 def read_header(path: Path, extname: str | None = None) -> Any:
     """Header of ``extname`` (or of the first table HDU, else the primary) of a FITS file."""
+    from astropy.io import fits
+
     try:
         with fits.open(path) as hdus:
             if extname is not None:
@@ -55,6 +58,8 @@ def read_source_list(path: Path) -> Table:
     A list without SNR (wavdetect writes SRC_SIGNIFICANCE, not SNR) gets an SNR column of
     NaN.
     """
+    from astropy.io import fits
+
     try:
         with fits.open(path) as hdus:
             hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)
@@ -97,6 +102,8 @@ def pointing(
 
 def event_sky_wcs(header: Mapping[str, Any]) -> Any:
     """Sky WCS of the x/y columns of an event file (TCTYP/TCRVL/TCRPX/TCDLT keywords)."""
+    from astropy.wcs import WCS
+
     columns: dict[str, int] = {}
     for key in header:
         if str(key).startswith("TTYPE"):
@@ -123,6 +130,9 @@ def caldb_version(*headers: Mapping[str, Any] | None) -> str:
 
 
 def _pileup_values(pileup_map: Path, ra: Any, dec: Any) -> Any:
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
     try:
         with fits.open(pileup_map) as hdus:
             image = np.asarray(hdus[0].data, dtype=np.float64)
@@ -141,6 +151,8 @@ def _pileup_values(pileup_map: Path, ra: Any, dec: Any) -> Any:
 
 
 def _in_streaks(streaks: Path, x: Any, y: Any) -> Any:
+    from astropy.io import fits
+
     try:
         with fits.open(streaks) as hdus:
             hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 import numpy as np
-from astropy.coordinates import SkyCoord
 from astropy.table import Column, Table
 
 from astromon.domain.crossmatch.tables import require_columns
@@ -69,6 +68,8 @@ def add_derived_columns(matches: Table) -> Table:
             matches.remove_column(name)
     matches["category"] = Column(category, name="category")
     matches["time"] = _times(matches["date_obs"])
+    from astropy.coordinates import SkyCoord  # here: a costly import, needed only now
+
     matches["c_loc"] = SkyCoord(
         np.asarray(matches["c_ra"], float), np.asarray(matches["c_dec"], float), unit="deg"
     )
