@@ -139,6 +139,16 @@ class DuckDBStore:
             kinds = {c.name: c.kind for c in spec.columns}
             return self._run(lambda: fetch_table(handle.con, sql, kinds))
 
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        """Several tables read in one session, i.e. one snapshot of the file."""
+        specs = [get_spec(name) for name in names]
+        with self._reading() as handle:
+            self._require(handle, list(names))
+            return {
+                spec.name: self._run(lambda s=spec: self._select_all(handle, s.name))
+                for spec in specs
+            }
+
     def read_cross_matches(self, select_name: str) -> Table:
         """The joined cross-match (see the port); the joins run in SQL.
 

@@ -103,6 +103,10 @@ class HDF5Store:
                 name for name in TABLE_NAMES if name in h5 and isinstance(h5[name], h5py.Dataset)
             ]
 
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        """Each table in turn: a legacy file is never written, so that is one moment."""
+        return {name: self.read_table(name) for name in names}
+
     def read_table(self, name: str) -> Table:
         spec = get_spec(name)
         with self._open() as h5:

@@ -225,10 +225,9 @@ def whole_observation_problems(dbfile: Path) -> tuple[list[str], dict[int, int]]
 
     problems: list[str] = []
     store = DuckDBStore(dbfile, lock_timeout=30.0, linger=0.0)
-    tables = {
-        name: store.read_table(name)
-        for name in ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr")
-    }
+    tables = store.read_tables(
+        ["astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr"]
+    )
     release_connections(dbfile)
     stored = {
         int(o): round(float(v))

@@ -15,7 +15,7 @@ from astromon_adapters.executors import ProcessPoolExecutor
 
 from astromon import db
 from astromon.bootstrap import bootstrap
-from astromon.domain.errors import DatabaseLockedError
+from astromon.domain.errors import DatabaseLockedError, MissingTableException
 from astromon.services.processing import ObservationOutcome, process_observations
 from tests.integration import crash_harness as harness
 from tests.integration.test_reliability_backup import _HOLDER, _WRITER, _start
@@ -99,6 +99,48 @@ def test_readers_during_writes_never_see_a_partial_observation(
     assert len(tags_seen - initial) > 1  # the reader saw the writer's successive versions
     problems, _ = harness.whole_observation_problems(dbfile)
     assert problems == []
+
+
+def test_several_tables_are_read_as_of_one_moment_during_writes(
+    dbfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``read_tables`` and ``db check`` (which uses it) see every table at the same moment
+    while another process replaces whole observations and adds new obsids: a save is in
+    all four tables or in none, and the orphan check never sees half of one."""
+    monkeypatch.setenv("ASTROMON_LOCK_TIMEOUT", "60")
+    writer = _start(_WRITER, str(dbfile), "4")
+    snapshots, versions = 0, set()
+    try:
+        while writer.poll() is None:
+            problems, stored = harness.whole_observation_problems(dbfile)  # read_tables
+            assert problems == []
+            versions |= set(stored.values())
+            report = bootstrap().check_database(dbfile)
+            assert report.ok, report.lines()
+            snapshots += 1
+    finally:
+        _, err = writer.communicate(timeout=120)
+    release_connections()
+    assert writer.returncode == 0, err
+    assert snapshots >= 3
+    assert len(versions - {1, 2, 3}) > 1  # the snapshots saw the writer's successive saves
+
+
+def test_read_tables_is_read_table_of_each(dbfile: Path) -> None:
+    store = DuckDBStore(dbfile, linger=0.0)
+    names = ["astromon_obs", "astromon_xray_src", "astromon_xcorr"]
+    together = store.read_tables(names)
+    assert list(together) == names
+    for name in names:
+        alone = store.read_table(name)
+        assert together[name].colnames == alone.colnames
+        assert together[name].as_array().tolist() == alone.as_array().tolist()
+    with pytest.raises(MissingTableException, match="'astromon_regions' is not in"):
+        store.read_tables(["astromon_obs", "astromon_regions"])
+    with pytest.raises(MissingTableException, match="nosuch"):
+        store.read_tables(["nosuch"])
+    assert store.read_tables([]) == {}
+    release_connections()
 
 
 def test_a_busy_reader_does_not_starve_a_writer(

@@ -93,6 +93,10 @@ class InMemoryStore:
             table.add_index("obsid")
         return table
 
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        # one thread, no other writer: reading one table after the other is one moment
+        return {name: self.read_table(name) for name in names}
+
     def save_many(self, writes: Sequence[TableWrite]) -> None:
         self._check_writable()
         staged = dict(self._tables)

@@ -245,9 +245,7 @@ def write_evt2(obs: PlannedObservation, destination: Path, events: Table | None 
     for key in ("TELESCOP", "INSTRUME", "OBS_ID", "OBJECT"):
         primary.header[key] = h[key]
     path = Path(destination) / evt2_name(obs)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.fits.gz")
-    fits.HDUList([primary, hdu]).writeto(tmp, overwrite=True)
-    tmp.replace(path)
+    _write_gzipped_fits(fits.HDUList([primary, hdu]), path)
     return path
 
 
@@ -269,10 +267,28 @@ def write_acal(obs: PlannedObservation, destination: Path) -> Path:
     primary.header["CALDBVER"] = obs.caldb_version
     primary.header["OBS_ID"] = str(obs.obsid)
     path = Path(destination) / acal_name(obs)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.fits.gz")
-    fits.HDUList([primary, hdu]).writeto(tmp, overwrite=True)
-    tmp.replace(path)
+    _write_gzipped_fits(fits.HDUList([primary, hdu]), path)
     return path
+
+
+def _write_gzipped_fits(hdus: fits.HDUList, path: Path) -> None:
+    """Write ``hdus`` gzipped to ``path`` through a temporary file and a rename.
+
+    Level 1 compression: the simulated archive's files are read back at once, and level 9
+    (astropy's and gzip's default) made compression a quarter of the demo's time. mtime 0
+    keeps the bytes reproducible.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as packed,
+        ):
+            hdus.writeto(packed)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def catalog_table(observations: list[PlannedObservation]) -> Table:

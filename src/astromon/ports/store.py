@@ -63,6 +63,14 @@ class Store(Protocol):
         """
         ...
 
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        """Several whole tables (as :meth:`read_table`) as of one moment.
+
+        A write committed meanwhile by another process is in all of them or in none, so
+        checks across tables (orphans, joins) never see half of a save.
+        """
+        ...
+
     def save_many(self, writes: Sequence[TableWrite]) -> None:
         """Apply the writes in one transaction (all or nothing)."""
         ...

@@ -159,11 +159,11 @@ def compute_cross_matches(
         "astromon_xray_src": astromon_xray_src,
         "astromon_cat_src": astromon_cat_src,
     }
-    for table_name, table in tables.items():
-        if table is None:
-            if store is None:
-                raise ValidationError(f"{table_name} was not given and there is no store to read")
-            tables[table_name] = store.read_table(table_name)
+    absent = [table_name for table_name, table in tables.items() if table is None]
+    if absent and store is None:
+        raise ValidationError(f"{absent[0]} was not given and there is no store to read")
+    if absent and store is not None:  # one snapshot: never half of a concurrent save
+        tables.update(store.read_tables(absent))
     prefix = f"{logging_tag} " if logging_tag else ""
     logger.debug("%scross-match %r with %s", prefix, method, args)
     matches = CROSS_MATCH_METHODS[method](

@@ -336,9 +336,13 @@ def check_integrity(store: Store) -> IntegrityReport:
         return IntegrityReport(store.location, {}, (problem,))
     if not present:
         problems.append(IntegrityProblem("schema", "", "no astromon table in the database"))
+    try:  # one snapshot: a save committed meanwhile is in every table or in none
+        snapshot: dict[str, Any] | None = store.read_tables(present)
+    except Exception:  # read them one by one below, to name each table that fails
+        snapshot = None
     for name in present:
         try:
-            table = store.read_table(name)
+            table = snapshot[name] if snapshot is not None else store.read_table(name)
         except Exception as exc:  # a corrupt file may fail in any way: report, don't crash
             problems.append(IntegrityProblem("schema", name, f"cannot be read: {_describe(exc)}"))
             continue
