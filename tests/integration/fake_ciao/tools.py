@@ -33,8 +33,8 @@ if TYPE_CHECKING or os.environ.get("FAKE_CIAO_TOOL") not in (
 ):
     import numpy as np
     from astropy.io import fits
-    from astropy.table import Table
-    from astropy.wcs import WCS
+# astropy.table and astropy.wcs are imported by the tools that use them: each tool is a process
+# of its own, and they would add a tenth of a second to every one.
 
 CIAO_VERSION = "CIAO 4.16"
 
@@ -74,6 +74,9 @@ def _spec(archive: Path, obsid: int) -> ObsSpec | None:
 
 
 def _events_wcs(path: str) -> tuple[Any, Any]:
+    from astropy.table import Table
+    from astropy.wcs import WCS
+
     with fits.open(path) as hdus:
         header = hdus["EVENTS"].header
         data = Table(hdus["EVENTS"].data)
@@ -267,6 +270,8 @@ def dmmakereg(args: list[str], config: dict[str, Any]) -> int:
 
 def _visible_sources(spec: ObsSpec, image: str) -> list[int]:
     """Indices of the spec's sources whose image pixel holds counts (filtered events)."""
+    from astropy.wcs import WCS
+
     with fits.open(image) as hdus:
         data = hdus[0].data
         wcs = WCS(hdus[0].header)
@@ -333,6 +338,8 @@ def psfsize_srcs(args: list[str], config: dict[str, Any]) -> int:
             float(energy)
         except ValueError:
             return _ciao_error("psfsize_srcs", f"Unknown energy {energy}")
+    from astropy.table import Table
+
     positions = Table.read(p["pos"], hdu=1)
     if len(positions) == 0:
         return _ciao_error("psfsize_srcs", "No positions found in the input")
