@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from astromon import bootstrap
 from astromon.cli.app import app
 from astromon.services import report as report_service
+from tests.integration.conftest import DefaultDemo
 from tests.unit.calalign_support import write_calalign_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*dubious year")]
@@ -22,11 +23,9 @@ runner = CliRunner()
 TOLERANCE = 0.05  # arcsec
 
 
-def test_demo_offsets_are_recovered_and_removed(tmp_path: Path) -> None:
-    db, out = tmp_path / "demo.duckdb", tmp_path / "report"
-    demo = runner.invoke(app, ["demo", "--db", str(db), "--out", str(out), "--workers", "2"])
-    assert demo.exit_code == 0, demo.output
-    injected = json.loads((out / "injected_offsets.json").read_text())
+def test_demo_offsets_are_recovered_and_removed(default_demo: DefaultDemo, tmp_path: Path) -> None:
+    db = default_demo.db  # the default demo's database: read here, never written
+    injected = json.loads(default_demo.injected_offsets.read_text())
     assert {r["detector"] for r in injected} == {"ACIS-S", "ACIS-I", "HRC-S", "HRC-I"}
     assert len(injected) == 16  # 4 detectors x 4 half-years
 

@@ -18,7 +18,8 @@ from astromon.bootstrap import bootstrap
 from astromon.cli.app import app
 from astromon.domain.schema import to_schema
 from astromon.ports.store import TableWrite
-from astromon.services.demo import DEFAULT_OBSERVATIONS, run_demo
+from astromon.services.demo import DEFAULT_OBSERVATIONS
+from tests.integration.conftest import DefaultDemo
 
 TABLES = ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr")
 
@@ -113,15 +114,12 @@ def test_demo_as_a_real_subprocess(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_default_demo_recovers_the_injected_offsets(tmp_path: Path):
-    observatory, processor = bootstrap().demo_setup(tmp_path / "sim", DEFAULT_OBSERVATIONS, 0)
-    store = bootstrap().store(tmp_path / "demo.duckdb", write=True)
-    executor = bootstrap().executor(2)
-    try:
-        result = run_demo(observatory, store=store, processor=processor, executor=executor)
-    finally:
-        executor.close()
+def test_default_demo_recovers_the_injected_offsets(default_demo: DefaultDemo):
+    result = default_demo.result  # run_demo with the default executor of 2 processes
     assert result.batch.complete and len(result.batch.saved) == DEFAULT_OBSERVATIONS
+    assert len(bootstrap().store(default_demo.db).read_table("astromon_obs")) == len(
+        result.batch.saved
+    )
     comparison = result.comparison
     assert len(comparison.bins) == 16  # 4 detectors x 4 half-years
     for b in comparison.bins:
