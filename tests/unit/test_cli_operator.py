@@ -3,6 +3,7 @@ visible state, time ranges of ``process`` (Typer's CliRunner, in-memory store)."
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -100,6 +101,38 @@ def test_global_options_are_moved_in_front_of_the_command(
     import typer
 
     assert hoist_global_options(typer.main.get_command(app), args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-v", "2", "tables"], ["-vv", "3"], ["--db", "F", "--verbose", "2"], ["--log-format",
+     "json", "-v", "10", "matches"]],
+)  # fmt: skip
+def test_a_number_after_v_is_a_usage_error_that_says_v_is_counted(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    flag, value = next((a, b) for a, b in itertools.pairwise(args) if b.isdigit())
+    assert f"{flag} takes no value (got '{value}'): repeat it instead" in result.stderr
+    assert "No such command" not in result.stderr
+
+
+def test_a_number_after_v_and_the_command_is_the_command_argument(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """``process -v 14538``: verbose, and 14538 is the obsid; ``--db 2``: 2 is the file."""
+    seen: list[Any] = []
+
+    def open_store(dbfile: Any = None, *, write: bool = False) -> InMemoryStore:
+        seen.append(dbfile)
+        return InMemoryStore()
+
+    install(request, store=open_store)
+    result = runner.invoke(app, ["process", "-v", "14538", "--processor", "nowhere:x"])
+    assert result.exit_code == 2
+    assert "takes no value" not in result.stderr and "nowhere" in result.stderr
+    result = runner.invoke(app, ["--db", "2", "-v", "tables"])
+    assert result.exit_code == 0, result.output
+    assert seen == [Path("2")]
 
 
 def test_db_after_the_command_is_used(request: pytest.FixtureRequest, tmp_path: Path) -> None:

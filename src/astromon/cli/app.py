@@ -133,7 +133,28 @@ class GlobalOptionsGroup(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Parse ``args`` after moving the global options in front of the command."""
+        _refuse_verbosity_value(self, ctx, list(args))
         return super().parse_args(ctx, hoist_global_options(self, list(args)))
+
+
+def _refuse_verbosity_value(group: Any, ctx: Any, args: list[str]) -> None:
+    """``-v 2`` before the command: -v is counted, so say that instead of "No such command"."""
+    previous = ""
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--" or not token.startswith("-"):
+            if token.isdigit() and token not in _commands(group) and previous:
+                raise typer.BadParameter(
+                    f"{previous} takes no value (got {token!r}): repeat it instead, "
+                    "-v for info, -vv for debug, -vvv for third-party libraries too",
+                    ctx=ctx,
+                    param_hint=f"'{previous}'",
+                )
+            return
+        name = _global_name(token)
+        previous = token if name == "--verbose" and "=" not in token else ""
+        if name is not None and GLOBAL_OPTIONS[name] and "=" not in token:
+            next(tokens, None)  # the option's value
 
 
 app = typer.Typer(
