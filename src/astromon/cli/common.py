@@ -26,6 +26,7 @@ __all__ = [
     "OutputFormat",
     "State",
     "configure_logging",
+    "cross_match_counts",
     "echo_error",
     "handle_errors",
     "lock_wait_notice",
@@ -244,6 +245,11 @@ def stored_cross_matches(store: Any) -> dict[str, int]:
         xcorr = store.read_table("astromon_xcorr")
     except MissingTableException:
         return {}
+    return cross_match_counts(xcorr)
+
+
+def cross_match_counts(xcorr: Any) -> dict[str, int]:
+    """The cross-match names (select_name) of an ``astromon_xcorr`` table with row counts."""
     if "select_name" not in xcorr.colnames or not len(xcorr):
         return {}
     names, counts = np.unique(np.asarray(xcorr["select_name"]).astype(str), return_counts=True)

@@ -10,9 +10,9 @@ import typer
 
 from astromon.cli.common import (
     OutputFormat,
+    cross_match_counts,
     handle_errors,
     state,
-    stored_cross_matches,
     write_table,
 )
 from astromon.domain.errors import ValidationError
@@ -30,16 +30,22 @@ def tables(ctx: typer.Context) -> None:
     """
     store = state(ctx).store()
     typer.echo(f"database: {store.location}")
-    present = set(store.table_names())
+    present = [name for name in TABLE_NAMES if name in store.table_names()]
+    snapshot = store.read_tables(present)  # every count as of one moment
     for name in TABLE_NAMES:
-        if name in present:
-            typer.echo(f"{name:20} {len(store.read_table(name)):>10} rows")
+        if name in snapshot:
+            typer.echo(f"{name:20} {_rows(len(snapshot[name]))}")
         else:
             typer.echo(f"{name:20} {'(absent)':>10}")
-    names = stored_cross_matches(store) if "astromon_xcorr" in present else {}
+    xcorr = snapshot.get("astromon_xcorr")
+    names = cross_match_counts(xcorr) if xcorr is not None else {}
     typer.echo(f"cross-matches in astromon_xcorr: {len(names) or 'none'}")
     for select_name, count in names.items():
-        typer.echo(f"  {select_name:18} {count:>10} rows")
+        typer.echo(f"  {select_name:18} {_rows(count)}")
+
+
+def _rows(count: int) -> str:
+    return f"{count:>10} {'row' if count == 1 else 'rows'}"
 
 
 @handle_errors
