@@ -163,6 +163,8 @@ def test_tables_and_show(use_store: Any) -> None:
     assert result.exit_code == 0
     assert "astromon_xray_src" in result.stdout and "3 rows" in result.stdout
     assert "astromon_regions" in result.stdout and "(absent)" in result.stdout
+    obs_line = next(line for line in result.stdout.splitlines() if line.startswith("astromon_obs"))
+    assert obs_line.split()[1:] == ["1", "row"]  # one observation: "1 row"
     shown = runner.invoke(app, ["show", "astromon_xray_src", "--format", "json"])
     assert shown.exit_code == 0, shown.output
     rows = json.loads(shown.stdout)
