@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,19 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "astromon_obs.ecsv").exists():
         pytest.skip(f"reference data not found at {REFERENCE_DIR}")
     return REFERENCE_DIR
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the processes the tests start cache their bytecode, as Python does by default.
+
+    Some environments set PYTHONDONTWRITEBYTECODE=1. The suite starts some 300 Python
+    processes (test workers, the ``astromon`` program, fake CIAO tools, writer processes),
+    and without the cache each of them would compile every astromon module again (a tenth of a
+    second each) and pytest would rewrite every test module in each worker. The caches go
+    to ``__pycache__`` directories, which git ignores.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # for the processes started from now on
+    sys.dont_write_bytecode = False  # and for this one
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
