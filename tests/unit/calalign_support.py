@@ -34,6 +34,34 @@ MISALIGN = {
 }
 
 
+def write_calalign_matrices(
+    path: Path,
+    aca: np.ndarray,
+    fts: np.ndarray,
+    start: str,
+    stop: str | None = None,
+    **header: float,
+) -> Path:
+    """A CALALIGN file at ``path`` with the (4, 3, 3) ACA/FTS misalignments of
+    :data:`INSTRUMENTS`, valid from ``start`` (CVSD0001) to ``stop`` (CVED0001, if given);
+    ``header`` adds keywords (TSTART=...) to the CALALIGN table."""
+    hdu = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("INSTR_ID", "10A", array=list(INSTRUMENTS)),
+            fits.Column("ACA_MISALIGN", "9D", dim="(3,3)", array=aca.reshape(4, 9)),
+            fits.Column("FTS_MISALIGN", "9D", dim="(3,3)", array=fts.reshape(4, 9)),
+        ],
+        name="CALALIGN",
+    )
+    hdu.header["CVSD0001"] = start
+    for key, value in header.items():
+        hdu.header[key] = value
+    if stop is not None:
+        hdu.header["CVED0001"] = stop
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    return path
+
+
 def write_calalign_file(
     directory: Path,
     name: str = "pcadD2022-06-01alignN0010.fits",
@@ -44,19 +72,4 @@ def write_calalign_file(
     directory.mkdir(parents=True, exist_ok=True)
     aca = np.array([rotation(*MISALIGN[i]) for i in INSTRUMENTS])
     fts = np.array([rotation(1.0, 2.0, 3.0) for _ in INSTRUMENTS])
-    hdu = fits.BinTableHDU.from_columns(
-        [
-            fits.Column("INSTR_ID", "10A", array=list(INSTRUMENTS)),
-            fits.Column("ACA_MISALIGN", "9D", dim="(3,3)", array=aca.reshape(4, 9)),
-            fits.Column("FTS_MISALIGN", "9D", dim="(3,3)", array=fts.reshape(4, 9)),
-        ],
-        name="CALALIGN",
-    )
-    hdu.header["CVSD0001"] = start
-    hdu.header["TSTART"] = 0.0
-    hdu.header["TSTOP"] = 2.0e9
-    if stop is not None:
-        hdu.header["CVED0001"] = stop
-    path = directory / name
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
-    return path
+    return write_calalign_matrices(directory / name, aca, fts, start, stop, TSTART=0.0, TSTOP=2.0e9)

@@ -6,24 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from astropy.table import Table
 
 from astromon.domain.calalign import calalign_offsets, caldb_tuple
 from astromon.domain.errors import ProcessingError, SchemaError, ValidationError
 from astromon.domain.time import CxoTime
 from astromon.utils import calalign_from_files, get_calalign_offsets
-
-INSTRUMENTS = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
-
-
-def rotation(yaw_arcsec: float, pitch_arcsec: float, roll_arcsec: float = 0.0) -> np.ndarray:
-    """Rz(yaw) · Ry(pitch) · Rx(roll), angles in arcsec."""
-    y, p, r = np.radians(np.array([yaw_arcsec, pitch_arcsec, roll_arcsec]) / 3600.0)
-    rz = np.array([[np.cos(y), -np.sin(y), 0], [np.sin(y), np.cos(y), 0], [0, 0, 1]])
-    ry = np.array([[np.cos(p), 0, np.sin(p)], [0, 1, 0], [-np.sin(p), 0, np.cos(p)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(r), -np.sin(r)], [0, np.sin(r), np.cos(r)]])
-    return rz @ ry @ rx
+from tests.unit.calalign_support import INSTRUMENTS, rotation, write_calalign_matrices
 
 
 def offsets_of(version: int, date_index: int, instrument: int) -> tuple[float, float]:
@@ -44,19 +33,8 @@ def write_calalign(directory: Path) -> Path:
     for index, (date, version, start, stop) in enumerate(FILES):
         aca = np.array([rotation(*offsets_of(version, index, i), 3.0) for i in range(4)])
         fts = np.array([rotation(1.0, 2.0) for _ in range(4)])
-        hdu = fits.BinTableHDU.from_columns(
-            [
-                fits.Column("INSTR_ID", "10A", array=list(INSTRUMENTS)),
-                fits.Column("ACA_MISALIGN", "9D", dim="(3,3)", array=aca.reshape(4, 9)),
-                fits.Column("FTS_MISALIGN", "9D", dim="(3,3)", array=fts.reshape(4, 9)),
-            ],
-            name="CALALIGN",
-        )
-        hdu.header["CVSD0001"] = start
-        if stop is not None:
-            hdu.header["CVED0001"] = stop
         path = directory / f"pcadD{date}alignN{version:04d}.fits"
-        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+        write_calalign_matrices(path, aca, fts, start, stop)
     (directory / "README.txt").write_text("not a calalign file")
     return directory
 
