@@ -7,12 +7,12 @@ catalog positions it holds. No test touches the internet.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -31,6 +31,7 @@ from astromon.bootstrap import bootstrap
 from astromon.domain.errors import CatalogError
 from astromon.domain.geometry import angular_separation_arcsec
 from astromon.services.counterparts import rough_match
+from tests.local_http import QuietHandler, serve
 
 ARCSEC = 1.0 / 3600.0
 
@@ -320,35 +321,21 @@ def parse_script(body: str) -> dict[str, Any]:
 def fake_vizier() -> Iterator[FakeVizier]:
     state = FakeVizier()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length).decode()
             assert self.path == "/viz-bin/votable"
             status, payload = state.answer(body)
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except OSError:  # the client gave up (time-out test)
-                pass
+            with contextlib.suppress(OSError):  # the client gave up (time-out test)
+                self.reply(status, payload, "text/xml")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        state.url = url
+        try:
+            yield state
+        finally:
+            state.release.set()  # before the shutdown: a handler may wait for it
 
 
 # --- the stars --------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from astromon.observation import Observation, Status
 from tests.integration.fake_ciao.data import ObsSpec, write_archive
 from tests.integration.fake_ciao.spec import CDA_SUBDIRS
 from tests.integration.fake_ciao.summary_server import summary_page
+from tests.local_http import QuietHandler, serve
 
 SPEC = ObsSpec(
     1234, "ACIS", "ACIS-I", ra=83.6, dec=22.0, roll=100.0, caldbver="4.11.0", seq_num="200123"
@@ -37,24 +37,17 @@ SUMMARY_PAGE = summary_page(
 """The target page of sequence 200123, laid out as the real one (fields in <h4> text nodes)."""
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
+class Handler(QuietHandler, http.server.SimpleHTTPRequestHandler):
     """The Chandra Data Archive tree over HTTP (``byobsid/{obsid % 10}/{obsid}/`` directory
     listings, as ciao_contrib/cda/data.py in cxcsds/ciao-contrib reads them) and the target
     page ``target.cgi?{seq_num}`` (fields in ``<h4>`` text nodes, as sot/astromon's
     ``_get_sequence_summary`` reads them); a truncated asol transfer and an HTTP 500 tree."""
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
     def do_GET(self) -> None:
         if self.path.startswith("/target.cgi?"):
             seq_num = self.path.split("?", 1)[1]
             if seq_num == "200123":
-                body = SUMMARY_PAGE.encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, SUMMARY_PAGE.encode())
             else:
                 self.send_error(404)
             return
@@ -81,13 +74,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         for path in paths:
             (base / subdir / path.name).write_bytes(path.read_bytes())
     (root / "byobsid" / "5" / "broken5").mkdir(parents=True)
-    handler = functools.partial(Handler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(functools.partial(Handler, directory=str(root))) as url:
+        yield url, root
 
 
 def test_archive_downloads_files(server: tuple[str, Path], tmp_path: Path) -> None:

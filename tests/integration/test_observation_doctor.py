@@ -4,9 +4,7 @@ sequence-summary server, all on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from tests.integration import test_catalog_vizier as vizier_fakes
 from tests.integration.fake_ciao.summary_server import summary_server
 from tests.integration.test_catalog_vizier import FakeVizier, vizier_rows
 from tests.integration.test_catalog_vizier import fake_vizier as fake_vizier
+from tests.local_http import QuietHandler, serve
 
 runner = CliRunner()
 
@@ -28,25 +27,15 @@ runner = CliRunner()
 def archive_url() -> Iterator[str]:
     """A Chandra-archive-shaped directory server: ``/byobsid/`` lists the obsid digits."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if self.path.rstrip("/") != "/cdaftp/byobsid":
                 self.send_error(404)
                 return
-            body = b"<html><body><a href='0/'>0/</a><a href='1/'>1/</a></body></html>"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, b"<html><body><a href='0/'>0/</a><a href='1/'>1/</a></body></html>")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cdaftp"
-    server.shutdown()
-    server.server_close()
+    with serve(Handler) as url:
+        yield f"{url}/cdaftp"
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ fields, as the real page does; ``/broken`` answers HTTP 500.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.local_http import QuietHandler, serve
 
 __all__ = ["summary_page", "summary_server"]
 
@@ -38,7 +37,7 @@ def summary_server(pages: Mapping[str, Mapping[str, str]]) -> Iterator[tuple[str
     """Serve ``pages`` (seq_num → fields); yields the base URL and the list of paths asked."""
     asked: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
             if self.path.startswith("/broken"):
@@ -49,21 +48,7 @@ def summary_server(pages: Mapping[str, Mapping[str, str]]) -> Iterator[tuple[str
                 return
             seq_num = self.path.split("?", 1)[1]
             body = summary_page(pages.get(seq_num, {})).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, body, "text/html; charset=utf-8")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        yield url, asked
