@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.integration.fake_ciao.spec import ARC5GL_SPECS, CDA_SUBDIRS, ObsSpec
+from tests.integration.fake_ciao.spec import ARC5GL_SPECS, CDA_SUBDIRS, read_spec
 
 DCO_VERSION = "05 March 2021"
 
@@ -22,15 +22,6 @@ DCO_TYPES = [
 ]  # fmt: skip
 """download_chandra_obsid's own type list (``known_file_types`` of ciao_contrib/cda/data.py in
 cxcsds/ciao-contrib), most specific first; there is no obspar nor acal type."""
-
-
-def _spec(archive: Path, obsid: int) -> ObsSpec | None:
-    path = archive / str(obsid) / "spec.json"
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    data["sources"] = [tuple(s) for s in data["sources"]]
-    return ObsSpec(**data)
 
 
 def _log(config: dict[str, Any], record: dict[str, Any]) -> None:
@@ -68,7 +59,7 @@ def arc5gl(args: list[str], config: dict[str, Any]) -> int:
                 print(path.name)
         elif line.startswith("get "):
             wanted = line[4:].strip()
-            spec = _spec(archive, obsid) if obsid is not None else None
+            spec = read_spec(archive, obsid) if obsid is not None else None
             found = False
             for file_type, pattern in ARC5GL_SPECS.items():
                 if spec is not None and pattern.replace("{instr}", spec.instrument.lower()) == (

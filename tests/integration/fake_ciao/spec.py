@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PIXEL_ARCSEC = {"ACIS": 0.492, "HRC": 0.13175}
@@ -82,3 +84,13 @@ CDA_SUBDIRS = {
 }
 """Where the Chandra Data Archive keeps each file type below ``byobsid/{d}/{obsid}/`` (the
 layout download_chandra_obsid reproduces below its working directory)."""
+
+
+def read_spec(archive: Path, obsid: int) -> ObsSpec | None:
+    """The spec of ``obsid`` in a fake archive (``{archive}/{obsid}/spec.json``), if any."""
+    path = archive / str(obsid) / "spec.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    data["sources"] = [tuple(s) for s in data["sources"]]
+    return ObsSpec(**data)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.integration.fake_ciao.archive_tools import arc5gl, download_chandra_obsid
-from tests.integration.fake_ciao.spec import ObsSpec
+from tests.integration.fake_ciao.spec import ObsSpec, read_spec
 
 if TYPE_CHECKING or os.environ.get("FAKE_CIAO_TOOL") not in (
     "pget",
@@ -62,15 +62,6 @@ def _pfiles_dir() -> Path:
 def _write_par(tool: str, values: dict[str, object]) -> None:
     lines = [f'{k},s,h,"{v}",,,""' for k, v in values.items()]
     (_pfiles_dir() / f"{tool}.par").write_text("\n".join(lines) + "\n")
-
-
-def _spec(archive: Path, obsid: int) -> ObsSpec | None:
-    path = archive / str(obsid) / "spec.json"
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    data["sources"] = [tuple(s) for s in data["sources"]]
-    return ObsSpec(**data)
 
 
 def _events_wcs(path: str) -> tuple[Any, Any]:
@@ -204,7 +195,7 @@ def dmimgfilt(args: list[str], config: dict[str, Any]) -> int:
 
 def _obs_of_image(path: str, config: dict[str, Any]) -> ObsSpec:
     obsid = int(fits.getval(path, "OBS_ID"))
-    spec = _spec(Path(config["archive"]), obsid)
+    spec = read_spec(Path(config["archive"]), obsid)
     assert spec is not None
     return spec
 
@@ -220,7 +211,7 @@ def acis_streak_map(args: list[str], config: dict[str, Any]) -> int:
         return _ciao_error("acis_streak_map", f"{p['infile']} is not an ACIS event file")
     if not Path(p["fovfile"]).exists():
         return _ciao_error("acis_streak_map", f"fovfile {p['fovfile']} does not exist")
-    spec = _spec(Path(config["archive"]), int(header["OBS_ID"]))
+    spec = read_spec(Path(config["archive"]), int(header["OBS_ID"]))
     assert spec is not None
     lines = ["# Region file format: DS9 version 4.1", "physical"]
     index = config.get("streak_source")
