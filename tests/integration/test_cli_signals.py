@@ -14,13 +14,12 @@ import pytest
 
 from astromon.cli.demo import TEMP_PREFIX
 from tests.integration.test_cli_subprocess import (
-    ROOT,
     assert_rerun_completes,
     assert_whole,
-    command,
     env,
     obsids_in,
     run,
+    start,
     start_hanging_batch,
 )
 
@@ -112,15 +111,9 @@ def test_ctrl_c_keeps_what_it_finished(tmp_path: Path, workers: int) -> None:
 
 def start_demo(tmp_path: Path, temp: Path) -> subprocess.Popen[str]:
     temp.mkdir(exist_ok=True)
-    return subprocess.Popen(
-        [*command(), "demo", "-n", "8", "--workers", "2", "--db", str(tmp_path / "d.duckdb"),
-         "--out", str(tmp_path / "report")],
-        env=env(TMPDIR=str(temp)),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    return start(
+        "demo", "-n", "8", "--workers", "2", "--db", str(tmp_path / "d.duckdb"), "--out",
+        str(tmp_path / "report"), TMPDIR=str(temp),
     )  # fmt: skip
 
 

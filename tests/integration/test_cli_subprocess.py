@@ -48,6 +48,19 @@ def run(*args: str, cwd: Path | None = None, **extra: str) -> subprocess.Complet
     )
 
 
+def start(*args: str, **extra: str) -> subprocess.Popen[str]:
+    """``astromon ARGS`` started in a session of its own (signals reach only it), pipes open."""
+    return subprocess.Popen(
+        [*command(), *args],
+        env=env(**extra),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def obsids_in(path: Path) -> list[int]:
     return sorted(int(o) for o in DuckDBStore(path).read_table("astromon_obs")["obsid"])
 
@@ -132,15 +145,9 @@ def test_process_partial_failure_then_rerun(tmp_path: Path) -> None:
 
 def start_hanging_batch(db: Path, marker: Path, workers: int) -> subprocess.Popen[str]:
     """``process 11-15`` in its own session; obsid 13 hangs once ``marker`` is written."""
-    proc = subprocess.Popen(
-        [*command(), "--db", str(db), "--log-format", "json", "process", "11-15",
-         "--workers", str(workers), "--processor", FAKE],
-        env=env(ASTROMON_TEST_SCRIPT="13:hang", ASTROMON_TEST_MARKER=str(marker)),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    proc = start(
+        "--db", str(db), "--log-format", "json", "process", "11-15", "--workers", str(workers),
+        "--processor", FAKE, ASTROMON_TEST_SCRIPT="13:hang", ASTROMON_TEST_MARKER=str(marker),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not marker.exists():
