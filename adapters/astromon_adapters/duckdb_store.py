@@ -132,22 +132,15 @@ class DuckDBStore:
             return [name for name in TABLE_NAMES if name in handle.inventory]
 
     def read_table(self, name: str) -> Table:
-        spec = get_spec(name)
-        with self._reading() as handle:
-            self._require(handle, [name])
-            sql = f"SELECT {', '.join(quote(c) for c in spec.names)} FROM {quote(name)}"
-            kinds = {c.name: c.kind for c in spec.columns}
-            return self._run(lambda: fetch_table(handle.con, sql, kinds))
+        return self.read_tables([name])[name]
 
     def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
         """Several tables read in one session, i.e. one snapshot of the file."""
-        specs = [get_spec(name) for name in names]
+        for name in names:
+            get_spec(name)  # an unknown name: MissingTableException listing the known ones
         with self._reading() as handle:
             self._require(handle, list(names))
-            return {
-                spec.name: self._run(lambda s=spec: self._select_all(handle, s.name))
-                for spec in specs
-            }
+            return {name: self._run(lambda n=name: self._select_all(handle, n)) for name in names}
 
     def read_cross_matches(self, select_name: str) -> Table:
         """The joined cross-match (see the port); the joins run in SQL.

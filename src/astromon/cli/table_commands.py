@@ -30,8 +30,7 @@ def tables(ctx: typer.Context) -> None:
     """
     store = state(ctx).store()
     typer.echo(f"database: {store.location}")
-    present = [name for name in TABLE_NAMES if name in store.table_names()]
-    snapshot = store.read_tables(present)  # every count as of one moment
+    snapshot = store.read_tables(store.table_names())  # every count as of one moment
     for name in TABLE_NAMES:
         if name in snapshot:
             typer.echo(f"{name:20} {_rows(len(snapshot[name]))}")
