@@ -7,6 +7,7 @@ The file names follow the Chandra archive's conventions.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,12 @@ def acal_name(obs: PlannedObservation) -> str:
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _par_row(name: str, kind: str, value: Any, prompt: str) -> str:
@@ -272,23 +277,15 @@ def write_acal(obs: PlannedObservation, destination: Path) -> Path:
 
 
 def _write_gzipped_fits(hdus: fits.HDUList, path: Path) -> None:
-    """Write ``hdus`` gzipped to ``path`` through a temporary file and a rename.
+    """Write ``hdus`` gzipped to ``path`` (through a temporary file and a rename).
 
     Level 1 compression: the simulated archive's files are read back at once, and level 9
     (astropy's and gzip's default) made compression a quarter of the demo's time. mtime 0
     keeps the bytes reproducible.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with (
-            open(tmp, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as packed,
-        ):
-            hdus.writeto(packed)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    raw = io.BytesIO()
+    hdus.writeto(raw)
+    _atomic_write_bytes(path, gzip.compress(raw.getvalue(), compresslevel=1, mtime=0))
 
 
 def catalog_table(observations: list[PlannedObservation]) -> Table:
