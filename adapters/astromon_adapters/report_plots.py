@@ -1,5 +1,8 @@
 """The monitoring report's figures (matplotlib, Agg backend), one function per PNG file.
 
+The distributions (``dr_cdf.png``, ``detector_cdf.png``, ``half_year_cdf.png``) are those of
+the accuracy window; the histories show all the selected data.
+
 Every figure has a title; legends give the number of cross-matches (N) and sit outside the
 axes so that they hide no data; quantile values are given in legends rather than as text
 next to their lines, so labels never collide.
@@ -12,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from astromon.domain.statistics import DETECTORS, BinnedMedians, cdf
+from astromon.domain.accuracy import AccuracyFigures
+from astromon.domain.statistics import DETECTORS, QUANTILES, BinnedMedians, cdf
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport
 
-__all__ = ["FIGURES", "PLOTS", "offsets_figure"]
+__all__ = ["DISTRIBUTION_PLOTS", "FIGURES", "HISTORY_PLOTS", "PLOTS", "offsets_figure"]
 
 Figure = Any
 
@@ -136,20 +140,42 @@ def _detector_offsets(plt: Any, report: MonitoringReport) -> Figure:
     return fig
 
 
-def _dr_cdf(plt: Any, report: MonitoringReport) -> Figure:
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    x, y = cdf(report.matches["dr"])
-    if x.size:
-        ax.step(np.r_[0.0, x], np.r_[0.0, y], where="post", label=f"dr (N={x.size})")
-        ax.set_ylim(0, 1.05)
-        styles = ("--", "-.", ":")
-        for k, (q, v) in enumerate(report.quantiles.items()):
-            ax.axvline(v, ls=styles[k % 3], color=f"C{k + 1}", label=f'{q:.0f}%: {v:.2f}"')
-    else:
-        _empty(ax)
+def _mark_radii(ax: Any, figures: AccuracyFigures) -> None:
+    """The 68/90/99% radii as vertical lines, their values in the legend."""
+    styles = ("--", "-.", ":")
+    radii = (figures.q68, figures.q90, figures.q99)
+    for k, (q, value) in enumerate(zip(QUANTILES, radii, strict=True)):
+        ax.axvline(value, ls=styles[k], color=f"C{k + 1}", label=f'{q:.0f}%: {value:.2f}"')
+
+
+def _cdf_axes(ax: Any, top: float) -> None:
+    ax.set_xlim(0.0, top)
+    ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("dr (arcsec)")
     ax.set_ylabel("fraction of cross-matches")
-    ax.set_title("Cumulative distribution of dr")
+
+
+def _cdf_limit(q99: float) -> float:
+    """The dr axis: to 1.1" (as the published figure), wider when the 99% radius is beyond."""
+    return max(1.1, q99 + 0.2) if np.isfinite(q99) else 1.1
+
+
+def _dr_cdf(plt: Any, report: MonitoringReport) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    overall = report.accuracy.overall
+    band = report.cdf
+    if overall.n and band is not None:
+        ax.fill_between(
+            band.grid, band.low, band.high, step="post", alpha=0.3, color="C0",
+            label="15.9-84.1% of resamples of observations",
+        )  # fmt: skip
+        ax.step(band.grid, band.cdf, where="post", color="C0", label=f"dr (N={overall.n})")
+        _mark_radii(ax, overall)
+    else:
+        _empty(ax)
+    _cdf_axes(ax, _cdf_limit(overall.q99))
+    statement = report.accuracy
+    ax.set_title(f"Cumulative distribution of dr, {statement.start_date} to {statement.end_date}")
     _legend(ax)
     return fig
 
@@ -180,22 +206,26 @@ def _quantile_history(plt: Any, report: MonitoringReport) -> Figure:
     return fig
 
 
-def _yearly_cdf(plt: Any, report: MonitoringReport) -> Figure:
+def _half_year_cdf(plt: Any, report: MonitoringReport) -> Figure:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.5), layout="constrained")
     m = report.matches
-    years = np.floor(np.asarray(m["year"], dtype=float))
+    inside = np.asarray(m["in_window"], dtype=bool)
+    years = np.asarray(m["year"], dtype=float)[inside]
+    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(report.half_years), 1)))
     for ax, col in zip(axes, ("dy", "dz", "dr"), strict=True):
-        values = np.asarray(m[col], dtype=float)
-        for year in np.unique(years):
-            x, y = cdf(values[years == year])
-            ax.step(x, y, where="post", label=f"{year:.0f} (N={x.size})")
-        if not len(m):
+        values = np.asarray(m[col], dtype=float)[inside]
+        for color, start in zip(colors, report.half_years, strict=False):
+            x, y = cdf(values[(years >= start) & (years < start + 0.5)])
+            if x.size:
+                ax.step(x, y, where="post", color=color,
+                        label=f"{start:.1f}-{start + 0.5:.1f} (N={x.size})")  # fmt: skip
+        if not report.half_years:
             _empty(ax)
         ax.set_xlabel(f"{col} (arcsec)")
-        ax.set_title(f"{col} per year")
+        ax.set_title(col)
     axes[0].set_ylabel("fraction of cross-matches")
     _legend(axes[-1])
-    fig.suptitle("Cumulative distributions per year")
+    fig.suptitle("Cumulative distributions of the last six half-years")
     return fig
 
 
@@ -219,46 +249,62 @@ def _detector_history(plt: Any, report: MonitoringReport) -> Figure:
 
 
 def _detector_cdf(plt: Any, report: MonitoringReport) -> Figure:
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), layout="constrained")
     m = report.matches
+    inside = np.asarray(m["in_window"], dtype=bool)
     det = np.asarray(m["detector"]).astype(str)
-    drawn = False
-    for name in DETECTORS:
-        x, y = cdf(np.asarray(m["dr"], dtype=float)[det == name])
-        if x.size:
-            ax.step(x, y, where="post", label=f"{name} (N={x.size})")
-            drawn = True
-    if not drawn:
-        _empty(ax)
-    ax.set_xlabel("dr (arcsec)")
-    ax.set_ylabel("fraction of cross-matches")
-    ax.set_title("Cumulative distribution of dr per detector")
-    _legend(ax)
+    dr = np.asarray(m["dr"], dtype=float)
+    for ax, name in zip(axes.flat, DETECTORS, strict=True):
+        figures = report.accuracy.detectors.get(name)
+        x, y = cdf(dr[inside & (det == name)])
+        if figures is not None and x.size:
+            ax.step(np.r_[0.0, x], np.r_[0.0, y], where="post", label=f"dr (N={x.size})")
+            _mark_radii(ax, figures)
+            _legend(ax)
+        else:
+            _empty(ax)
+        _cdf_axes(ax, _cdf_limit(figures.q99 if figures is not None else np.nan))
+        ax.set_title(name)
+    fig.suptitle("Cumulative distribution of dr per detector, with its own radii")
     return fig
 
 
 FIGURES: dict[str, tuple[str, Callable[[Any, MonitoringReport], Figure]]] = {
+    "dr_cdf.png": (
+        "Cumulative distribution of dr over the window with the 68/90/99% radii and its "
+        "bootstrap band (whole observations resampled)",
+        _dr_cdf,
+    ),
+    "detector_cdf.png": (
+        "Cumulative distribution of dr over the window per detector, with its 68/90/99% radii",
+        _detector_cdf,
+    ),
+    "half_year_cdf.png": (
+        "Cumulative distributions of dy, dz and dr in the last six half-years of the window",
+        _half_year_cdf,
+    ),
     "offsets_history.png": (
-        "dy and dz history with half-year medians (15.8-84.2% bands)",
+        "dy and dz history with half-year medians (15.8-84.2% bands), all the selected data",
         _offsets_history,
     ),
     "detector_offsets.png": (
         "dy and dz history per detector with half-year medians",
         _detector_offsets,
     ),
-    "dr_cdf.png": ("Cumulative distribution of dr with the 68/90/99% quantiles", _dr_cdf),
     "quantile_history.png": (
         "Half-year 68/90/99% quantiles of dr with the CalDB CALALIGN releases",
         _quantile_history,
     ),
-    "yearly_cdf.png": ("Cumulative distributions of dy, dz and dr per year", _yearly_cdf),
     "detector_history.png": ("dr history per detector", _detector_history),
-    "detector_cdf.png": ("Cumulative distribution of dr per detector", _detector_cdf),
 }
 """File name → (caption, drawing function) of every figure."""
 
 PLOTS: dict[str, str] = {name: caption for name, (caption, _) in FIGURES.items()}
 """File name → caption of every plot the page shows."""
+DISTRIBUTION_PLOTS: tuple[str, ...] = ("dr_cdf.png", "detector_cdf.png", "half_year_cdf.png")
+"""The plots of the accuracy window, shown with the statement."""
+HISTORY_PLOTS: tuple[str, ...] = tuple(name for name in FIGURES if name not in DISTRIBUTION_PLOTS)
+"""The plots of all the selected data over time."""
 
 
 def offsets_figure(plt: Any, matches: Any, offsets: Any) -> Figure:

@@ -12,79 +12,40 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import math
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import matplotlib
 
+from astromon.domain.accuracy import iso_date
+from astromon.domain.accuracy_text import (
+    CAVEAT,
+    FIGURE_COLUMNS,
+    MISSING,
+    accuracy_sentence,
+    figure_cells,
+    format_value,
+    now_line,
+)
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.domain.resampling import CDF_RESAMPLES
 from astromon.ports.report import MonitoringReport
-from astromon_adapters.report_plots import FIGURES, PLOTS, offsets_figure
+from astromon_adapters.report_plots import (
+    DISTRIBUTION_PLOTS,
+    FIGURES,
+    HISTORY_PLOTS,
+    PLOTS,
+    offsets_figure,
+)
+from astromon_adapters.table_files import write_text_file
 
-__all__ = ["PLOTS", "MatplotlibReportRenderer"]
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ report.title }}</title>
-<style>
-body { font-family: sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
-th { background: #eee; }
-td.text, th.text { text-align: left; }
-figure { margin: 1.5em 0; }
-img { max-width: 100%; }
-</style>
-</head>
-<body>
-<h1>{{ report.title }}</h1>
-<p>Periods count back from {{ report.now_date }}. {{ n_matches }} cross-matches selected
-({{ selection }}).{% if report.shift %} Offsets {{ report.shift }}.{% endif %}</p>
-{% if report.hint %}<p id="hint"><strong>Note:</strong> {{ report.hint }}</p>{% endif %}
-<h2>Summary</h2>
-<table id="summary">
-<tr><th class="text">period</th><th class="text">detector</th><th>N</th>
-<th>RMS dr (arcsec)</th><th>90% dr (arcsec)</th><th>% dr &gt; 1 arcsec</th></tr>
-{% for row in report.summary %}<tr><td class="text">{{ row.period }}</td>
-<td class="text">{{ row.detector }}</td><td>{{ row.n }}</td><td>{{ fmt(row.rms) }}</td>
-<td>{{ fmt(row.q90) }}</td><td>{{ fmt(row.percent_big, 1) }}</td></tr>
-{% endfor %}</table>
-<h2>All data</h2>
-<table id="all-data">
-<tr><th class="text">detector</th><th>N</th><th>RMS dr (arcsec)</th><th>90% dr (arcsec)</th>
-<th>% dr &gt; 1 arcsec</th></tr>
-{% for row in report.all_data %}<tr><td class="text">{{ row.detector }}</td><td>{{ row.n }}</td>
-<td>{{ fmt(row.rms) }}</td><td>{{ fmt(row.q90) }}</td><td>{{ fmt(row.percent_big, 1) }}</td></tr>
-{% endfor %}</table>
-<h2>Quantiles of dr</h2>
-<table id="quantiles">
-<tr><th class="text">detector</th>{% for q in report.quantiles %}<th>{{ q|round|int }}%
-(arcsec)</th>{% endfor %}</tr>
-<tr><td class="text">all</td>{% for v in report.quantiles.values() %}<td>{{ fmt(v) }}</td>
-{% endfor %}</tr>
-{% for det, qs in report.detector_quantiles.items() %}<tr><td class="text">{{ det }}</td>
-{% for v in qs.values() %}<td>{{ fmt(v) }}</td>{% endfor %}</tr>
-{% endfor %}</table>
-<h2>Plots</h2>
-{% for name, caption in plots.items() %}<figure>
-<img src="{{ name }}" alt="{{ caption }}">
-<figcaption>{{ caption }}</figcaption>
-</figure>
-{% endfor %}
-</body>
-</html>
-"""
-
-
-def _fmt(value: float, digits: int = 2) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+__all__ = ["PLOTS", "REFERENCE_PREFIX", "SUMMARY_FILE", "MatplotlibReportRenderer"]
 
 
 def _pyplot() -> Any:
@@ -94,67 +55,35 @@ def _pyplot() -> Any:
     return plt
 
 
-_COMPARISON = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>CALALIGN check: {{ before.title }}</title>
-<style>
-body { font-family: sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
-th { background: #eee; }
-td.text, th.text { text-align: left; }
-.pair { display: flex; gap: 1em; }
-.pair figure { flex: 1; margin: 0.5em 0; }
-img { max-width: 100%; }
-</style>
-</head>
-<body>
-<h1>CALALIGN check: before and after the proposed files</h1>
-<p>Before: {{ before_n }} cross-matches as processed. After: the same cross-matches as if
-processed with the proposed CALALIGN ({{ after.shift }}). Full pages:
-<a href="before/index.html">before</a>, <a href="after/index.html">after</a>.</p>
-<table id="comparison">
-<tr><th class="text">period</th><th class="text">detector</th><th>N</th>
-<th>RMS dr before</th><th>RMS dr after</th><th>90% dr before</th><th>90% dr after</th>
-<th>% &gt; 1" before</th><th>% &gt; 1" after</th></tr>
-{% for b, a in rows %}<tr><td class="text">{{ b.period }}</td><td class="text">{{ b.detector }}</td>
-<td>{{ b.n }}</td><td>{{ fmt(b.rms) }}</td><td>{{ fmt(a.rms) }}</td><td>{{ fmt(b.q90) }}</td>
-<td>{{ fmt(a.q90) }}</td><td>{{ fmt(b.percent_big, 1) }}</td>
-<td>{{ fmt(a.percent_big, 1) }}</td></tr>
-{% endfor %}</table>
-{% for name, caption in plots.items() %}<h2>{{ caption }}</h2>
-<div class="pair">
-<figure><img src="before/{{ name }}" alt="before: {{ caption }}">
-<figcaption>before</figcaption></figure>
-<figure><img src="after/{{ name }}" alt="after: {{ caption }}">
-<figcaption>after</figcaption></figure>
-</div>
-{% endfor %}
-</body>
-</html>
-"""
-
-_REPORT_ENTRIES = {"index.html", "before", "after", *PLOTS}
+REFERENCE_PREFIX = "reference_"
+"""File-name prefix of the reference-CALALIGN view's plots, beside those of the first view."""
+SUMMARY_FILE = "summary.json"
+"""The report's figures as JSON (:meth:`MonitoringReport.record`), beside ``index.html``."""
+_DATA_SUFFIXES = (".png", ".json", ".ecsv")
 
 
 def _check_replaceable(outdir: Path) -> None:
+    """Refuse to replace anything but a report directory: ``index.html`` with plots and data
+    files, and subdirectories that are reports themselves (``before/``, ``cal/`` ...)."""
     if not outdir.exists():
         return
     if not outdir.is_dir():
         raise ValidationError(f"--out {str(outdir)!r} exists and is not a directory")
-    names = {p.name for p in outdir.iterdir()}
-    if names and ("index.html" not in names or not names <= _REPORT_ENTRIES | _png(names)):
+    entries = list(outdir.iterdir())
+    foreign = [
+        p.name
+        for p in entries
+        if not (
+            p.name == "index.html"
+            or (p.is_file() and p.name.endswith(_DATA_SUFFIXES))
+            or (p.is_dir() and (p / "index.html").is_file())
+        )
+    ]
+    if entries and (foreign or not (outdir / "index.html").is_file()):
         raise ValidationError(
             f"--out {str(outdir)!r} exists and is not an astromon report directory "
             "(it would be replaced as a whole): give a new or report directory"
         )
-
-
-def _png(names: set[str]) -> set[str]:
-    """Plot and data files a report directory may hold besides :data:`PLOTS`."""
-    return {n for n in names if n.endswith((".png", ".json", ".ecsv"))}
 
 
 def _exchange(source: Path, target: Path) -> bool:
@@ -189,7 +118,7 @@ def _swap_into_place(built: Path, outdir: Path) -> None:
 
 
 class MatplotlibReportRenderer:
-    """Writes the PNG plots of :data:`PLOTS` and ``index.html`` into a directory.
+    """Writes the PNG plots of :data:`PLOTS`, ``index.html`` and ``summary.json`` in a directory.
 
     Parameters
     ----------
@@ -239,35 +168,68 @@ class MatplotlibReportRenderer:
         def build(tmp: Path) -> Path:
             self._write_report(before, tmp / "before")
             self._write_report(after, tmp / "after")
-            html = (
-                self._env()
-                .from_string(_COMPARISON)
-                .render(
-                    before=before,
-                    after=after,
-                    before_n=len(before.matches),
-                    rows=list(
-                        zip(
-                            before.summary + before.all_data,
-                            after.summary + after.all_data,
-                            strict=True,
-                        )
-                    ),
-                    plots=PLOTS,
-                    fmt=_fmt,
-                )
+            window = f"{before.accuracy.start_date} to {before.accuracy.end_date}"
+            rows = [
+                (window, name, before.accuracy.detectors[name], after.accuracy.detectors[name])
+                for name in before.accuracy.detectors
+            ]
+            rows.insert(0, (window, "all", before.accuracy.overall, after.accuracy.overall))
+            rows += [
+                (b.period, b.detector, b.figures, a.figures)
+                for b, a in zip(before.summary, after.summary, strict=True)
+            ]
+            html = self._page(
+                "comparison.html",
+                before=before,
+                after=after,
+                before_n=len(before.matches),
+                rows=rows,
+                plots=PLOTS,
+                now_line=now_line(before.now_date, before.accuracy),
             )
-            page = tmp / "index.html"
-            page.write_text(html, encoding="utf-8")
-            return page
+            return write_text_file(html, tmp / "index.html")
 
         return self._atomic(outdir, build)
 
-    @staticmethod
-    def _env() -> jinja2.Environment:
-        return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    def render_site(self, reports: Mapping[str, MonitoringReport], outdir: Path) -> Path:
+        """Write each report in ``outdir/<name>/`` and an ``index.html`` linking them.
 
-    def _atomic(self, outdir: Path, build: Any) -> Path:
+        Raises
+        ------
+        ValidationError
+            A name that is not a plain directory name, or ``outdir`` is not a report
+            directory.
+        """
+        for name in reports:
+            if not name or Path(name).name != name or name in (".", ".."):
+                raise ValidationError(f"report name {name!r} is not a plain directory name")
+
+        def build(tmp: Path) -> Path:
+            for name, report in reports.items():
+                self._write_report(report, tmp / name)
+            return write_text_file(self._page("site.html", reports=reports), tmp / "index.html")
+
+        return self._atomic(outdir, build)
+
+    def _page(self, template: str, **context: Any) -> str:
+        """A page from a template of ``templates/``, with the shared formatters."""
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("astromon_adapters", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        shared = {
+            "fmt": format_value,
+            "cells": figure_cells,
+            "columns": FIGURE_COLUMNS,
+            "sentence": accuracy_sentence,
+            "caveat": CAVEAT,
+            "missing": MISSING,
+            "date": iso_date,
+        }
+        return env.get_template(template).render(**shared, **context)
+
+    def _atomic(self, outdir: Path, build: Callable[[Path], Path]) -> Path:
         outdir = Path(outdir).absolute()
         _check_replaceable(outdir)
         try:
@@ -278,7 +240,7 @@ class MatplotlibReportRenderer:
                 f"cannot create the report directory {str(outdir)!r}: {exc}"
             ) from exc
         try:
-            page: Path = build(tmp)
+            page = build(tmp)
             tmp.chmod(0o755)
             _swap_into_place(tmp, outdir)
         except OSError as exc:
@@ -289,27 +251,32 @@ class MatplotlibReportRenderer:
                     shutil.rmtree(tmp)
         return outdir / page.relative_to(tmp)
 
-    def _write_report(self, report: MonitoringReport, outdir: Path) -> Path:
-        outdir.mkdir(parents=True, exist_ok=True)
+    def _draw(self, report: MonitoringReport, outdir: Path, prefix: str) -> None:
         plt = _pyplot()
         for name, (_, draw) in FIGURES.items():
             fig = draw(plt, report)
             try:
-                fig.savefig(outdir / name, dpi=self.dpi)
+                fig.savefig(outdir / f"{prefix}{name}", dpi=self.dpi)
             finally:
                 plt.close(fig)
-        selection = ", ".join(f"{k}={v}" for k, v in report.selection.items()) or "none"
-        html = (
-            self._env()
-            .from_string(_TEMPLATE)
-            .render(
-                report=report,
-                plots=PLOTS,
-                fmt=_fmt,
-                selection=selection,
-                n_matches=len(report.matches),
-            )
+
+    def _write_report(self, report: MonitoringReport, outdir: Path) -> Path:
+        """The plots of each view, ``summary.json`` and ``index.html`` in ``outdir``."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        self._draw(report, outdir, "")
+        if report.reference is not None:
+            self._draw(report.reference, outdir, REFERENCE_PREFIX)
+        record = json.dumps(report.record(), indent=2, allow_nan=False)
+        write_text_file(record + "\n", outdir / SUMMARY_FILE)
+        html = self._page(
+            "report.html",
+            report=report,
+            plots=PLOTS,
+            distributions=DISTRIBUTION_PLOTS,
+            histories=HISTORY_PLOTS,
+            reference_prefix=REFERENCE_PREFIX,
+            n_matches=len(report.matches),
+            now_line=now_line(report.now_date, report.accuracy),
+            resamples=CDF_RESAMPLES,
         )
-        page = outdir / "index.html"
-        page.write_text(html, encoding="utf-8")
-        return page
+        return write_text_file(html, outdir / "index.html")

@@ -47,7 +47,11 @@ def test_demo_small_run_writes_db_and_report(tmp_path: Path):
     assert "8 obsids: 8 saved" in output
     assert "Recovered against injected offsets" in output
     assert "90% radius" in output
-    assert (out / "index.html").exists()
+    # the summary, as the report prints it: now on its first line, never "nan"
+    assert "now = 2026:001:00:00:00.000: accuracy over the 5 years before now" in output
+    assert "The overall 90% uncertainty circle of Chandra X-ray absolute positions" in output
+    assert "nan" not in output.lower()
+    assert (out / "index.html").exists() and (out / "summary.json").exists()
     injected = json.loads((out / "injected_offsets.json").read_text())
     assert {r["detector"] for r in injected} == {"ACIS-S", "ACIS-I", "HRC-S", "HRC-I"}
     assert all({"tstart", "dy", "dz", "n"} <= set(r) for r in injected)
@@ -129,6 +133,9 @@ def test_default_demo_recovers_the_injected_offsets(default_demo: DefaultDemo):
     assert comparison.radius_error <= 0.10
     assert comparison.n_unidentified <= 0.01 * comparison.n_matches
     assert comparison.passed
-    # the report saw the same matches
-    assert sum(r.n for r in result.report.summary if r.detector == "all") >= len(result.matches)
-    assert np.isfinite(result.report.quantiles[90.0])
+    # the report saw the same matches, every one in the 5 years before 2026:001
+    assert sum(r.figures.n for r in result.report.summary if r.detector == "all") >= len(
+        result.matches
+    )
+    assert result.report.accuracy.overall.n == len(result.matches)
+    assert result.report.accuracy.overall.q90 == np.percentile(result.matches["dr"], 90)

@@ -120,6 +120,7 @@ def test_injected_offsets_per_detector_and_half_year() -> None:
     years = np.array([2024.1, 2024.2, 2024.3, 2024.6, 2024.1])
     truth = Table(
         {
+            "obsid": [1, 1, 2, 3, 4],
             "detector": ["ACIS-S", "ACIS-S", "ACIS-S", "ACIS-S", "HRC-I"],
             "year": years,
             "inj_dy": [0.1, 0.2, 0.3, 0.4, -0.2],

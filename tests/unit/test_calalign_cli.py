@@ -45,6 +45,20 @@ def test_list_is_the_default_and_a_subcommand(tmp_path: Path) -> None:
     assert len(listed.stdout.splitlines()) == 1 + 3 * 4
     missing = runner.invoke(app, ["calalign", "list", "--calalign-dir", str(tmp_path / "no")])
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    # the group's options, before the subcommand, are the listing's
+    before = runner.invoke(
+        app, ["calalign", "--calalign-dir", str(directory), "--format", "csv", "list"]
+    )
+    assert before.exit_code == 0, before.output
+    assert before.stdout == listed.stdout
+    mixed = runner.invoke(
+        app, ["calalign", "--calalign-dir", str(tmp_path / "no"), "list", "--calalign-dir",
+              str(directory), "--format", "csv"],
+    )  # fmt: skip
+    assert mixed.exit_code == 0 and mixed.stdout == listed.stdout  # the subcommand's wins
+    elsewhere = runner.invoke(app, ["calalign", "--calalign-dir", str(directory), "offsets"])
+    assert elsewhere.exit_code == 2
+    assert "--calalign-dir before the subcommand belongs to the listing" in elsewhere.stderr
 
 
 def test_offsets_outputs_and_refusals(legacy_db: list[str], tmp_path: Path) -> None:
@@ -53,7 +67,13 @@ def test_offsets_outputs_and_refusals(legacy_db: list[str], tmp_path: Path) -> N
     result = runner.invoke(app, [*args, "--output", str(json_file), "--plot", str(png)])
     assert result.exit_code == 0, result.output
     rows = json.loads(json_file.read_text())
-    assert {r["detector"] for r in rows} >= {"all", "ACIS-S", "ACIS-I"}
+    assert {r["detector"] for r in rows} == {"all"}  # one common correction by default
+    per_detector = tmp_path / "per_detector.json"
+    result = runner.invoke(app, [*args, "--per-detector", "--output", str(per_detector)])
+    assert result.exit_code == 0, result.output
+    detector_rows = json.loads(per_detector.read_text())
+    assert {r["detector"] for r in detector_rows} >= {"all", "ACIS-S", "ACIS-I"}
+    assert [r for r in detector_rows if r["detector"] == "all"] == rows
     assert all(re.fullmatch(r"\d{4}:\d{3}:\d\d:\d\d:\d\d\.\d{3}", r["tstart"]) for r in rows)
     assert sum(r["n"] for r in rows if r["detector"] == "all") == 6  # the standard selection
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -11,12 +11,8 @@ from astropy.table import Table
 
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import ValidationError
-from astromon.domain.offset_bins import (
-    MEDIAN_ERROR_FACTOR,
-    bin_starts,
-    binned_offsets,
-    median_error,
-)
+from astromon.domain.offset_bins import bin_starts, binned_offsets
+from astromon.domain.resampling import median_uncertainty
 from astromon.domain.time import CxoTime
 from astromon.services import calibration
 from astromon.services.offset_files import read_offsets, write_offsets
@@ -38,28 +34,29 @@ def test_binned_offsets_overall_and_per_detector() -> None:
     dy = np.array([1.0, 2.0, 3.0, -1.0, -2.0, np.nan])
     dz = np.array([0.0, 0.5, 1.0, 2.0, 4.0, 9.0])
     det = np.array(["ACIS-S", "ACIS-S", "HRC-I", "HRC-I", "HRC-I", "HRC-I"])
-    rows = binned_offsets(years, dy, dz, det, bins_per_year=2)
-    assert [(r.start_year, r.detector, r.n) for r in rows] == [
-        (2020.0, "all", 3), (2020.0, "ACIS-S", 2), (2020.0, "HRC-I", 1),
-        (2020.5, "all", 2), (2020.5, "HRC-I", 2),
+    obsid = np.array([1, 2, 3, 4, 4, 5])
+    detectors = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
+    rows = binned_offsets(years, dy, dz, det, obsid, bins_per_year=2, detectors=detectors)
+    assert [(r.start_year, r.detector, r.n, r.n_obs) for r in rows] == [
+        (2020.0, "all", 3, 3), (2020.0, "ACIS-S", 2, 2), (2020.0, "HRC-I", 1, 1),
+        (2020.5, "all", 2, 1), (2020.5, "HRC-I", 2, 1),
     ]  # fmt: skip
     assert rows[0].dy == 2.0 and rows[0].dz == 0.5 and rows[0].stop_year == 2020.5
     assert rows[1].dy == 1.5
-    assert np.isnan(rows[2].dy_err)  # one value: no uncertainty
-    values = np.random.default_rng(1).normal(0.0, 0.3, 4000)
-    low, high = np.percentile(values, [15.8, 84.2])
-    assert median_error(values) == pytest.approx(
-        MEDIAN_ERROR_FACTOR * (high - low) / 2 / 63.2456, rel=1e-4
-    )
-    assert median_error(values) == pytest.approx(1.2533 * 0.3 / np.sqrt(4000), rel=0.05)
+    assert np.isnan(rows[2].dy_err)  # one observation: no uncertainty
+    assert np.isnan(rows[3].dy_err)  # two matches of one observation: none either
+    assert rows[0].dy_err == median_uncertainty(dy[:3], obsid[:3])
+    common = binned_offsets(years, dy, dz, det, obsid)  # by default the common rows only
+    assert [(r.start_year, r.detector) for r in common] == [(2020.0, "all"), (2020.5, "all")]
     with pytest.raises(ValidationError, match="one length"):
-        binned_offsets(years, dy[:2], dz, det)
+        binned_offsets(years, dy[:2], dz, det, obsid)
 
 
 def matches() -> Table:
     times = ["2021:010", "2021:020", "2021:200", "2021:210", "2022:010"]
     return Table(
         {
+            "obsid": [1, 2, 3, 4, 5],
             "tstart": [CxoTime(t).secs for t in times],
             "detector": ["ACIS-S", "HRC-S", "ACIS-S", "ACIS-S", "HRC-S"],
             "dy": [0.1, 0.3, 0.5, 0.7, 0.9],
@@ -69,11 +66,17 @@ def matches() -> Table:
 
 
 def test_median_offsets_with_start_and_stop() -> None:
-    table = calibration.median_offsets(matches())
+    table = calibration.median_offsets(matches(), per_detector=True)
     assert list(table["detector"]) == ["all", "ACIS-S", "HRC-S", "all", "ACIS-S", "all", "HRC-S"]
     assert str(CxoTime(table["tstart"][3]).date).startswith("2021:183:12")  # 2021.5
     assert table["dy"][3] == pytest.approx(0.6) and table["n"][3] == 2
-    limited = calibration.median_offsets(matches(), start="2021:100", stop="2022:001")
+    assert table["n_obs"][3] == 2
+    common = calibration.median_offsets(matches())
+    assert list(common["detector"]) == ["all", "all", "all"]
+    np.testing.assert_array_equal(common["dy"], table["dy"][table["detector"] == "all"])
+    limited = calibration.median_offsets(
+        matches(), start="2021:100", stop="2022:001", per_detector=True
+    )
     assert list(limited["detector"]) == ["all", "ACIS-S"]
     yearly = calibration.median_offsets(matches(), bins_per_year=1)
     assert yearly["n"][0] == 4 and yearly["dy"][0] == pytest.approx(0.4)
@@ -82,11 +85,13 @@ def test_median_offsets_with_start_and_stop() -> None:
 
 
 def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
-    table = calibration.median_offsets(matches())
+    table = calibration.median_offsets(matches(), per_detector=True)
     path = write_offsets(table, tmp_path / "offsets.json", writer=WRITER)
     rows = json.loads(path.read_text())
     assert rows[0]["tstart"] == "2021:001:00:00:00.000"
-    assert set(rows[0]) == {"tstart", "tstop", "detector", "n", "dy", "dz", "dy_err", "dz_err"}
+    assert set(rows[0]) == {
+        "tstart", "tstop", "detector", "n", "n_obs", "dy", "dz", "dy_err", "dz_err",
+    }  # fmt: skip
     for name in ("offsets.json", "offsets.ecsv"):
         write_offsets(table, tmp_path / name, writer=WRITER, overwrite=True)
         back = read_offsets(tmp_path / name)

@@ -72,8 +72,9 @@ def test_write_and_read_back_the_applied_offsets(tmp_path: Path) -> None:
     steps = read_offsets(offsets_file(tmp_path), option="--offsets")
     out = tmp_path / "new"
     written = calibration.write_calalign_files(
-        steps, base, out, FitsCalalignFiles(), now="2026:100:12:00:00", source="offsets.json"
-    )
+        steps, base, out, FitsCalalignFiles(), now="2026:100:12:00:00", source="offsets.json",
+        per_detector=True,
+    )  # fmt: skip
     names = [p.name for p in written]
     assert names == [
         "pcadD2022-06-01alignN0011.fits",
@@ -105,7 +106,7 @@ def test_write_and_read_back_the_applied_offsets(tmp_path: Path) -> None:
             assert hdu.header["TSTOP"] == np.floor(CxoTime("2024:001:00:00:00").secs - 1)
             assert "CVED0001" not in hdu.header
         history = [str(h) for h in hdus[0].header["HISTORY"]]
-        assert history[0] == "CALALIGN updated from offsets.json"
+        assert history[:2] == ["CALALIGN updated from offsets.json", "correction per detector"]
         assert "HRC-I alignment shift (dy, dz) = (-0.100, -0.050) arcsec" in history
         assert hdus[1].name == "CALALIGN"
         assert hdus[1].verify_checksum() == 1
@@ -119,7 +120,9 @@ def test_get_calalign_offsets_on_the_new_files_gives_the_applied_offsets(tmp_pat
     base = write_calalign_file(tmp_path / "current")
     steps = read_offsets(offsets_file(tmp_path), option="--offsets")
     out = tmp_path / "new"
-    calibration.write_calalign_files(steps, base, out, FitsCalalignFiles(), now="2026:100")
+    calibration.write_calalign_files(
+        steps, base, out, FitsCalalignFiles(), now="2026:100", per_detector=True
+    )
     times = ["2023:100", "2023:300", "2024:200", "2022:300"]
     matches = Table(
         {
@@ -143,6 +146,29 @@ def test_get_calalign_offsets_on_the_new_files_gives_the_applied_offsets(tmp_pat
         assert proposed["ref_calalign_dz"][i] - used["calalign_dz"][i] == pytest.approx(
             -dz, abs=1e-6
         )
+
+
+def test_the_default_is_one_common_correction_for_every_instr_id(tmp_path: Path) -> None:
+    """As the system we replace does (set_calalign_offsets.py): the 'all' offsets of each step
+    correct every INSTR_ID row; detector rows of the file are used only when asked for."""
+    current_dir = tmp_path / "current"
+    base = write_calalign_file(current_dir)
+    steps = read_offsets(offsets_file(tmp_path), option="--offsets")
+    out = tmp_path / "new"
+    written = calibration.write_calalign_files(steps, base, out, FitsCalalignFiles())
+    old, new = calalign_from_files(current_dir), calalign_from_files(out)
+    common = {t: (y, z) for t, d, y, z in STEPS if d == "all"}
+    for path, tstart in zip(written[1:], sorted(common), strict=True):
+        rows = new[new["filename"] == path.name]
+        assert list(rows["instr_id"]) == list(INSTRUMENTS)
+        np.testing.assert_allclose(rows["dy"] - old["dy"][:4], -common[tstart][0], atol=1e-6)
+        np.testing.assert_allclose(rows["dz"] - old["dz"][:4], -common[tstart][1], atol=1e-6)
+        with fits.open(path) as hdus:
+            assert "correction common to every INSTR_ID" in hdus[0].header["HISTORY"]
+    detectors_only = steps[np.asarray(steps["detector"]) != "all"]
+    with pytest.raises(ValidationError, match="no 'all' rows.*pass --per-detector"):
+        calibration.write_calalign_files(detectors_only, base, tmp_path / "o", FitsCalalignFiles())
+    assert not (tmp_path / "o").exists()
 
 
 def test_write_never_overwrites_and_rejects_bad_input(tmp_path: Path) -> None:

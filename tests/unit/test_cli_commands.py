@@ -249,7 +249,11 @@ def test_report_command(use_store: Any, reference_store: InMemoryStore, tmp_path
     result = runner.invoke(app, ["report", "--out", str(out), "--now", "2015:001"])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists()
-    assert "last 5 years" in result.stdout and "dr quantiles" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("now = 2015:001:00:00:00.000: accuracy over the 5 years")
+    assert lines[1].startswith("The overall 90% uncertainty circle of Chandra X-ray")
+    assert "last 5 years" in result.stdout and "nan" not in result.stdout
+    assert (out / "summary.json").exists()
     steps = tmp_path / "steps.csv"
     steps.write_text("tstart,dy,dz\n2013:001,0.5,-0.5\n")
     shifted = runner.invoke(
@@ -393,4 +397,19 @@ def test_report_reference_calalign(
         app, [*args, "--reference-calalign", "N0009", "--calalign-dir", str(align)]
     )
     assert result.exit_code == 0, result.output
-    assert "shifted to reference calalign" in (out / "index.html").read_text()
+    # both views on one page: as archived, and as if reprocessed with N0009
+    html = (out / "index.html").read_text()
+    assert "Offsets after reprocessing: reprocessed with the reference CALALIGN N0009" in html
+    assert 'src="reference_dr_cdf.png"' in html and (out / "reference_dr_cdf.png").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    archived = np.asarray(matches["dr"], dtype=float)
+    reprocessed = np.hypot(
+        expected,
+        np.asarray(matches["dz"])
+        + np.asarray(offsets["ref_calalign_dz"])
+        - np.asarray(offsets["calalign_dz"]),
+    )
+    assert summary["q90"] == pytest.approx(np.percentile(archived, 90))
+    assert summary["reference_calalign"]["q90"] == pytest.approx(np.percentile(reprocessed, 90))
+    assert summary["reference_calalign"]["max_offset"] == pytest.approx(np.max(reprocessed))
+    assert "reprocessed with the reference CALALIGN N0009:" in result.stdout

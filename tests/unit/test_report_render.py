@@ -45,7 +45,7 @@ def synthetic_matches(n: int = 400, seed: int = 2) -> Table:
     )
 
 
-def test_report_holds_detector_medians_quantile_history_and_all_data() -> None:
+def test_report_holds_detector_medians_quantile_history_and_the_hint() -> None:
     report = report_service.build_report(synthetic_matches(), now="2016:001")
     assert set(report.detector_medians) == set(DETECTORS)
     medians_dy, _ = report.detector_medians["HRC-I"]
@@ -54,14 +54,14 @@ def test_report_holds_detector_medians_quantile_history_and_all_data() -> None:
     assert history is not None and history.n.sum() == 400
     assert np.all(history.values[68.0] <= history.values[90.0])
     assert [label for label, _ in report.caldb_releases][-1].startswith("CalDB 4.10.0")
-    assert report.all_data[0].detector == "all" and report.all_data[0].n == 400
-    assert report.hint == ""
+    assert report.accuracy.overall.n == 400 and report.hint == ""
     old = report_service.build_report(synthetic_matches(), now="2026:001")
-    assert "--now 2015:" in old.hint and "last 2 years" in old.hint
+    assert "--now 2015:" in old.hint and "5 years" in old.hint
+    assert old.accuracy.overall.n == 0
     recent = synthetic_matches()
     recent = recent[recent["tstart"] > CxoTime("2015:001").secs]
     gap = report_service.build_report(recent, now="2016:001")  # 4-2 years ago is empty
-    assert any(r.n == 0 for r in gap.summary if r.detector == "all") and gap.hint == ""
+    assert any(r.figures.n == 0 for r in gap.summary if r.detector == "all") and gap.hint == ""
 
 
 def test_offset_steps_apply_per_detector() -> None:
@@ -129,11 +129,12 @@ def test_every_figure_has_a_title_and_n_in_its_legends() -> None:
     assert set(PLOTS) == set(FIGURES)
 
 
-def test_page_shows_the_all_data_block_and_the_hint(tmp_path: Path) -> None:
+def test_page_shows_the_hint_and_no_statement_without_data(tmp_path: Path) -> None:
     report = report_service.build_report(synthetic_matches(), now="2026:001")
     page = MatplotlibReportRenderer(dpi=40).render(report, tmp_path / "r")
     html = page.read_text()
-    assert 'id="all-data"' in html and 'id="hint"' in html and "--now 2015:" in html
+    assert 'id="hint"' in html and "--now 2015:" in html
+    assert "the accuracy cannot be stated" in html and "nan" not in html.lower()
     for name in PLOTS:
         assert (page.parent / name).read_bytes()[:4] == b"\x89PNG"
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from astromon.domain import accuracy as acc
 from astromon.domain import statistics as stats
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
@@ -17,26 +18,19 @@ from tests.unit.fake_store import InMemoryStore
 YEAR = stats.SECONDS_PER_YEAR
 
 
-def test_dr_summary_matches_direct_formulas() -> None:
-    dr = np.array([0.2, 0.5, 1.5, 0.9, 2.5, np.nan])
-    n, rms, q90, big = stats.dr_summary(dr)
-    finite = dr[np.isfinite(dr)]
-    assert n == 5
-    assert rms == pytest.approx(np.sqrt(np.sum(finite**2) / 5))
-    assert q90 == pytest.approx(np.percentile(finite, 90))
-    assert big == pytest.approx(40.0)
-    assert stats.dr_summary([])[0] == 0 and np.isnan(stats.dr_summary([])[1])
-
-
 def test_periods_are_counted_back_from_now() -> None:
+    """Each period is now - start < t <= now - stop, like the accuracy window."""
     now = 100 * YEAR
-    t = now - np.array([0.5, 1.99, 2.0, 3.0, 4.0, 4.01, 5.0, 5.5]) * YEAR
-    masks = stats.period_masks(t, now)
-    assert masks["last 2 years"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
-    assert masks["4-2 years ago"].tolist() == [0, 0, 0, 1, 1, 0, 0, 0]
-    assert masks["last 5 years"].tolist() == [1, 1, 1, 1, 1, 1, 1, 0]
+    t = now - np.array([-0.01, 0.0, 0.5, 1.99, 2.0, 3.0, 4.0, 4.01, 5.0, 5.5]) * YEAR
+    dr = np.ones(t.size)
+    rows = acc.summary_table(dr, np.full(t.size, "ACIS-S"), t, now)
+    n = {(r.period, r.detector): r.figures.n for r in rows}
+    assert n[("last 2 years", "all")] == 3  # 0, 0.5, 1.99 years ago; none after now
+    assert n[("4-2 years ago", "all")] == 2  # 2.0 and 3.0 years ago, not 4.0
+    assert n[("last 5 years", "all")] == 7  # from 0 to 4.01 years ago, not 5.0
+    assert n[("last 5 years", "HRC-I")] == 0
     with pytest.raises(ValidationError, match="finite"):
-        stats.period_masks(t, float("nan"))
+        acc.summary_table(dr, np.full(t.size, "ACIS-S"), t, float("nan"))
 
 
 def test_summary_table_per_detector() -> None:
@@ -46,18 +40,19 @@ def test_summary_table_per_detector() -> None:
     det = rng.choice(["ACIS-S", "ACIS-I", "HRC-S", "HRC-I"], n)
     now = 30 * YEAR
     t = now - rng.random(n) * 6 * YEAR
-    rows = stats.summary_table(dr, det, t, now)
+    rows = acc.summary_table(dr, det, t, now)
     assert len(rows) == 3 * 5
-    by_key = {(r.period, r.detector): r for r in rows}
-    sel = (t >= now - 4 * YEAR) & (t < now - 2 * YEAR) & (det == "HRC-I")
+    by_key = {(r.period, r.detector): r.figures for r in rows}
+    sel = (t > now - 4 * YEAR) & (t <= now - 2 * YEAR) & (det == "HRC-I")
     row = by_key[("4-2 years ago", "HRC-I")]
     assert row.n == sel.sum()
     assert row.rms == pytest.approx(np.sqrt(np.mean(dr[sel] ** 2)))
     assert row.q90 == pytest.approx(np.percentile(dr[sel], 90))
-    assert row.percent_big == pytest.approx(100 * np.mean(dr[sel] > 1))
-    assert by_key[("last 5 years", "all")].n == np.sum(t >= now - 5 * YEAR)
+    assert row.max_offset == np.max(dr[sel])
+    assert row.percent_above_1arcsec == pytest.approx(100 * np.mean(dr[sel] > 1))
+    assert by_key[("last 5 years", "all")].n == np.sum(t > now - 5 * YEAR)
     with pytest.raises(ValidationError, match="differ in length"):
-        stats.summary_table(dr, det[:-1], t, now)
+        acc.summary_table(dr, det[:-1], t, now)
 
 
 def test_binned_medians_half_year() -> None:
@@ -74,14 +69,9 @@ def test_binned_medians_half_year() -> None:
         stats.binned_medians(years, values, width_years=0)
 
 
-def test_quantiles_and_cdf() -> None:
-    dr = np.arange(1, 101, dtype=float)
-    q = stats.dr_quantiles(dr)
-    assert q == {68.0: np.percentile(dr, 68), 90.0: np.percentile(dr, 90), 99.0: 99.01}
+def test_cdf() -> None:
     x, y = stats.cdf([3.0, 1.0, np.nan, 2.0])
     assert x.tolist() == [1.0, 2.0, 3.0] and y.tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
-    with pytest.raises(ValidationError, match="percentage"):
-        stats.dr_quantiles(dr, (120,))
 
 
 def test_offset_steps_apply_from_their_tstart() -> None:
@@ -133,19 +123,24 @@ def test_report_on_reference_equals_direct_computation(reference_dir: Path) -> N
     dr = np.asarray(matches["dr"], dtype=float)
     tstart = np.asarray(matches["tstart"], dtype=float)
     now_s = float(CxoTime(now).secs)
-    last5 = tstart >= now_s - 5 * YEAR
+    last5 = (tstart > now_s - 5 * YEAR) & (tstart <= now_s)
     row = next(r for r in report.summary if (r.period, r.detector) == ("last 5 years", "all"))
-    assert row.n == len(matches) == last5.sum()
-    assert row.rms == pytest.approx(np.sqrt(np.mean(dr**2)))
-    assert row.q90 == pytest.approx(np.percentile(dr, 90))
-    assert row.percent_big == pytest.approx(100 * np.mean(dr > 1))
+    assert row.figures.n == len(matches) == last5.sum()
+    assert row.figures.rms == pytest.approx(np.sqrt(np.mean(dr**2)))
+    assert row.figures.q90 == pytest.approx(np.percentile(dr, 90))
+    assert row.figures.percent_above_1arcsec == pytest.approx(100 * np.mean(dr > 1))
+    overall = report.accuracy.overall
+    assert overall.n == len(matches)
+    assert overall.q68 == pytest.approx(np.percentile(dr, 68))
+    assert overall.q99 == pytest.approx(np.percentile(dr, 99))
+    assert overall.max_offset == np.max(dr)
     for det in ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I"):
         sel = np.asarray(matches["detector"]) == det
-        det_row = next(r for r in report.summary if (r.period, r.detector) == ("last 5 years", det))
-        assert det_row.n == sel.sum()
+        figures = report.accuracy.detectors[det]
+        assert figures.n == sel.sum()
         if sel.any():
-            assert det_row.rms == pytest.approx(np.sqrt(np.mean(dr[sel] ** 2)))
-    assert report.quantiles[90.0] == pytest.approx(np.percentile(dr, 90))
+            assert figures.rms == pytest.approx(np.sqrt(np.mean(dr[sel] ** 2)))
+            assert figures.q90 == pytest.approx(np.percentile(dr[sel], 90))
     years = np.asarray(CxoTime(tstart).frac_year)
     for binned, col in ((report.medians_dy, "dy"), (report.medians_dz, "dz")):
         values = np.asarray(matches[col], dtype=float)

@@ -1,8 +1,10 @@
 """``astromon calalign``: list CALALIGN files, derive offsets, write and check new files.
 
 * ``calalign`` / ``calalign list``: the CALALIGN files (versions, validity, offsets).
-* ``calalign offsets``: median dy/dz per time bin, overall and per detector.
-* ``calalign write``: new CALALIGN files that correct those offsets.
+* ``calalign offsets``: median dy/dz per time bin, over all detectors (one common correction)
+  or, with ``--per-detector``, per detector too.
+* ``calalign write``: new CALALIGN files that correct those offsets: one common correction
+  for every INSTR_ID, or with ``--per-detector`` each detector its own.
 * ``calalign check``: the report before and after, as if processed with the new files.
 """
 
@@ -15,7 +17,6 @@ import numpy as np
 import typer
 
 from astromon.cli.common import OutputFormat, handle_errors, parse_where, state, write_table
-from astromon.cli.report_commands import summary_lines
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.services import calibration, offset_files
@@ -73,21 +74,49 @@ def _default(
     output: OutputOpt = None,
     overwrite: ListOverwriteOpt = False,
 ) -> None:
-    """List the CALALIGN files (without a subcommand), or run a subcommand."""
+    """List the CALALIGN files (without a subcommand), or run a subcommand.
+
+    The options given here, before the subcommand, are those of the listing: `calalign
+    --calalign-dir DIR list` lists DIR, as `calalign list --calalign-dir DIR` does.
+    """
     if ctx.invoked_subcommand is None:
         _list(calalign_dir, fmt, output, overwrite)
+        return
+    given = {
+        "--calalign-dir": calalign_dir is not None,
+        "--format": fmt is not OutputFormat.table,
+        "--output": output is not None,
+        "--overwrite": overwrite,
+    }
+    if ctx.invoked_subcommand != "list" and any(given.values()):
+        options = ", ".join(name for name, value in given.items() if value)
+        raise ValidationError(
+            f"{options} before the subcommand belongs to the listing (`calalign [OPTIONS] "
+            f"list`); give the options of `calalign {ctx.invoked_subcommand}` after it"
+        )
 
 
 @calalign_app.command("list")
 @handle_errors
 def list_files(
+    ctx: typer.Context,
     calalign_dir: DirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     overwrite: ListOverwriteOpt = False,
 ) -> None:
-    """List the CALALIGN (ACA/FTS misalignment) files: versions, validity, offsets."""
-    _list(calalign_dir, fmt, output, overwrite)
+    """List the CALALIGN (ACA/FTS misalignment) files: versions, validity, offsets.
+
+    Options may also be given before `list` (`calalign --calalign-dir DIR list`); those
+    given after it win.
+    """
+    group = ctx.parent.params if ctx.parent is not None else {}
+    _list(
+        calalign_dir if calalign_dir is not None else group.get("calalign_dir"),
+        fmt if fmt is not OutputFormat.table else group.get("fmt", fmt),
+        output if output is not None else group.get("output"),
+        overwrite or bool(group.get("overwrite", False)),
+    )
 
 
 def _selected(
@@ -159,13 +188,25 @@ def offsets(
     plot: Annotated[
         Path | None, typer.Option(help="PNG file of the binned medians over the matches.")
     ] = None,
+    per_detector: Annotated[
+        bool,
+        typer.Option(
+            "--per-detector",
+            help="Also a median per detector and bin (default: the median over all "
+            "detectors, one common correction).",
+        ),
+    ] = False,
 ) -> None:
-    """Median dy/dz (x-ray minus catalog, arcsec) per time bin, overall and per detector.
+    """Median dy/dz (x-ray minus catalog, arcsec) per time bin, over all detectors.
 
-    Uses the report's standard selection (snr >= 5, known bad targets and some categories
-    excluded, caldb 0.0 dropped) plus the filters given. Each row has N and the uncertainty
-    of the median, 1.2533 * (P84.2 - P15.8) / 2 / sqrt(N). Bins start at multiples of
-    1/BINS_PER_YEAR years.
+    One row per bin (detector 'all'): the common correction `calalign write` applies to
+    every INSTR_ID; --per-detector adds a row per detector. Uses the report's standard
+    selection (snr >= 5, known bad targets and some categories excluded, caldb 0.0 dropped)
+    plus the filters given. Each row has N (matches), N_OBS (observations) and the
+    uncertainty of the median: half the 15.87-84.13 percentile range of the medians of 400
+    bootstrap resamples of whole observations (fixed seed), so that one observation with
+    many sources cannot make it small; none with a single observation. Bins start at
+    multiples of 1/BINS_PER_YEAR years.
     """
     if output is not None and output.suffix.lower() not in (".json", ".ecsv"):
         raise ValidationError(f"--output {str(output)!r}: the file name must end in .json or .ecsv")
@@ -179,7 +220,9 @@ def offsets(
         ctx, snr=snr, operations=operations, name=name, r_angle=r_angle, dr=dr,
         exclude_regions=exclude_regions, where=where,
     )  # fmt: skip
-    table = calibration.median_offsets(matches, bins_per_year=bins_per_year, start=start, stop=stop)
+    table = calibration.median_offsets(
+        matches, bins_per_year=bins_per_year, start=start, stop=stop, per_detector=per_detector
+    )
     if not len(table):
         raise ValidationError("no cross-matches in the selection: no offsets")
     for line in _offset_lines(table):
@@ -225,14 +268,23 @@ def write(
     date: Annotated[
         str | None, typer.Option(help="DATE keyword of the new files (default: now).")
     ] = None,
+    per_detector: Annotated[
+        bool,
+        typer.Option(
+            "--per-detector",
+            help="Correct each detector's INSTR_ID row by its own offsets (default: the "
+            "'all' offsets for every row).",
+        ),
+    ] = False,
 ) -> None:
     """Write new CALALIGN files: one per offset step, ACA_MISALIGN rotated by the correction.
 
-    The correction is the negative of the measured (x-ray minus catalog) offset. Each file
-    pcadD{YYYY-MM-DD}align{VERSION}.fits starts at its step (TSTART, CVSD0001/CVST0001) and
-    has DATE and HISTORY lines; the current file is re-issued under the new version, valid
-    until the first step. A detector's rows use its own offsets, else the 'all' offsets.
-    Existing files are never overwritten.
+    The correction is the negative of the measured (x-ray minus catalog) offset. By default
+    every INSTR_ID row gets the same correction, from the 'all' rows of the offsets file;
+    with --per-detector a detector's row uses its own offsets, else the 'all' offsets. Each
+    file pcadD{YYYY-MM-DD}align{VERSION}.fits starts at its step (TSTART,
+    CVSD0001/CVST0001) and has DATE and HISTORY lines; the current file is re-issued under
+    the new version, valid until the first step. Existing files are never overwritten.
     """
     steps = report_service.read_offset_steps(offsets_file, option="--offsets")
     if not calalign_file.is_file():
@@ -245,6 +297,7 @@ def write(
         version=version,
         now=_time(date) if date is not None else None,
         source=offsets_file.name,
+        per_detector=per_detector,
     )
     for path in written:
         typer.echo(f"written: {path}")
@@ -296,9 +349,9 @@ def check(
     changed = int(np.count_nonzero(shifts["proposed"]))
     typer.echo(f"{changed} of {len(matches)} cross-matches re-expressed with the proposed files")
     typer.echo("before:")
-    for line in summary_lines(before):
+    for line in before.summary_lines():
         typer.echo(f"  {line}")
     typer.echo("after:")
-    for line in summary_lines(after):
+    for line in after.summary_lines():
         typer.echo(f"  {line}")
     typer.echo(f"report: {page}")

@@ -21,7 +21,6 @@ from astromon.bootstrap import Astromon
 from astromon.cli.common import ExitCode, echo_error, state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.ports.processing import ObservationOutcome
-from astromon.ports.report import MonitoringReport
 from astromon.services import demo as demo_service
 from astromon.services import offset_files
 from astromon.services import report as report_service
@@ -99,19 +98,6 @@ def _install(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(source, tmp)
     tmp.replace(target)
-
-
-def _summary_lines(report: MonitoringReport) -> list[str]:
-    big = '>1"'
-    lines = [f"{'period':18} {'detector':8} {'N':>5} {'RMS':>6} {'90%':>6} {big:>6}"]
-    for row in report.summary:
-        lines.append(
-            f"{row.period:18} {row.detector:8} {row.n:5d} {row.rms:6.2f} {row.q90:6.2f} "
-            f"{row.percent_big:5.1f}%"
-        )
-    q = ", ".join(f'{p:g}%: {v:.2f}"' for p, v in report.quantiles.items())
-    lines.append(f"dr quantiles: {q}")
-    return lines
 
 
 def demo(
@@ -227,9 +213,10 @@ def demo(
         echo_error("interrupted")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print(
-        f"\nReport summary (standard selection, periods back from {demo_service.REPORT_NOW}):"
+        "\nReport summary (standard selection; now is the end of the simulated span, "
+        "not the clock):"
     )
-    for line in _summary_lines(result.report):
+    for line in result.report.summary_lines():
         console.print(line, markup=False, highlight=False)
     console.print("\nRecovered against injected offsets (arcsec, medians per half-year):")
     for line in result.comparison.lines():

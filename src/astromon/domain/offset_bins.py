@@ -2,36 +2,29 @@
 
 Bins are ``1 / bins_per_year`` years wide and start at multiples of that width (decimal
 years; with 2 bins per year, half-years starting at ``YYYY.0`` and ``YYYY.5``). Every bin that
-holds at least one match gives one row per detector selection (``"all"`` and each detector
-with matches in the bin).
+holds at least one match gives an ``"all"`` row (the median over every detector: the one
+correction the system we replace applies to every INSTR_ID of a CALALIGN file) and, when
+asked, a row per detector with matches in the bin.
 
-The uncertainty of a median is percentile-based: ``1.2533 · σ / √N`` with
-``σ = (P84.2 − P15.8) / 2`` of the values in the bin (the standard error of the median of a
-normal distribution, with σ estimated robustly). Offsets are in arcsec.
+The uncertainty of a median comes from the observations, not from the sources: the matches of
+one observation share its aspect error, so it is the spread of the medians of bootstrap
+resamples of whole observations (:func:`astromon.domain.resampling.median_uncertainty`).
+An observation with many sources cannot make it smaller, and a bin with a single observation
+has none (NaN). Offsets are in arcsec.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from astromon.domain.errors import ValidationError
+from astromon.domain.resampling import median_uncertainty
 
-__all__ = [
-    "MEDIAN_ERROR_FACTOR",
-    "OffsetBin",
-    "bin_starts",
-    "binned_offsets",
-    "median_error",
-]
-
-MEDIAN_ERROR_FACTOR: Final = float(np.sqrt(np.pi / 2.0))
-"""Standard error of the median over that of the mean for a normal distribution (1.2533)."""
-_BAND: Final = (15.8, 84.2)
+__all__ = ["OffsetBin", "bin_starts", "binned_offsets"]
 
 
 @dataclass(frozen=True)
@@ -39,31 +32,20 @@ class OffsetBin:
     """The median offset of one detector selection in one time bin.
 
     ``start_year``/``stop_year`` are decimal years, ``detector`` is ``"all"`` or a detector,
-    ``n`` the number of matches, ``dy``/``dz`` medians and ``dy_err``/``dz_err`` their
-    uncertainties (arcsec, :func:`median_error`).
+    ``n`` the number of matches and ``n_obs`` of observations, ``dy``/``dz`` medians and
+    ``dy_err``/``dz_err`` their uncertainties (arcsec,
+    :func:`astromon.domain.resampling.median_uncertainty`).
     """
 
     start_year: float
     stop_year: float
     detector: str
     n: int
+    n_obs: int
     dy: float
     dz: float
     dy_err: float
     dz_err: float
-
-
-def median_error(values: ArrayLike) -> float:
-    """Percentile-based uncertainty of the median: ``1.2533 · (P84.2 − P15.8) / 2 / √N``.
-
-    NaN for fewer than two values.
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    arr = arr[np.isfinite(arr)]
-    if arr.size < 2:
-        return float("nan")
-    low, high = np.percentile(arr, _BAND)
-    return float(MEDIAN_ERROR_FACTOR * (high - low) / 2.0 / np.sqrt(arr.size))
 
 
 def bin_starts(years: ArrayLike, bins_per_year: float = 2.0) -> NDArray[np.float64]:
@@ -85,11 +67,12 @@ def binned_offsets(
     dy: ArrayLike,
     dz: ArrayLike,
     detector: ArrayLike,
+    obsid: ArrayLike,
     *,
     bins_per_year: float = 2.0,
-    detectors: Sequence[str] = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I"),
+    detectors: Sequence[str] = (),
 ) -> list[OffsetBin]:
-    """Median dy and dz per time bin, over all detectors and per detector.
+    """Median dy and dz per time bin, over all detectors and, if asked, per detector.
 
     Parameters
     ----------
@@ -99,10 +82,12 @@ def binned_offsets(
         Offsets of each match (arcsec); matches with a NaN are left out.
     detector : array of str
         Detector of each match.
+    obsid : array of int
+        Observation of each match (the unit of the uncertainty's resampling).
     bins_per_year : float
         Bins per year (2: half-years).
     detectors : sequence of str
-        The detectors with their own rows, in output order.
+        The detectors with their own rows, in output order (none: the ``"all"`` rows only).
 
     Returns
     -------
@@ -114,13 +99,14 @@ def binned_offsets(
     vy = np.asarray(dy, dtype=np.float64)
     vz = np.asarray(dz, dtype=np.float64)
     det = np.asarray(detector).astype(str)
-    if not (y.shape == vy.shape == vz.shape == det.shape) or y.ndim != 1:
+    obs = np.asarray(obsid)
+    if not (y.shape == vy.shape == vz.shape == det.shape == obs.shape) or y.ndim != 1:
         raise ValidationError(
-            f"years, dy, dz and detector must be 1-d of one length, got {y.shape}, "
-            f"{vy.shape}, {vz.shape}, {det.shape}"
+            f"years, dy, dz, detector and obsid must be 1-d of one length, got {y.shape}, "
+            f"{vy.shape}, {vz.shape}, {det.shape}, {obs.shape}"
         )
     ok = np.isfinite(y) & np.isfinite(vy) & np.isfinite(vz)
-    y, vy, vz, det = y[ok], vy[ok], vz[ok], det[ok]
+    y, vy, vz, det, obs = y[ok], vy[ok], vz[ok], det[ok], obs[ok]
     starts = bin_starts(y, k)
     rows = []
     for start in np.unique(starts):
@@ -135,10 +121,11 @@ def binned_offsets(
                     stop_year=float(start + 1.0 / k),
                     detector=name,
                     n=int(sel.sum()),
+                    n_obs=int(np.unique(obs[sel]).size),
                     dy=float(np.median(vy[sel])),
                     dz=float(np.median(vz[sel])),
-                    dy_err=median_error(vy[sel]),
-                    dz_err=median_error(vz[sel]),
+                    dy_err=median_uncertainty(vy[sel], obs[sel]),
+                    dz_err=median_uncertainty(vz[sel], obs[sel]),
                 )
             )
     return rows

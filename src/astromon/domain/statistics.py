@@ -15,64 +15,29 @@ from numpy.typing import ArrayLike, NDArray
 from astromon.domain.errors import ValidationError
 
 __all__ = [
+    "BAND_PERCENTILES",
     "DETECTORS",
-    "PERIODS",
     "QUANTILES",
     "SECONDS_PER_YEAR",
     "BinnedMedians",
-    "Period",
     "QuantileHistory",
-    "SummaryRow",
-    "all_data_summary",
     "apply_offset_steps",
     "binned_medians",
     "cdf",
-    "dr_quantiles",
-    "dr_summary",
+    "float_array",
     "half_year_bins",
-    "period_masks",
     "quantile_history",
     "shift_to_reference_calalign",
-    "summary_table",
 ]
 
 SECONDS_PER_YEAR: Final = 365.25 * 86400.0
+"""Seconds in a year of 365.25 days."""
 DETECTORS: Final[tuple[str, ...]] = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
+"""The detectors, in the order the report lists them."""
 QUANTILES: Final[tuple[float, ...]] = (68.0, 90.0, 99.0)
+"""The percentiles of dr the report gives (the 68/90/99% radii)."""
 BAND_PERCENTILES: Final[tuple[float, float]] = (15.8, 84.2)
-BIG_OFFSET_ARCSEC: Final = 1.0
-
-
-@dataclass(frozen=True)
-class Period:
-    """A time window relative to 'now': ``now - start_years <= t < now - stop_years``."""
-
-    label: str
-    start_years: float
-    stop_years: float
-
-
-PERIODS: Final[tuple[Period, ...]] = (
-    Period("last 5 years", 5.0, 0.0),
-    Period("4-2 years ago", 4.0, 2.0),
-    Period("last 2 years", 2.0, 0.0),
-)
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """Figures of dr for one period and one detector selection (``"all"`` or a detector).
-
-    ``n`` matches; ``rms`` = sqrt(mean(dr²)), ``q90`` = 90th percentile of dr and
-    ``percent_big`` = percentage of matches with dr > 1 arcsec; NaN when ``n`` is 0.
-    """
-
-    period: str
-    detector: str
-    n: int
-    rms: float
-    q90: float
-    percent_big: float
+"""The band of the half-year medians (the 1-sigma range of a normal distribution)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +56,8 @@ class BinnedMedians:
     high: NDArray[np.float64]
 
 
-def _float_array(values: ArrayLike, name: str) -> NDArray[np.float64]:
+def float_array(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """``values`` as a one-dimensional float64 array (ValidationError naming ``name`` if not)."""
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -101,102 +67,16 @@ def _float_array(values: ArrayLike, name: str) -> NDArray[np.float64]:
     return arr
 
 
-def dr_summary(dr: ArrayLike) -> tuple[int, float, float, float]:
-    """N, RMS, 90th percentile and percent above 1 arcsec of ``dr`` (arcsec; NaNs ignored).
-
-    Returns ``(0, nan, nan, nan)`` for no values.
-    """
-    arr = _float_array(dr, "dr")
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
-        return 0, float("nan"), float("nan"), float("nan")
-    rms = float(np.sqrt(np.mean(arr**2)))
-    q90 = float(np.percentile(arr, 90.0))
-    big = float(100.0 * np.count_nonzero(arr > BIG_OFFSET_ARCSEC) / arr.size)
-    return int(arr.size), rms, q90, big
-
-
-def period_masks(
-    times: ArrayLike, now: float, periods: Sequence[Period] = PERIODS
-) -> dict[str, NDArray[np.bool_]]:
-    """For each period, a mask of ``times`` (CXC s) inside it, relative to ``now`` (CXC s)."""
-    t = _float_array(times, "times")
-    if not np.isfinite(now):
-        raise ValidationError(f"now must be a finite time in CXC seconds, got {now!r}")
-    out = {}
-    for period in periods:
-        lo = now - period.start_years * SECONDS_PER_YEAR
-        hi = now - period.stop_years * SECONDS_PER_YEAR
-        upper = t <= hi if period.stop_years == 0 else t < hi
-        out[period.label] = (t >= lo) & upper
-    return out
-
-
-def summary_table(
-    dr: ArrayLike,
-    detector: ArrayLike,
-    times: ArrayLike,
-    now: float,
-    periods: Sequence[Period] = PERIODS,
-    detectors: Sequence[str] = DETECTORS,
-) -> list[SummaryRow]:
-    """The summary table: dr figures per period, overall and per detector.
-
-    Parameters
-    ----------
-    dr : array
-        Offsets between x-ray sources and counterparts (arcsec).
-    detector : array of str
-        Detector of each match (ACIS-S, ACIS-I, HRC-S, HRC-I).
-    times : array
-        Time of each match (CXC seconds, e.g. the observation's tstart).
-    now : float
-        The reference time (CXC seconds) the periods are counted back from.
-
-    Returns
-    -------
-    list of SummaryRow
-        For each period: the row of all detectors, then one row per detector.
-    """
-    dr_arr = _float_array(dr, "dr")
-    det = np.asarray(detector).astype(str)
-    t = _float_array(times, "times")
-    if not (dr_arr.size == det.size == t.size):
-        raise ValidationError(
-            f"dr, detector and times differ in length ({dr_arr.size}, {det.size}, {t.size})"
-        )
-    rows = []
-    for label, in_period in period_masks(t, now, periods).items():
-        for name in ("all", *detectors):
-            mask = in_period if name == "all" else in_period & (det == name)
-            n, rms, q90, big = dr_summary(dr_arr[mask])
-            rows.append(SummaryRow(label, name, n, rms, q90, big))
-    return rows
-
-
-def dr_quantiles(dr: ArrayLike, quantiles: Sequence[float] = QUANTILES) -> dict[float, float]:
-    """Percentiles of ``dr`` (arcsec), keyed by percent (68, 90, 99); NaN for no values."""
-    arr = _float_array(dr, "dr")
-    arr = arr[np.isfinite(arr)]
-    for q in quantiles:
-        if not 0.0 <= q <= 100.0:
-            raise ValidationError(f"quantile {q!r} is not a percentage in [0, 100]")
-    if arr.size == 0:
-        return {float(q): float("nan") for q in quantiles}
-    values = np.percentile(arr, list(quantiles))
-    return {float(q): float(v) for q, v in zip(quantiles, values, strict=True)}
-
-
 def cdf(values: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The empirical CDF: sorted finite values and the fraction ``(i + 1) / n`` at each."""
-    arr = _float_array(values, "values")
+    arr = float_array(values, "values")
     arr = np.sort(arr[np.isfinite(arr)])
     return arr, np.arange(1, arr.size + 1, dtype=np.float64) / max(arr.size, 1)
 
 
 def half_year_bins(years: ArrayLike) -> NDArray[np.float64]:
     """Start (decimal year) of the half-year bin of each decimal year: floor(2·year)/2."""
-    return np.floor(2.0 * _float_array(years, "years")) / 2.0
+    return np.floor(2.0 * float_array(years, "years")) / 2.0
 
 
 def binned_medians(
@@ -211,8 +91,8 @@ def binned_medians(
     """
     if not (np.isfinite(width_years) and width_years > 0):
         raise ValidationError(f"bin width must be a positive number of years, got {width_years!r}")
-    y = _float_array(years, "years")
-    v = _float_array(values, "values")
+    y = float_array(years, "years")
+    v = float_array(values, "values")
     if y.size != v.size:
         raise ValidationError(f"years and values differ in length ({y.size}, {v.size})")
     ok = np.isfinite(y) & np.isfinite(v)
@@ -263,8 +143,8 @@ def quantile_history(
     """
     if not (np.isfinite(width_years) and width_years > 0):
         raise ValidationError(f"bin width must be a positive number of years, got {width_years!r}")
-    y = _float_array(years, "years")
-    v = _float_array(dr, "dr")
+    y = float_array(years, "years")
+    v = float_array(dr, "dr")
     if y.size != v.size:
         raise ValidationError(f"years and dr differ in length ({y.size}, {v.size})")
     ok = np.isfinite(y) & np.isfinite(v)
@@ -277,21 +157,6 @@ def quantile_history(
         for q in quantiles
     }
     return QuantileHistory(uniq, uniq + width_years, counts, values)
-
-
-def all_data_summary(
-    dr: ArrayLike, detector: ArrayLike, detectors: Sequence[str] = DETECTORS
-) -> list[SummaryRow]:
-    """The summary figures of dr over all the data, overall and per detector (period "all data")."""
-    dr_arr = _float_array(dr, "dr")
-    det = np.asarray(detector).astype(str)
-    if dr_arr.size != det.size:
-        raise ValidationError(f"dr and detector differ in length ({dr_arr.size}, {det.size})")
-    rows = []
-    for name in ("all", *detectors):
-        n, rms, q90, big = dr_summary(dr_arr if name == "all" else dr_arr[det == name])
-        rows.append(SummaryRow("all data", name, n, rms, q90, big))
-    return rows
 
 
 def apply_offset_steps(
@@ -314,13 +179,13 @@ def apply_offset_steps(
     dy, dz, dr : arrays
         ``dy - step.dy``, ``dz - step.dz`` and their hypotenuse (arcsec).
     """
-    t = _float_array(times, "times")
-    y = _float_array(dy, "dy")
-    z = _float_array(dz, "dz")
+    t = float_array(times, "times")
+    y = float_array(dy, "dy")
+    z = float_array(dz, "dz")
     try:
-        s_t = _float_array(steps["tstart"], "steps.tstart")
-        s_y = _float_array(steps["dy"], "steps.dy")
-        s_z = _float_array(steps["dz"], "steps.dz")
+        s_t = float_array(steps["tstart"], "steps.tstart")
+        s_y = float_array(steps["dy"], "steps.dy")
+        s_z = float_array(steps["dz"], "steps.dz")
     except (KeyError, ValueError, IndexError) as exc:
         raise ValidationError(f"offset steps need columns tstart, dy, dz: {exc}") from None
     if not (np.isfinite(s_t).all() and np.isfinite(s_y).all() and np.isfinite(s_z).all()):
@@ -349,13 +214,13 @@ def shift_to_reference_calalign(
     ``(dy', dz', hypot(dy', dz'))``.
     """
     new_y = (
-        _float_array(dy, "dy")
-        - _float_array(calalign_dy, "calalign_dy")
-        + _float_array(ref_calalign_dy, "ref_calalign_dy")
+        float_array(dy, "dy")
+        - float_array(calalign_dy, "calalign_dy")
+        + float_array(ref_calalign_dy, "ref_calalign_dy")
     )
     new_z = (
-        _float_array(dz, "dz")
-        - _float_array(calalign_dz, "calalign_dz")
-        + _float_array(ref_calalign_dz, "ref_calalign_dz")
+        float_array(dz, "dz")
+        - float_array(calalign_dz, "calalign_dz")
+        + float_array(ref_calalign_dz, "ref_calalign_dz")
     )
     return new_y, new_z, np.hypot(new_y, new_z)

@@ -1,10 +1,11 @@
 """Calibration: median offsets in time bins, new CALALIGN files from them, and their check.
 
 * :func:`median_offsets`: the median dy/dz of the report's cross-matches per time bin,
-  overall and per detector (:mod:`astromon.domain.offset_bins`).
+  over all detectors and, if asked, per detector (:mod:`astromon.domain.offset_bins`).
 * :func:`write_calalign_files`: one new CALALIGN file per offset step, from a current one,
   with ACA_MISALIGN rotated by the correction (the negative of the x-ray minus catalog
-  offset, :mod:`astromon.domain.calalign_update`).
+  offset, :mod:`astromon.domain.calalign_update`): by default one common correction for
+  every INSTR_ID (the practice of the system we replace), or one per detector.
 * :func:`proposed_calalign_offsets`: per match, the offsets of the CALALIGN it was processed
   with and of the proposed one, so that the report can re-express the matches as if they had
   been processed with the proposed files (``dy' = dy - calalign_dy + proposed_dy``).
@@ -50,25 +51,31 @@ def median_offsets(
     bins_per_year: float = 2.0,
     start: Any = None,
     stop: Any = None,
+    per_detector: bool = False,
 ) -> Table:
-    """Median dy/dz of ``matches`` per time bin, over all detectors and per detector.
+    """Median dy/dz of ``matches`` per time bin, over all detectors and, if asked, per detector.
 
     Parameters
     ----------
     matches : Table
-        Cross-matches with tstart (CXC s), detector, dy, dz (arcsec).
+        Cross-matches with obsid, tstart (CXC s), detector, dy, dz (arcsec).
     bins_per_year : float
         Bins per year (default 2: half-years starting at YYYY.0 and YYYY.5).
     start, stop : CxoTime-compatible, optional
         Only matches with ``start <= tstart < stop``.
+    per_detector : bool
+        Also a row per detector and bin (default: the ``all`` rows only, one common
+        correction).
 
     Returns
     -------
     Table
-        tstart, tstop (bin edges, CXC s), detector (``all`` or a detector), n, dy, dz, dy_err,
-        dz_err (arcsec; see :func:`astromon.domain.offset_bins.median_error`).
+        tstart, tstop (bin edges, CXC s), detector (``all`` or a detector), n (matches),
+        n_obs (observations), dy, dz, dy_err, dz_err (arcsec; the uncertainty from
+        resampling whole observations, :func:`astromon.domain.resampling.median_uncertainty`).
     """
-    missing = [c for c in ("tstart", "detector", "dy", "dz") if c not in matches.colnames]
+    needed = ("obsid", "tstart", "detector", "dy", "dz")
+    missing = [c for c in needed if c not in matches.colnames]
     if missing:
         raise ValidationError(f"cross-matches lack the columns {missing}")
     t = np.asarray(matches["tstart"], dtype=np.float64)
@@ -84,8 +91,9 @@ def median_offsets(
         np.asarray(m["dy"], dtype=np.float64),
         np.asarray(m["dz"], dtype=np.float64),
         np.asarray(m["detector"]).astype(str),
+        np.asarray(m["obsid"]),
         bins_per_year=bins_per_year,
-        detectors=DETECTORS,
+        detectors=DETECTORS if per_detector else (),
     )
     edges = sorted({b.start_year for b in bins} | {b.stop_year for b in bins})
     secs = (
@@ -99,6 +107,7 @@ def median_offsets(
             "tstop": np.array([secs[b.stop_year] for b in bins], dtype=np.float64),
             "detector": np.array([b.detector for b in bins], dtype="U6"),
             "n": np.array([b.n for b in bins], dtype=np.int64),
+            "n_obs": np.array([b.n_obs for b in bins], dtype=np.int64),
             "dy": np.array([b.dy for b in bins], dtype=np.float64),
             "dz": np.array([b.dz for b in bins], dtype=np.float64),
             "dy_err": np.array([b.dy_err for b in bins], dtype=np.float64),
@@ -107,16 +116,31 @@ def median_offsets(
     )
 
 
-def step_offsets(offsets: Table, instruments: Sequence[str]) -> list[tuple[float, dict[str, Any]]]:
+def step_offsets(
+    offsets: Table, instruments: Sequence[str], *, per_detector: bool = False
+) -> list[tuple[float, dict[str, Any]]]:
     """The offset steps of an offsets table, for each instrument.
 
-    Returns a list of ``(tstart, {INSTR_ID: (dy, dz) or None})`` sorted by tstart: an
-    instrument takes the row of its own detector at that tstart, else the ``all`` row, else
-    None (its matrices stay as they are).
+    Returns a list of ``(tstart, {INSTR_ID: (dy, dz) or None})`` sorted by tstart. By default
+    every instrument takes the ``all`` row of the step (one common correction). With
+    ``per_detector`` an instrument takes the row of its own detector, else the ``all`` row,
+    else None (its matrices stay as they are).
+
+    Raises
+    ------
+    ValidationError
+        Without ``per_detector``, the table has no ``all`` row.
     """
     rows: dict[tuple[str, float], tuple[float, float]] = {}
     for row in offsets:
         rows[(str(row["detector"]), float(row["tstart"]))] = (float(row["dy"]), float(row["dz"]))
+    if not per_detector:
+        rows = {key: value for key, value in rows.items() if key[0] == "all"}
+        if not rows:
+            raise ValidationError(
+                "--offsets holds no 'all' rows, the common correction applied to every "
+                "INSTR_ID; pass --per-detector to use its detector rows"
+            )
     steps = []
     for tstart in sorted({key[1] for key in rows}):
         chosen = {name: rows.get((name, tstart), rows.get(("all", tstart))) for name in instruments}
@@ -145,6 +169,7 @@ def write_calalign_files(
     version: str | None = None,
     now: Any = None,
     source: str = "",
+    per_detector: bool = False,
 ) -> list[Path]:
     """Write one CALALIGN file per offset step (plus the base re-issued under the new version).
 
@@ -165,6 +190,9 @@ def write_calalign_files(
         The DATE written in the headers (default: the current time).
     source : str
         Name of the offsets file, written in the HISTORY lines.
+    per_detector : bool
+        Correct each INSTR_ID by the rows of its own detector (else the ``all`` rows); by
+        default every INSTR_ID gets the ``all`` rows' common correction.
 
     Returns
     -------
@@ -178,8 +206,9 @@ def write_calalign_files(
     Raises
     ------
     ValidationError
-        Two steps on one day, a bad version, or an output file that exists (nothing is
-        written then). Any failure while writing removes the files written by this call.
+        Two steps on one day, a bad version, no ``all`` rows without ``per_detector``, or an
+        output file that exists (nothing is written then). Any failure while writing removes
+        the files written by this call.
     """
     base = Path(base)
     parsed = parse_calalign_name(base.name)
@@ -194,7 +223,7 @@ def write_calalign_files(
         raise ValidationError(f"--version {new_version} is the version of the current file")
     next_version(new_version)  # validates the form
     instruments = [str(i) for i in current["instr_id"]]
-    steps = step_offsets(offsets, instruments)
+    steps = step_offsets(offsets, instruments, per_detector=per_detector)
     if not steps:
         raise ValidationError("--offsets holds no offset steps")
     date = _isot(_secs(now, "--date")) if now is not None else str(CxoTime().utc.isot)[:19]
@@ -234,7 +263,8 @@ def write_calalign_files(
         }
         # the last step without a known end: no TSTOP (not the current file's)
         header["TSTOP"] = float(np.floor(tstop - 1.0)) if np.isfinite(tstop) else None
-        lines = [f"CALALIGN updated{history}"]
+        scope = "per detector" if per_detector else "common to every INSTR_ID"
+        lines = [f"CALALIGN updated{history}", f"correction {scope}"]
         new: dict[str, Any] = {}
         for name, offset in chosen.items():
             if offset is None:

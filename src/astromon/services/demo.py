@@ -179,18 +179,20 @@ def injected_offsets(truth: Table) -> Table:
     (:func:`astromon.services.calibration.median_offsets` on ``inj_dy``/``inj_dz``), so that
     ``astromon calalign offsets`` on the demo database can be compared with it row by row.
     """
-    _require(truth, ("detector", "year", "inj_dy", "inj_dz"), "truth table")
+    _require(truth, ("obsid", "detector", "year", "inj_dy", "inj_dz"), "truth table")
     years = np.asarray(truth["year"], dtype=np.float64)
     tstart = np.atleast_1d(CxoTime(years, format="decimalyear").secs) if len(years) else years
     table = median_offsets(
         Table(
             {
+                "obsid": np.asarray(truth["obsid"]),
                 "tstart": np.asarray(tstart, dtype=np.float64),
                 "detector": np.asarray(truth["detector"]).astype(str),
                 "dy": np.asarray(truth["inj_dy"], dtype=np.float64),
                 "dz": np.asarray(truth["inj_dz"], dtype=np.float64),
             }
-        )
+        ),
+        per_detector=True,
     )
     per_detector: Table = table[np.asarray(table["detector"]) != "all"]
     return per_detector

@@ -3,7 +3,8 @@
 The JSON form is a list of objects with ``tstart`` (a Chandra date ``YYYY:DDD:hh:mm:ss.sss``,
 ISO dates and CXC seconds are read too), ``dy`` and ``dz`` (arcsec; x-ray minus catalog) and
 optionally ``tstop``, ``detector`` (``all`` or ACIS-S/ACIS-I/HRC-S/HRC-I; ``all`` when absent),
-``n``, ``dy_err`` and ``dz_err`` (arcsec). The table forms (ECSV, CSV) have the same columns.
+``n`` (matches), ``n_obs`` (observations), ``dy_err`` and ``dz_err`` (arcsec). The table forms
+(ECSV, CSV) have the same columns.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from astromon.domain.time import CxoTime
 
 __all__ = ["OFFSET_COLUMNS", "TextWriter", "read_offsets", "write_offsets"]
 
-OFFSET_COLUMNS: Final = ("tstart", "tstop", "detector", "n", "dy", "dz", "dy_err", "dz_err")
+OFFSET_COLUMNS: Final = (
+    "tstart", "tstop", "detector", "n", "n_obs", "dy", "dz", "dy_err", "dz_err",
+)  # fmt: skip
 """Columns of an offsets file, in order; only tstart, dy and dz are required to read one."""
 _DETECTORS: Final = ("all", "ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
 
@@ -174,7 +177,7 @@ def _json_text(table: Table) -> str:
                 item[column] = str(CxoTime(float(value)).date)
             elif column == "detector":
                 item[column] = str(value)
-            elif column == "n":
+            elif column in ("n", "n_obs"):
                 item[column] = int(value)
             else:
                 number = float(value)

@@ -1,29 +1,43 @@
 """The monitoring report: select cross-matches, compute figures, render.
 
-The figures come from the pure functions of :mod:`astromon.domain.statistics`; a
-:class:`~astromon.ports.report.ReportRenderer` writes the plots and the HTML page.
+The figures come from the pure functions of :mod:`astromon.domain.accuracy` (the accuracy
+statement over the window, the periods table, the observations to look at),
+:mod:`astromon.domain.statistics` (histories) and :mod:`astromon.domain.resampling` (the
+bootstrap band of the CDF); a :class:`~astromon.ports.report.ReportRenderer` writes the plots,
+the HTML page and ``summary.json``.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 from astropy.table import Table
 
+from astromon.domain import accuracy as acc
 from astromon.domain import statistics as stats
 from astromon.domain.calalign import CALALIGN_CALDB
+from astromon.domain.catalogs import CATALOGS
 from astromon.domain.errors import ValidationError
+from astromon.domain.observation_offsets import observation_figures
+from astromon.domain.resampling import CdfBand, cdf_band
 from astromon.domain.time import CxoTime
-from astromon.ports.report import MonitoringReport, ReportRenderer
-from astromon.ports.store import Store
-from astromon.services.cross_matching import get_cross_matches
+from astromon.ports.report import CatalogUse, MonitoringReport, ReportRenderer
 from astromon.services.offset_files import read_offsets
+from astromon.services.report_selection import (
+    EXCLUDED_CATEGORIES,
+    describe_selection,
+    select_matches,
+    standard_selection,
+)
 
 __all__ = [
+    "CDF_STEP_ARCSEC",
     "EXCLUDED_CATEGORIES",
     "build_report",
     "read_offset_steps",
@@ -31,51 +45,14 @@ __all__ = [
     "standard_selection",
     "write_comparison",
     "write_report",
+    "write_site",
 ]
 
-EXCLUDED_CATEGORIES: Final[tuple[str, ...]] = (
-    "SN, SNR, and Isolated NS",
-    "Solar System and Misc",
-    "Clusters of Galaxies",
-)
-"""Observation categories left out of the report."""
+CDF_STEP_ARCSEC: Final = 0.01
+"""Grid step of the CDF band of dr (arcsec); the grid runs from 0 to at least 3"."""
+_CDF_MAX_ARCSEC: Final = 3.0
 
-
-def standard_selection(snr: float = 5.0) -> dict[str, Any]:
-    """The report's selection, as ``filter_matches`` arguments.
-
-    ``snr`` is 5 for the standard report and 3 for the operations view.
-    """
-    if not (np.isfinite(snr) and snr >= 0):
-        raise ValidationError(f"snr must be a non-negative number, got {snr!r}")
-    return {
-        "snr": float(snr),
-        "exclude_bad_targets": True,
-        "sim_z": 4.0,
-        "exclude_categories": list(EXCLUDED_CATEGORIES),
-    }
-
-
-def select_matches(
-    store: Store, *, snr: float = 5.0, name: str = "astromon_21", **filters: Any
-) -> Table:
-    """The cross-matches the report uses: the standard selection, without caldb "0.0" rows.
-
-    Parameters
-    ----------
-    store : Store
-        The database.
-    snr : float
-        Minimum signal-to-noise ratio (5 standard, 3 for the operations view).
-    name : str
-        The standard cross-match to read.
-    **filters
-        More criteria of :func:`astromon.domain.filters.filter_matches` (``r_angle``, ``dr``,
-        ``exclude_regions``, column=value ...), applied with the standard selection.
-    """
-    matches = get_cross_matches(store, name, **{**standard_selection(snr), **filters})
-    caldb = np.char.strip(np.asarray(matches["caldb_version"]).astype(str))
-    return matches[caldb != "0.0"]
+Array = np.ndarray[Any, Any]
 
 
 def read_offset_steps(path: str | os.PathLike[str], option: str = "--offsets-file") -> Table:
@@ -122,15 +99,14 @@ def _apply_steps(
     return new_y, new_z, np.hypot(new_y, new_z)
 
 
-def _hint(now_secs: float, tstart: np.ndarray[Any, Any]) -> str:
-    """Advice to pass ``--now`` when every match is older than the most recent period."""
-    recent = min(stats.PERIODS, key=lambda p: p.start_years)
-    if not len(tstart) or np.max(tstart) >= now_secs - recent.start_years * stats.SECONDS_PER_YEAR:
+def _hint(now_secs: float, years: float, tstart: Array) -> str:
+    """Advice to pass ``--now`` when every match is older than the accuracy window."""
+    if not len(tstart) or np.max(tstart) > now_secs - years * stats.SECONDS_PER_YEAR:
         return ""
     latest = str(CxoTime(float(np.max(tstart))).date)[:8]
     return (
-        f"The data end at {latest}, before the period '{recent.label}' counted back from now. "
-        f"Pass --now {latest} to count the periods back from the end of the data."
+        f"The data end at {latest}, before the {years:g} years counted back from now. "
+        f"Pass --now {latest} to count them back from the end of the data."
     )
 
 
@@ -165,12 +141,136 @@ def _now_secs(now: Any) -> tuple[float, str]:
     return float(t.secs), str(t.date)
 
 
+def _catalogs(matches: Table, inside: Array) -> tuple[CatalogUse, ...]:
+    if "catalog" not in matches.colnames:
+        return ()
+    counts = Counter(str(c).strip() for c in np.asarray(matches["catalog"])[inside])
+    uses = []
+    for name, n in counts.most_common():
+        spec = CATALOGS.get(name)
+        if spec is None:
+            uses.append(CatalogUse(name, "", "", n))
+        else:
+            uses.append(CatalogUse(name, spec.description, spec.vizier_id, n))
+    return tuple(uses)
+
+
+def _cdf(dr: Array, obsid: Array) -> CdfBand:
+    finite = dr[np.isfinite(dr)]
+    top = max(_CDF_MAX_ARCSEC, float(np.max(finite)) if finite.size else 0.0)
+    grid = np.arange(0.0, top + CDF_STEP_ARCSEC / 2, CDF_STEP_ARCSEC)
+    return cdf_band(dr, obsid, grid)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every view of one report shares: now, the window, the selection, the title."""
+
+    now_secs: float
+    now_date: str
+    years: float
+    selection: Mapping[str, object]
+    title: str
+
+    @property
+    def snr(self) -> float | None:
+        value = self.selection.get("snr")
+        return None if value is None else float(str(value))
+
+
+def _view(
+    matches: Table, offsets: tuple[Array, Array, Array], frame: _Frame, shift: str
+) -> MonitoringReport:
+    """The report of one view of the offsets (as archived, shifted ...)."""
+    dy, dz, dr = offsets
+    now_secs, years = frame.now_secs, frame.years
+    tstart = np.asarray(matches["tstart"], dtype=float)
+    detector = np.asarray(matches["detector"]).astype(str)
+    obsid = np.asarray(matches["obsid"])
+    target = (
+        np.asarray(matches["target"]).astype(str)
+        if "target" in matches.colnames
+        else np.full(len(matches), "")
+    )
+    years_of = np.asarray(CxoTime(tstart).frac_year, dtype=float) if len(tstart) else tstart
+    inside = acc.window_mask(tstart, now_secs, years)
+    columns = ("obsid", "detector", "target", "grating", "snr", "catalog")
+    table = Table({c: np.asarray(matches[c]) for c in columns if c in matches.colnames})
+    table["tstart"], table["year"] = tstart, years_of
+    table["dy"], table["dz"], table["dr"] = dy, dz, dr
+    table["in_window"] = inside
+    present = [d for d in stats.DETECTORS if np.any(detector == d)]
+    named = "select_name" in matches.colnames and len(matches)
+    cross_match = str(matches["select_name"][0]) if named else None
+    return MonitoringReport(
+        title=frame.title,
+        now_date=frame.now_date,
+        matches=table,
+        accuracy=acc.accuracy_statement(dr, detector, tstart, now_secs, years, snr=frame.snr),
+        summary=acc.summary_table(dr, detector, tstart, now_secs),
+        medians_dy=stats.binned_medians(years_of, dy),
+        medians_dz=stats.binned_medians(years_of, dz),
+        selection=dict(frame.selection),
+        selection_text=describe_selection(frame.selection, cross_match),
+        shift=shift,
+        detector_medians={
+            d: (
+                stats.binned_medians(years_of[detector == d], dy[detector == d]),
+                stats.binned_medians(years_of[detector == d], dz[detector == d]),
+            )
+            for d in present
+        },
+        quantile_history=stats.quantile_history(years_of, dr),
+        caldb_releases=_caldb_releases(),
+        hint=_hint(now_secs, years, tstart),
+        cdf=_cdf(dr[inside], obsid[inside]),
+        observations=tuple(
+            observation_figures(
+                obsid[inside],
+                dy[inside],
+                dz[inside],
+                dr[inside],
+                detector=detector[inside],
+                target=target[inside],
+                times=tstart[inside],
+            )
+        ),
+        catalogs=_catalogs(matches, inside),
+        half_years=tuple(acc.recent_half_years(years_of[inside & np.isfinite(dr)])),
+    )
+
+
+def _reference_shift(matches: Table, offsets: Table) -> tuple[tuple[Array, Array, Array], str]:
+    """The offsets as if processed with the reference CALALIGN, and its version(s)."""
+    if len(offsets) != len(matches):
+        raise ValidationError(
+            f"calalign offsets have {len(offsets)} rows for {len(matches)} matches"
+        )
+    ref = _aligned(offsets, matches)
+    shifted = stats.shift_to_reference_calalign(
+        np.asarray(matches["dy"], dtype=float),
+        np.asarray(matches["dz"], dtype=float),
+        ref["calalign_dy"],
+        ref["calalign_dz"],
+        ref["ref_calalign_dy"],
+        ref["ref_calalign_dz"],
+    )
+    versions = sorted(
+        {str(v) for v in ref["ref_calalign_version"] if str(v)}
+        if "ref_calalign_version" in ref.colnames
+        else set()
+    )
+    return shifted, ", ".join(versions)
+
+
 def build_report(
     matches: Table,
     *,
     now: Any = None,
+    years: float = acc.DEFAULT_YEARS,
     offset_steps: Table | None = None,
     calalign_offsets: Table | None = None,
+    reference_offsets: Table | None = None,
     selection: Mapping[str, object] | None = None,
     title: str = "Chandra absolute astrometry",
 ) -> MonitoringReport:
@@ -182,98 +282,78 @@ def build_report(
         Cross-matches (as from :func:`select_matches`) with obsid, detector, target, tstart
         (CXC s), dy, dz, dr (arcsec).
     now : CxoTime-compatible, optional
-        The time periods count back from (default: the current time).
+        The end of the accuracy window; the periods count back from it too (default: the
+        current time).
+    years : float
+        Length of the accuracy window: a match at ``t`` (its tstart) counts when
+        ``now - years < t <= now``.
     offset_steps : Table, optional
         Steps ``{tstart, dy, dz}`` (and optionally ``detector``) removed from the offsets
         (see :func:`astromon.domain.statistics.apply_offset_steps`): a detector's matches
         take the rows of that detector when there are any, else the ``all`` rows.
     calalign_offsets : Table, optional
         Rows matching ``matches`` with calalign_dy, calalign_dz, ref_calalign_dy,
-        ref_calalign_dz (arcsec, from ``astromon.utils.get_calalign_offsets``): offsets are
-        shifted to the reference calalign.
+        ref_calalign_dz (arcsec, from ``astromon.utils.get_calalign_offsets``): the offsets
+        of this report are shifted to the reference calalign (``calalign check``'s "after").
+    reference_offsets : Table, optional
+        The same kind of rows: the report also holds the view of the matches as if
+        reprocessed with the reference CALALIGN (``reference``), shown on the same page.
+        Offset steps apply to the first view only.
     selection : Mapping, optional
-        The selection that produced ``matches`` (shown on the page).
+        The selection that produced ``matches`` (its ``snr`` is recorded; shown in words).
     title : str
         Page title.
 
     Raises
     ------
     ValidationError
-        Missing columns, or shift tables that do not fit ``matches``.
+        Missing columns, a window that is not a positive number of years, or shift tables
+        that do not fit ``matches``.
     """
     needed = ["obsid", "detector", "tstart", "dy", "dz", "dr"]
     missing = [c for c in needed if c not in matches.colnames]
     if missing:
         raise ValidationError(f"cross-matches lack the columns {missing} needed by the report")
+    if not (np.isfinite(years) and years > 0):
+        raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     now_secs, now_date = _now_secs(now)
-    tstart = np.asarray(matches["tstart"], dtype=float)
-    dy = np.asarray(matches["dy"], dtype=float)
-    dz = np.asarray(matches["dz"], dtype=float)
-    dr = np.asarray(matches["dr"], dtype=float)
+    frame = _Frame(now_secs, now_date, float(years), selection or {}, title)
+    offsets = (
+        np.asarray(matches["dy"], dtype=float),
+        np.asarray(matches["dz"], dtype=float),
+        np.asarray(matches["dr"], dtype=float),
+    )
     shifts = []
     if calalign_offsets is not None:
-        if len(calalign_offsets) != len(matches):
-            raise ValidationError(
-                f"calalign offsets have {len(calalign_offsets)} rows for {len(matches)} matches"
-            )
-        ref = _aligned(calalign_offsets, matches)
-        dy, dz, dr = stats.shift_to_reference_calalign(
-            dy,
-            dz,
-            ref["calalign_dy"],
-            ref["calalign_dz"],
-            ref["ref_calalign_dy"],
-            ref["ref_calalign_dz"],
-        )
-        version = ref["ref_calalign_version"][0] if "ref_calalign_version" in ref.colnames else ""
-        shifts.append(f"shifted to reference calalign {version}".strip())
-    detector = np.asarray(matches["detector"]).astype(str)
+        offsets, versions = _reference_shift(matches, calalign_offsets)
+        shifts.append(f"shifted to reference calalign {versions}".strip())
     if offset_steps is not None:
-        dy, dz, dr = _apply_steps(tstart, dy, dz, detector, offset_steps)
+        tstart = np.asarray(matches["tstart"], dtype=float)
+        detector = np.asarray(matches["detector"]).astype(str)
+        offsets = _apply_steps(tstart, offsets[0], offsets[1], detector, offset_steps)
         shifts.append(f"{len(offset_steps)} offset steps removed")
-    years = np.asarray(CxoTime(tstart).frac_year, dtype=float) if len(tstart) else tstart
-    columns = [
-        c for c in ("obsid", "detector", "target", "grating", "snr") if c in matches.colnames
-    ]
-    table = Table({c: np.asarray(matches[c]) for c in columns})
-    table["tstart"] = tstart
-    table["year"] = years
-    table["dy"], table["dz"], table["dr"] = dy, dz, dr
-    det_quantiles = {
-        d: stats.dr_quantiles(dr[detector == d]) for d in stats.DETECTORS if np.any(detector == d)
-    }
-    present = [d for d in stats.DETECTORS if np.any(detector == d)]
-    summary = stats.summary_table(dr, detector, tstart, now_secs)
-    return MonitoringReport(
-        title=title,
-        now_date=now_date,
-        matches=table,
-        summary=summary,
-        quantiles=stats.dr_quantiles(dr),
-        detector_quantiles=det_quantiles,
-        medians_dy=stats.binned_medians(years, dy),
-        medians_dz=stats.binned_medians(years, dz),
-        selection=dict(selection or {}),
-        shift="; ".join(shifts),
-        detector_medians={
-            d: (
-                stats.binned_medians(years[detector == d], dy[detector == d]),
-                stats.binned_medians(years[detector == d], dz[detector == d]),
-            )
-            for d in present
-        },
-        quantile_history=stats.quantile_history(years, dr),
-        caldb_releases=_caldb_releases(),
-        all_data=stats.all_data_summary(dr, detector),
-        hint=_hint(now_secs, tstart),
-    )
+    report = _view(matches, offsets, frame, "; ".join(shifts))
+    if reference_offsets is None:
+        return report
+    shifted, versions = _reference_shift(matches, reference_offsets)
+    label = f"reprocessed with the reference CALALIGN {versions}".strip()
+    return replace(report, reference=_view(matches, shifted, frame, label))
 
 
 def write_report(
     report: MonitoringReport, renderer: ReportRenderer, outdir: str | os.PathLike[str]
 ) -> Path:
-    """Render ``report`` into ``outdir``; returns the path of its HTML page."""
+    """Render ``report`` into ``outdir`` (page, plots, ``summary.json``); returns the page."""
     return renderer.render(report, Path(outdir))
+
+
+def write_site(
+    reports: Mapping[str, MonitoringReport],
+    renderer: ReportRenderer,
+    outdir: str | os.PathLike[str],
+) -> Path:
+    """Render each report in ``outdir/<name>/`` with an index page linking them."""
+    return renderer.render_site(reports, Path(outdir))
 
 
 def write_comparison(

@@ -1,9 +1,9 @@
 """``astromon-web-pages`` (the daily pages) and ``astromon-calc-rms`` (the RMS numbers).
 
 ``astromon-web-pages --out DIR`` wrote the calibration view (snr >= 5) in ``DIR/cal/`` and
-the operations view (snr >= 3) in ``DIR/mta/``: two ``astromon report`` runs. With
-``--calalign-dir`` the views shifted to the latest CALALIGN are written too, in
-``DIR/cal/reference_calalign/`` and ``DIR/mta/reference_calalign/``.
+the operations view (snr >= 3) in ``DIR/mta/``, each page showing the offsets as archived and
+as if reprocessed with the latest CALALIGN: ``astromon report --web DIR`` (with
+``--calalign-dir`` when given).
 
 ``astromon-calc-rms`` printed the offset statistics of the standard selection (snr >= 5):
 the summary of ``astromon report``, computed here in-process without writing the page.
@@ -35,9 +35,6 @@ __all__ = [
 
 WEB_PAGES = "astromon-web-pages"
 CALC_RMS = "astromon-calc-rms"
-VIEWS = (("cal", ["--snr", "5"]), ("mta", ["--operations"]))
-"""The two views: calibration (snr >= 5) and operations (snr >= 3)."""
-REFERENCE_SUBDIR = "reference_calalign"
 
 
 def latest_calalign(script: str, calalign_dir: str | os.PathLike[str] | None) -> str:
@@ -56,7 +53,7 @@ def web_pages_parser() -> LegacyParser:
     parser = LegacyParser(
         prog=WEB_PAGES,
         description="Write the calibration (DIR/cal) and operations (DIR/mta) report pages "
-        "(runs `astromon report` twice).",
+        "(runs `astromon report --web DIR`).",
     )
     parser.add_argument(
         "--out", "-o", type=Path, default=Path("./celmon"), help="Output directory."
@@ -68,7 +65,7 @@ def web_pages_parser() -> LegacyParser:
         "--calalign-dir",
         type=Path,
         default=None,
-        help="CALALIGN files: also write the views shifted to the latest one.",
+        help="CALALIGN files: the pages also show the offsets reprocessed with the latest one.",
     )
     parser.add_argument(
         "--log-level", default="INFO", choices=["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
@@ -77,20 +74,16 @@ def web_pages_parser() -> LegacyParser:
 
 
 def web_pages_argvs(argv: Sequence[str] | None = None) -> list[list[str]]:
-    """The ``astromon`` runs equivalent to an ``astromon-web-pages`` command line."""
+    """The ``astromon`` run equivalent to an ``astromon-web-pages`` command line."""
     args = web_pages_parser().parse_args(argv)
-    base = [*verbosity(args.log_level)]
+    run = [*verbosity(args.log_level)]
     if args.db_file is not None:
-        base += ["--db", str(args.db_file)]
-    runs = [[*base, "report", "--out", str(args.out / sub), *options] for sub, options in VIEWS]
+        run += ["--db", str(args.db_file)]
+    run += ["report", "--web", str(args.out)]
     if args.calalign_dir is not None:
-        latest = latest_calalign(WEB_PAGES, args.calalign_dir)
-        shifted = ["--reference-calalign", latest, "--calalign-dir", str(args.calalign_dir)]
-        runs += [
-            [*base, "report", "--out", str(args.out / sub / REFERENCE_SUBDIR), *options, *shifted]
-            for sub, options in VIEWS
-        ]
-    return runs
+        latest_calalign(WEB_PAGES, args.calalign_dir)  # one-line error when there is none
+        run += ["--calalign-dir", str(args.calalign_dir)]
+    return [run]
 
 
 def web_pages_main(argv: Sequence[str] | None = None) -> None:
@@ -119,7 +112,8 @@ def calc_rms_parser() -> LegacyParser:
         "--use-latest-calalign",
         action="store_true",
         default=False,
-        help="Shift the offsets to the latest CALALIGN (takes precedence).",
+        help="Also show the offsets as if reprocessed with the latest CALALIGN (takes "
+        "precedence over --offsets-file).",
     )
     parser.add_argument("--calalign-dir", help="Directory of the CALALIGN files.")
     return parser
@@ -146,7 +140,6 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-calc-rms``: the report summary, printed."""
     from astromon import utils
     from astromon.bootstrap import current
-    from astromon.cli.report_commands import summary_lines
     from astromon.services import report as report_service
 
     args = calc_rms_parser().parse_args(argv)
@@ -163,7 +156,7 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
         matches = report_service.select_matches(current().store(None), snr=5.0)
         if len(matches) == 0:
             fail(CALC_RMS, "no cross-matches pass the standard selection", ExitCode.ERROR)
-        offsets = (
+        reference = (
             utils.get_calalign_offsets(matches, ref_calalign=latest, calalign_dir=args.calalign_dir)
             if latest is not None
             else None
@@ -172,10 +165,10 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
         built = report_service.build_report(
             matches,
             offset_steps=steps,
-            calalign_offsets=offsets,
+            reference_offsets=reference,
             selection=report_service.standard_selection(5.0),
         )
     except AstromonError as exc:
         fail(CALC_RMS, str(exc), ExitCode.ERROR)
-    for line in summary_lines(built):
+    for line in built.summary_lines():
         print(line)
