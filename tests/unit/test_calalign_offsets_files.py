@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import ValidationError
@@ -82,6 +82,29 @@ def test_median_offsets_with_start_and_stop() -> None:
     assert yearly["n"][0] == 4 and yearly["dy"][0] == pytest.approx(0.4)
     with pytest.raises(ValidationError, match="--start: cannot parse the time 'soon'"):
         calibration.median_offsets(matches(), start="soon")
+
+
+def test_a_bins_uncertainty_comes_from_its_observations() -> None:
+    """Each observation's sources listed ten times over: same medians, same uncertainties."""
+    rng = np.random.default_rng(4)
+    obsid = np.repeat(np.arange(30), 8)
+    aspect = rng.normal(0, 0.3, (30, 2))
+    table = Table(
+        {
+            "obsid": obsid,
+            "tstart": np.full(obsid.size, CxoTime("2021:100").secs),
+            "detector": np.where(obsid % 2, "ACIS-S", "HRC-I"),
+            "dy": aspect[obsid, 0] + rng.normal(0, 0.1, obsid.size),
+            "dz": aspect[obsid, 1] + rng.normal(0, 0.1, obsid.size),
+        }
+    )
+    once = calibration.median_offsets(table, per_detector=True)
+    tenfold = calibration.median_offsets(vstack([table] * 10), per_detector=True)
+    assert list(tenfold["n"]) == [10 * n for n in once["n"]]
+    assert list(tenfold["n_obs"]) == list(once["n_obs"]) == [30, 15, 15]
+    for column in ("dy", "dz", "dy_err", "dz_err"):
+        np.testing.assert_array_equal(tenfold[column], once[column])
+    assert np.all(once["dy_err"] > 1.2533 * 0.3 / np.sqrt(30) / 2)  # not 0.3 / sqrt(240)
 
 
 def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
