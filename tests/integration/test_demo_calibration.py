@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from astromon import bootstrap
 from astromon.cli.app import app
+from astromon.domain.time import CxoTime
 from astromon.services import report as report_service
+from astromon.utils import calalign_from_files
 from tests.integration.conftest import DefaultDemo
 from tests.unit.calalign_support import write_calalign_file
 
@@ -31,8 +33,10 @@ def test_demo_offsets_are_recovered_and_removed(default_demo: DefaultDemo, tmp_p
 
     recovered_file = tmp_path / "offsets.json"
     offsets = runner.invoke(
-        app, ["--db", str(db), "calalign", "offsets", "--output", str(recovered_file)]
-    )
+        app,
+        ["--db", str(db), "calalign", "offsets", "--per-detector", "--output",
+         str(recovered_file)],
+    )  # fmt: skip
     assert offsets.exit_code == 0, offsets.output
     recovered = {(r["detector"], r["tstart"]): r for r in json.loads(recovered_file.read_text())}
     for row in injected:
@@ -66,7 +70,7 @@ def test_demo_offsets_are_recovered_and_removed(default_demo: DefaultDemo, tmp_p
     written = runner.invoke(
         app,
         ["calalign", "write", "--offsets", str(recovered_file), "--calalign-file", str(base),
-         "--out", str(new)],
+         "--out", str(new), "--per-detector"],
     )  # fmt: skip
     assert written.exit_code == 0, written.output
     assert len(list(new.iterdir())) == 5  # the base re-issued and 4 half-years
@@ -81,3 +85,59 @@ def test_demo_offsets_are_recovered_and_removed(default_demo: DefaultDemo, tmp_p
     rms_before = float(re.search(pattern, before).group(1))  # type: ignore[union-attr]
     rms_after = float(re.search(pattern, after).group(1))  # type: ignore[union-attr]
     assert rms_after < rms_before
+
+
+def test_demo_common_correction_for_every_instr_id(
+    default_demo: DefaultDemo, tmp_path: Path
+) -> None:
+    """By default one correction per half-year, the median over every detector, is written to
+    every INSTR_ID row (the practice of the system we replace)."""
+    db = default_demo.db
+    common = tmp_path / "common.json"
+    result = runner.invoke(app, ["--db", str(db), "calalign", "offsets", "--output", str(common)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(common.read_text())
+    assert {r["detector"] for r in rows} == {"all"} and len(rows) == 4
+    matches = report_service.select_matches(bootstrap.bootstrap().store(db))
+    years = np.asarray(CxoTime(np.asarray(matches["tstart"], dtype=float)).frac_year)
+    half = np.floor(2 * years) / 2
+    for row in rows:
+        sel = half == float(CxoTime(row["tstart"]).frac_year)
+        assert row["n"] == sel.sum()
+        assert row["n_obs"] == len(set(np.asarray(matches["obsid"])[sel]))
+        assert row["dy"] == pytest.approx(np.median(np.asarray(matches["dy"])[sel]), abs=1e-6)
+        assert row["dz"] == pytest.approx(np.median(np.asarray(matches["dz"])[sel]), abs=1e-6)
+        # 16 observations of four detectors with their own injected offsets: the spread
+        # between observations, not the number of sources, sets the uncertainty
+        assert 0.01 < row["dy_err"] < 0.2
+    current = tmp_path / "current"
+    base = write_calalign_file(current, "pcadD2022-06-01alignN0010.fits")
+    new = tmp_path / "new"
+    written = runner.invoke(
+        app,
+        ["calalign", "write", "--offsets", str(common), "--calalign-file", str(base),
+         "--out", str(new)],
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    old = {str(r["instr_id"]): r for r in calalign_from_files(current)}
+    files = calalign_from_files(new)
+    for row in rows:
+        name = f"pcadD{CxoTime(row['tstart']).utc.isot[:10]}alignN0011.fits"
+        step = files[files["filename"] == name]
+        assert sorted(step["instr_id"]) == ["ACIS-I", "ACIS-S", "HRC-I", "HRC-S"]
+        for instrument in step:
+            before = old[str(instrument["instr_id"])]
+            assert instrument["dy"] - before["dy"] == pytest.approx(-row["dy"], abs=1e-6)
+            assert instrument["dz"] - before["dz"] == pytest.approx(-row["dz"], abs=1e-6)
+
+
+def test_demo_web_pages(default_demo: DefaultDemo, tmp_path: Path) -> None:
+    web = tmp_path / "web"
+    result = runner.invoke(
+        app, ["--db", str(default_demo.db), "report", "--web", str(web), "--now", "2026:001"]
+    )
+    assert result.exit_code == 0, result.output
+    cal = json.loads((web / "cal" / "summary.json").read_text())
+    assert cal["n"] == len(default_demo.result.matches)  # the demo's two years: all in
+    assert cal["q90"] == pytest.approx(np.percentile(default_demo.result.matches["dr"], 90))
+    assert len(cal["worst_observations"]) == 20

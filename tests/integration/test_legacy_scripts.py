@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -72,36 +73,37 @@ def test_web_pages_writes_the_calibration_and_operations_views(
 ) -> None:
     legacy = reference_dir / "astromon_legacy.h5"
     out = tmp_path / "web"
+    env = {"CALDB": "", "ASTROMON_CALALIGN_DIR": ""}
     result = run(
         "astromon-web-pages", "--out", str(out), "--db-file", str(legacy), "--log-level",
-        "WARNING", cwd=tmp_path,
+        "WARNING", cwd=tmp_path, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    line = note(result, "astromon-web-pages")
-    assert f"report --out {out / 'cal'} --snr 5" in line
-    assert f"report --out {out / 'mta'} --operations" in line
+    assert f"report --web {out}" in note(result, "astromon-web-pages")
+    assert "the pages show the offsets as archived only" in result.stderr
+    assert "cal/index.html" in (out / "index.html").read_text()
+    counts = []
     for view in ("cal", "mta"):
-        assert (out / view / "index.html").stat().st_size > 0
+        page = (out / view / "index.html").read_text()
         assert list((out / view).glob("*.png"))
-    counts = [
-        int(text.split("(all ")[1].split()[0])
-        for text in result.stdout.splitlines()
-        if text.startswith("dr quantiles")
-    ]
-    assert len(counts) == 2 and counts[0] <= counts[1]  # snr >= 5 then snr >= 3
+        selected = re.search(r"(\d+) cross-matches selected", page)
+        assert selected is not None
+        counts.append(int(selected.group(1)))
+        # the data (2013-2014) are older than the 5 years before the clock: said on the page
+        assert json.loads((out / view / "summary.json").read_text())["n"] == 0
+        assert "Pass --now 2014:" in page
+    assert 0 < counts[0] <= counts[1]  # snr >= 5 then snr >= 3
     calalign = write_calalign(tmp_path / "calalign")
     shifted = run(
         "astromon-web-pages", "--out", str(out), "--db-file", str(legacy), "--calalign-dir",
         str(calalign), "--log-level", "WARNING", cwd=tmp_path,
     )  # fmt: skip
     assert shifted.returncode == 0, shifted.stderr
-    line = note(shifted, "astromon-web-pages")
-    assert (
-        f"--out {out / 'mta' / 'reference_calalign'} --operations --reference-calalign N0010"
-        in line
-    )
-    for view in ("cal", "mta"):
-        assert (out / view / "reference_calalign" / "index.html").stat().st_size > 0
+    assert f"report --web {out} --calalign-dir {calalign}" in note(shifted, "astromon-web-pages")
+    for view in ("cal", "mta"):  # the reprocessed view on the same page
+        summary = json.loads((out / view / "summary.json").read_text())
+        assert summary["reference_calalign"]["view"].startswith("reprocessed with the reference")
+        assert (out / view / "reference_dr_cdf.png").is_file()
     missing = run(
         "astromon-web-pages", "--out", str(out), "--db-file", str(legacy), "--calalign-dir",
         str(tmp_path / "nowhere"), cwd=tmp_path,
@@ -116,8 +118,9 @@ def test_calc_rms_prints_the_statistics(tmp_path: Path, reference_dir: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "report --snr 5" in note(result, "astromon-calc-rms")
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["period", "detector", "N", "RMS"]
-    assert lines[-1].startswith("dr quantiles (all ")
+    assert lines[0].startswith("now = ") and "S/N >= 5" in lines[0]
+    assert lines[1].startswith("No cross-match of the selection falls between")  # 2013-14 data
+    assert any(line.split()[:4] == ["period", "detector", "N", "RMS"] for line in lines)
     offsets = tmp_path / "offsets.json"
     offsets.write_text(json.dumps([{"tstart": "2020:001", "dy": 0.1, "dz": -0.1}]))
     shifted = run("astromon-calc-rms", "--offsets-file", str(offsets), cwd=tmp_path, env=env)
@@ -132,7 +135,7 @@ def test_calc_rms_prints_the_statistics(tmp_path: Path, reference_dir: Path) -> 
                  cwd=tmp_path, env=env)  # fmt: skip
     assert latest.returncode == 0, latest.stderr
     assert "--reference-calalign N0010 --calalign-dir" in note(latest, "astromon-calc-rms")
-    assert latest.stdout.splitlines()[-1].startswith("dr quantiles (all ")
+    assert "reprocessed with the reference CALALIGN N0010:" in latest.stdout
     env_no_caldb = {**env, "CALDB": "", "ASTROMON_CALALIGN_DIR": ""}
     latest = run("astromon-calc-rms", "--use-latest-calalign", cwd=tmp_path, env=env_no_caldb)
     assert latest.returncode == 2
