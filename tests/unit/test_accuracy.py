@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from astromon_adapters.report_renderer import MatplotlibReportRenderer
 from astropy.table import Table
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -33,7 +33,7 @@ from astromon.domain.observation_offsets import observation_figures
 from astromon.domain.time import CxoTime
 from tests.unit.accuracy_record import generated_record
 from tests.unit.fake_store import InMemoryStore
-from tests.unit.fuzz_strategies import FUZZ
+from tests.unit.fuzz_strategies import FUZZ, NUMBERS, STRINGS
 
 YEAR = 365.25 * 86400.0
 NOW_SECS = float(np.float32(CxoTime("2012:183").secs))
@@ -247,3 +247,28 @@ def test_a_window_that_is_not_a_positive_number_of_years_is_refused(years: float
         acc.window_mask([1.0], 10.0, years)
     with pytest.raises(ValidationError, match="positive number of years"):
         acc.accuracy_statement([1.0], ["ACIS-S"], [1.0], 10.0, years)
+
+
+def _positive(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and value > 0
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=200)
+@given(years=st.one_of(NUMBERS.map(str), STRINGS))
+def test_fuzz_report_years(record: dict[str, Table], years: str) -> None:
+    """Any --years: a usage error naming the option unless it is a positive number of years
+    (then the unknown --name is the error); never a traceback, never a page written."""
+    assume(years not in ("-h", "--help"))
+    args = ["report", "--years", years, "--name", "no_such_match", "--out", "/nonexistent/r"]
+    result = cli_report(record, args)
+    assert result.exit_code == 2, (years, result.output)
+    assert "Traceback" not in result.output
+    if _positive(years):
+        assert "no_such_match" in result.stderr, (years, result.stderr)
+    else:
+        assert "--years" in result.stderr, (years, result.stderr)
