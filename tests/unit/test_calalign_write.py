@@ -166,7 +166,7 @@ def test_the_default_is_one_common_correction_for_every_instr_id(tmp_path: Path)
         with fits.open(path) as hdus:
             assert "correction common to every INSTR_ID" in hdus[0].header["HISTORY"]
     detectors_only = steps[np.asarray(steps["detector"]) != "all"]
-    with pytest.raises(ValidationError, match="no 'all' rows.*pass --per-detector"):
+    with pytest.raises(ValidationError, match=r"no 'all' rows.*pass --per-detector"):
         calibration.write_calalign_files(detectors_only, base, tmp_path / "o", FitsCalalignFiles())
     assert not (tmp_path / "o").exists()
 

@@ -73,8 +73,8 @@ def report(
     web: Annotated[
         Path | None,
         typer.Option(
-            help="Write the web pages instead: WEB/cal (S/N >= 5), WEB/mta (S/N >= 3) and "
-            "WEB/index.html linking them.",
+            help="Write the web pages instead: DIR/cal (S/N >= 5), DIR/mta (S/N >= 3) and "
+            "DIR/index.html linking them.",
         ),
     ] = None,
     snr: Annotated[
