@@ -25,6 +25,11 @@ moment about the centroid, the same for ``q``), the block inverse gives
 ``cov(t_y, t_z) = -q̄_y q̄_z / M``: the farther the pairs' centroid from the axis, the more the
 roll's uncertainty enters the shift. Without a roll, ``var t_y = var t_z = 1/W``.
 
+Fitted positions: the fitted centroid and the roll are uncorrelated, so the fitted position
+of pair i, ``R c_i + t``, has the variance ``1/W`` along every direction, plus ``|c'_i|² / M``
+along the direction the roll moves it (perpendicular to ``R c'_i``). Its residual has the
+pair's variance ``σ_i²`` minus these (the part of its error the fit absorbs).
+
 Observations are consecutive row ranges (``starts``); every sum is one ``np.add.reduceat``.
 """
 
@@ -65,6 +70,14 @@ class RigidFit:
         their weighted centroid.
     ry, rz : ndarray
         Per-row residuals ``x - R c - t`` (every row, weighted or not).
+    fitted_var : ndarray
+        Per row: ``1/W``, the variance (arcsec²) of the fitted position along any direction.
+    roll_var : ndarray
+        Per row: ``|c'|² / M``, the variance (arcsec²) the roll adds along its direction
+        (0 without a roll).
+    r_roll : ndarray
+        Per row: the residual's component (arcsec) along the roll's direction, the unit
+        vector perpendicular to ``R c'`` (0 without a roll).
     """
 
     ty: Float
@@ -79,26 +92,36 @@ class RigidFit:
     spread: Float
     ry: Float
     rz: Float
+    fitted_var: Float
+    roll_var: Float
+    r_roll: Float
 
 
 def fit_rigid(
-    xy: Float,
-    xz: Float,
     cy: Float,
     cz: Float,
+    dy: Float,
+    dz: Float,
     weight: Float,
     starts: Int,
     roll_allowed: Bool,
     min_spread: float,
 ) -> RigidFit:
-    """Fit ``x = R(θ) c + t`` to every observation (rows ``starts[k]:starts[k+1]``).
+    """Fit ``c + d = R(θ) c + t`` to every observation (rows ``starts[k]:starts[k+1]``).
+
+    The sums are taken over the catalog positions ``c`` and the offsets ``d = x - c``, never
+    over the x-ray positions, so that nothing of the order of the positions (up to 900") is
+    subtracted from the offsets: ``t = d̄ + (I - R) c̄`` and the residuals
+    ``d - d̄ + (I - R) c'``, with ``I - R = [[v, s], [-s, v]]``, ``s = sin θ`` and
+    ``v = 1 - cos θ = 2 sin²(θ/2)``; the cross sum is ``X = Σ w (c'_y d'_z - c'_z d'_y)`` and the
+    dot sum ``D = M + Σ w (c'_y d'_y + c'_z d'_z)``.
 
     Parameters
     ----------
-    xy, xz : ndarray
-        X-ray positions (arcsec), rows grouped by observation.
     cy, cz : ndarray
-        Catalog positions (arcsec).
+        Catalog positions (arcsec), rows grouped by observation.
+    dy, dz : ndarray
+        Offsets x-ray minus catalog (arcsec).
     weight : ndarray
         ``1 / σ²`` per row (arcsec⁻²); 0 leaves a row out of the fit. Every observation has
         at least one positive weight.
@@ -109,32 +132,40 @@ def fit_rigid(
     min_spread : float
         A roll is fitted only where ``spread >= min_spread`` too (arcsec).
     """
-    index = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(xy))))
+    index = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(cy))))
 
     def total(values: Float) -> Float:
         return np.asarray(np.add.reduceat(values, starts), dtype=np.float64)
 
     w_sum = total(weight)
-    x_mean_y, x_mean_z = total(weight * xy) / w_sum, total(weight * xz) / w_sum
     c_mean_y, c_mean_z = total(weight * cy) / w_sum, total(weight * cz) / w_sum
-    xpy, xpz = xy - x_mean_y[index], xz - x_mean_z[index]
+    d_mean_y, d_mean_z = total(weight * dy) / w_sum, total(weight * dz) / w_sum
     cpy, cpz = cy - c_mean_y[index], cz - c_mean_z[index]
+    dpy, dpz = dy - d_mean_y[index], dz - d_mean_z[index]
     moment = total(weight * (cpy * cpy + cpz * cpz))
     spread = np.sqrt(moment / w_sum)
     has_roll = roll_allowed & (spread >= min_spread) & (moment > 0)
-    dot = total(weight * (xpy * cpy + xpz * cpz))
-    cross = total(weight * (cpy * xpz - cpz * xpy))
+    dot = moment + total(weight * (cpy * dpy + cpz * dpz))
+    cross = total(weight * (cpy * dpz - cpz * dpy))
     theta = np.where(has_roll, np.arctan2(cross, dot), 0.0)
-    cos, sin = np.cos(theta), np.sin(theta)
-    qy_mean = cos * c_mean_y - sin * c_mean_z
-    qz_mean = sin * c_mean_y + cos * c_mean_z
-    ty, tz = x_mean_y - qy_mean, x_mean_z - qz_mean
-    cos_r, sin_r = cos[index], sin[index]
-    ry = xpy - (cos_r * cpy - sin_r * cpz)
-    rz = xpz - (sin_r * cpy + cos_r * cpz)
+    sin, versine = np.sin(theta), 2.0 * np.sin(theta / 2.0) ** 2
+    ty = d_mean_y + versine * c_mean_y + sin * c_mean_z
+    tz = d_mean_z - sin * c_mean_y + versine * c_mean_z
+    sin_r, versine_r = sin[index], versine[index]
+    ry = dpy + versine_r * cpy + sin_r * cpz
+    rz = dpz - sin_r * cpy + versine_r * cpz
+    qy_mean = c_mean_y - (versine * c_mean_y + sin * c_mean_z)
+    qz_mean = c_mean_z - (-sin * c_mean_y + versine * c_mean_z)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_moment = np.where(has_roll, 1.0 / moment, np.nan)
     roll_term = np.where(has_roll, inv_moment, 0.0)
+    # the roll moves pair i along (-(R c')_z, (R c')_y) / |c'|
+    radius = np.hypot(cpy, cpz)
+    cos_r = 1.0 - versine_r
+    along_y = -(sin_r * cpy + cos_r * cpz)
+    along_z = cos_r * cpy - sin_r * cpz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_roll = np.where(radius > 0, (ry * along_y + rz * along_z) / radius, 0.0)
     return RigidFit(
         ty=ty,
         tz=tz,
@@ -148,4 +179,7 @@ def fit_rigid(
         spread=spread,
         ry=ry,
         rz=rz,
+        fitted_var=(1.0 / w_sum)[index],
+        roll_var=radius**2 * roll_term[index],
+        r_roll=np.where(has_roll[index], r_roll, 0.0),
     )

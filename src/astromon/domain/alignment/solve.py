@@ -1,16 +1,27 @@
 """The alignment of every observation: rigid fits, rejection of discrepant pairs, the flag.
 
-Rejection, one pair at a time. After each fit, every pair gets a *badness*: the length of its
-residual divided by ``k_sigma`` times its 1-sigma per-axis error, or divided by
-``residual_limit`` when that is larger; a pair is discrepant when its badness exceeds 1. In
-each round, every observation drops its single worst discrepant pair (the largest badness),
-and all observations are fitted again. A discrepant pair pulls the fit towards itself and
-inflates the residuals of the good pairs; dropping every pair above the threshold at once
-could drop good pairs that only looked bad because of it, so only the worst goes each round.
-The rounds stop when no observation drops a pair, or after ``max_iterations`` rounds (an
-observation with more discrepant pairs than that keeps the rest). A pair is dropped only
-while its observation keeps at least :data:`MIN_PAIRS_TO_REJECT` pairs: with two pairs no
-fit can tell which of them is wrong.
+Rejection, one pair at a time. After each fit, every pair gets a *badness*: its normalised
+residual divided by ``k_sigma``, or the length of its residual divided by ``residual_limit``
+when that is larger; a pair is discrepant when its badness exceeds 1. The normalised residual
+is the residual in units of its own standard deviation (the studentised residual): the fit
+absorbs part of each pair's error, most of it for a pair that dominates the weights, so the
+residual's variance is the pair's ``σ²`` less the variance of its fitted position
+(:mod:`.rigid`), ``σ² - 1/W`` across and ``σ² - 1/W - |c'|²/M`` along the roll's direction; its
+square, the sum of the squared components over their variances, follows a chi-square with 2
+degrees of freedom for a pair that fits, so ``k_sigma = 3`` rejects 1.1% (``exp(-4.5)``) of
+good pairs. A direction along which the residual's variance vanishes (the fit passes through
+the pair there) adds nothing. Without studentising, a wrong pair of a bright source, with
+most of its observation's weight, would pull the fit onto itself and a good pair would look
+worse.
+
+In each round, every observation drops its single worst discrepant pair, and all
+observations are fitted again. A discrepant pair pulls the fit towards itself and inflates the
+residuals of the good pairs; dropping every pair above the threshold at once could drop good
+pairs that only looked bad because of it, so only the worst goes each round. The rounds stop
+when no observation drops a pair, or after ``max_iterations`` rounds (an observation with more
+discrepant pairs than that keeps the rest). A pair is dropped only while its observation keeps
+at least :data:`MIN_PAIRS_TO_REJECT` pairs: with two pairs no fit can tell which of them is
+wrong.
 
 The flag: the shift's chi-square with 2 degrees of freedom, ``tᵀ C⁻¹ t`` with ``C`` the
 covariance of ``t = (dy, dz)``, must exceed
@@ -100,7 +111,7 @@ def solve_alignment(
     rounds = 0
     while True:
         fit = fit_rigid(
-            xy, xz, cy, cz, weight * kept, starts, n_kept >= options.min_pairs_roll,
+            cy, cz, dy, dz, weight * kept, starts, n_kept >= options.min_pairs_roll,
             options.min_spread,
         )  # fmt: skip
         if rounds == options.max_iterations:
@@ -125,7 +136,7 @@ def _worst_pairs(
 ) -> Int:
     """Rows of the worst discrepant pair of each observation that may lose one."""
     residual = np.hypot(fit.ry, fit.rz)
-    badness = residual / (options.k_sigma * sigma)
+    badness = np.sqrt(_studentised_square(fit, sigma)) / options.k_sigma
     if options.residual_limit is not None:
         badness = np.maximum(badness, residual / options.residual_limit)
     eligible = kept & (n_kept >= MIN_PAIRS_TO_REJECT)[index] & (badness > 1.0)
@@ -135,6 +146,19 @@ def _worst_pairs(
     first = np.ones(len(hits), dtype=bool)
     first[1:] = index[hits[1:]] != index[hits[:-1]]
     return hits[first]
+
+
+def _studentised_square(fit: RigidFit, sigma: Float) -> Float:
+    """Per row: the squared residual over its variance, summed over the two directions."""
+    variance = sigma**2
+    radial_var = variance - fit.fitted_var
+    roll_var = radial_var - fit.roll_var
+    radial_sq = np.maximum(fit.ry**2 + fit.rz**2 - fit.r_roll**2, 0.0)
+    floor = 1e-12 * variance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        radial = np.where(radial_var > floor, radial_sq / radial_var, 0.0)
+        along_roll = np.where(roll_var > floor, fit.r_roll**2 / roll_var, 0.0)
+    return np.asarray(radial + along_roll, dtype=np.float64)
 
 
 def _solution(
