@@ -67,7 +67,9 @@ class AlignmentOptions:
         _set(self, "flag_threshold", _number("flag_threshold", self.flag_threshold))
         flag_sigma = _number("flag_sigma", self.flag_sigma, positive=True)
         if flag_sigma > MAX_FLAG_SIGMA:
-            raise ValidationError(f"flag_sigma must be at most {MAX_FLAG_SIGMA}, got {flag_sigma}")
+            raise ValidationError(
+                f"flag_sigma must be at most {MAX_FLAG_SIGMA}, got {self.flag_sigma!r}"
+            )
         _set(self, "flag_sigma", flag_sigma)
         _set(self, "min_pairs_roll", _integer("min_pairs_roll", self.min_pairs_roll, 2))
         _set(self, "min_spread", _number("min_spread", self.min_spread))
