@@ -30,7 +30,8 @@ from astromon.domain.position_errors import (
     catalog_position_error,
     xray_position_error,
 )
-from tests.unit.alignment_support import kim_sigma, simulate
+from benchmarks.reference_alignment import kim_sigma
+from tests.unit.alignment_support import simulate
 from tests.unit.fuzz_strategies import FUZZ, SCALARS, STRINGS
 
 CASES = settings(max_examples=200, deadline=None, database=None)

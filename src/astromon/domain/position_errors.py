@@ -162,12 +162,11 @@ def catalog_position_error(catalog: ArrayLike) -> Float:
     names = np.asarray(catalog)
     if names.dtype.kind == "S":
         names = np.char.decode(names, "utf-8")
-    distinct, index = np.unique(names.astype(str), return_inverse=True)
-    values = np.array(
-        [CATALOG_POSITION_ERRORS.get(str(n), UNLISTED_CATALOG_ERROR) for n in distinct],
-        dtype=np.float64,
-    )
-    return values[index.reshape(names.shape)] if len(distinct) else np.zeros(names.shape)
+    names = names.astype(str)
+    errors = np.full(names.shape, UNLISTED_CATALOG_ERROR)
+    for name, error in CATALOG_POSITION_ERRORS.items():  # a few compares, no sort of the rows
+        errors[names == name] = error
+    return errors
 
 
 def pair_position_error(xray_error: ArrayLike, catalog_error: ArrayLike) -> Float:

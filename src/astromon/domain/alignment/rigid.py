@@ -35,12 +35,13 @@ Observations are consecutive row ranges (``starts``); every sum is one ``np.add.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RigidFit", "fit_rigid"]
+__all__ = ["ROW_FIELDS", "RigidFit", "fit_rigid"]
 
 Float = NDArray[np.float64]
 Int = NDArray[np.intp]
@@ -95,6 +96,16 @@ class RigidFit:
     fitted_var: Float
     roll_var: Float
     r_roll: Float
+
+    def update(self, other: RigidFit, groups: Int, rows: Int) -> None:
+        """Write ``other``, the fit of observations ``groups`` (rows ``rows``), into this one."""
+        for field in fields(self):
+            target = rows if field.name in ROW_FIELDS else groups
+            getattr(self, field.name)[target] = getattr(other, field.name)
+
+
+ROW_FIELDS: Final = frozenset({"ry", "rz", "fitted_var", "roll_var", "r_roll"})
+"""The per-row fields of :class:`RigidFit` (the others are per observation)."""
 
 
 def fit_rigid(

@@ -14,14 +14,14 @@ the pair there) adds nothing. Without studentising, a wrong pair of a bright sou
 most of its observation's weight, would pull the fit onto itself and a good pair would look
 worse.
 
-In each round, every observation drops its single worst discrepant pair, and all
-observations are fitted again. A discrepant pair pulls the fit towards itself and inflates the
-residuals of the good pairs; dropping every pair above the threshold at once could drop good
-pairs that only looked bad because of it, so only the worst goes each round. The rounds stop
-when no observation drops a pair, or after ``max_iterations`` rounds (an observation with more
-discrepant pairs than that keeps the rest). A pair is dropped only while its observation keeps
-at least :data:`MIN_PAIRS_TO_REJECT` pairs: with two pairs no fit can tell which of them is
-wrong.
+In each round, every observation drops its single worst discrepant pair, and the
+observations that dropped one are fitted again (the others are unchanged). A discrepant pair
+pulls the fit towards itself and inflates the residuals of the good pairs; dropping every pair
+above the threshold at once could drop good pairs that only looked bad because of it, so only
+the worst goes each round. The rounds stop when no observation drops a pair, or after
+``max_iterations`` rounds (an observation with more discrepant pairs than that keeps the
+rest). A pair is dropped only while its observation keeps at least
+:data:`MIN_PAIRS_TO_REJECT` pairs: with two pairs no fit can tell which of them is wrong.
 
 The flag: the shift's chi-square with 2 degrees of freedom, ``tᵀ C⁻¹ t`` with ``C`` the
 covariance of ``t = (dy, dz)``, must exceed
@@ -108,20 +108,35 @@ def solve_alignment(
     index = np.repeat(np.arange(len(starts)), counts)
     kept = np.ones(n_rows, dtype=bool)
     n_kept = counts.copy()
-    rounds = 0
-    while True:
+
+    def fit_groups(groups: Int) -> tuple[RigidFit, Int, Int]:
+        """The fit of observations ``groups`` (increasing) with the kept pairs, their rows and
+        the first of their rows in the fit's arrays."""
+        chosen = np.zeros(len(starts), dtype=bool)
+        chosen[groups] = True
+        rows = np.flatnonzero(chosen[index])
+        sub_starts = np.concatenate([[0], np.cumsum(counts[groups])[:-1]]).astype(np.intp)
+        roll_allowed = n_kept[groups] >= options.min_pairs_roll
         fit = fit_rigid(
-            cy, cz, dy, dz, weight * kept, starts, n_kept >= options.min_pairs_roll,
-            options.min_spread,
+            cy[rows], cz[rows], dy[rows], dz[rows], (weight * kept)[rows], sub_starts,
+            roll_allowed, options.min_spread,
         )  # fmt: skip
-        if rounds == options.max_iterations:
+        return fit, rows, sub_starts
+
+    groups = np.arange(len(starts))
+    fit, rows, sub_starts = fit_groups(groups)
+    refit = fit
+    for _ in range(options.max_iterations):
+        # only the observations fitted last can have a discrepant pair left
+        local = _worst_pairs(refit, sigma[rows], kept[rows], n_kept[groups], sub_starts, options)
+        if not len(local):
             break
-        worst = _worst_pairs(fit, sigma, kept, n_kept, index, starts, options)
-        if not len(worst):
-            break
+        worst = rows[local]
         kept[worst] = False
-        n_kept[index[worst]] -= 1
-        rounds += 1
+        groups = index[worst]
+        n_kept[groups] -= 1
+        refit, rows, sub_starts = fit_groups(groups)
+        fit.update(refit, groups, rows)
     return _solution(fit, dy, dz, kept, n_kept, counts, starts, options)
 
 
@@ -130,11 +145,11 @@ def _worst_pairs(
     sigma: Float,
     kept: Bool,
     n_kept: Int,
-    index: Int,
     starts: Int,
     options: AlignmentOptions,
 ) -> Int:
-    """Rows of the worst discrepant pair of each observation that may lose one."""
+    """Rows (in ``fit``) of the worst discrepant pair of each observation that may lose one."""
+    index = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(sigma))))
     residual = np.hypot(fit.ry, fit.rz)
     badness = np.sqrt(_studentised_square(fit, sigma)) / options.k_sigma
     if options.residual_limit is not None:
