@@ -8,7 +8,7 @@ by rounding (about 1e-13 arcsec).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -121,8 +121,9 @@ def fit_alignment(matches: Table, options: AlignmentOptions | None = None) -> Ta
     SchemaError
         A needed column is missing.
     ValidationError
-        A non-finite value in a numeric column, a negative ``r_angle`` or ``c_pos_err`` (the
-        message names the column and the obsid).
+        A non-finite value in a numeric column, an angle, offset or error beyond 360 degrees,
+        a negative ``r_angle`` or ``c_pos_err``, or an obsid that is not an integer in
+        [1, 2147483647] (the message names the column, the value and the obsid).
     """
     return align_observations(matches, options).table
 
@@ -161,15 +162,17 @@ def align_observations(matches: Table, options: AlignmentOptions | None = None) 
     if has_name:
         table["select_name"] = Column(names[key_name[starts]])
     if len(order):
-        solution = asdict(
-            solve_alignment(
-                values["x_y_angle"][order],
-                values["x_z_angle"][order],
-                values["dy"][order],
-                values["dz"][order],
-                sigma[order],
-                starts,
-                options,
+        solution = dict(
+            vars(
+                solve_alignment(
+                    values["x_y_angle"][order],
+                    values["x_z_angle"][order],
+                    values["dy"][order],
+                    values["dz"][order],
+                    sigma[order],
+                    starts,
+                    options,
+                )
             )
         )
         rejected = np.empty(len(order), dtype=bool)
