@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import numpy as np
 from astropy.table import Table
 
-from benchmarks import reference, saves
-from benchmarks.data import read_table
+from benchmarks import reference, reference_alignment, saves
+from benchmarks.data import read_table, write_table
 from benchmarks.generator import SIZES, Sizes, generate_matches, generate_star_catalog
 
 __all__ = [
@@ -468,6 +468,106 @@ class RoughMatch(Case):
         ]
 
 
+class Alignment(Case):
+    """``fit_alignment`` of the ``astromon_21`` pairs of the whole generated record.
+
+    The plain side fits every k-th observation (``n_reference_fits`` of them) one at a time
+    and its time is scaled to all of them; both sides' results are compared on those.
+    """
+
+    name = "alignment"
+    title = "fit_alignment (astromon_21 pairs of the whole record)"
+
+    def prepare(self, ctx: Context) -> None:
+        directory = ctx.workdir / "tables" / "alignment_pairs"
+        if (directory / "columns.json").exists():
+            return
+        from astromon.cross_match import compute_cross_matches
+        from astromon.domain.alignment import INPUT_COLUMNS
+
+        matches = compute_cross_matches(
+            "astromon_21",
+            astromon_obs=ctx.table("astromon_obs"),
+            astromon_xray_src=ctx.table("astromon_xray_src"),
+            astromon_cat_src=ctx.table("astromon_cat_src"),
+        )
+        write_table(Table(matches[["select_name", *INPUT_COLUMNS]], copy=False), directory)
+
+    def setup(self, ctx: Context, side: str) -> Timed:
+        from astromon.domain.alignment import AlignmentOptions
+
+        pairs = ctx.table("alignment_pairs")
+        obsids = np.unique(np.asarray(pairs["obsid"]))
+        step = max(len(obsids) // ctx.sizes.n_reference_fits, 1)
+        compared = np.isin(np.asarray(pairs["obsid"]), obsids[::step])
+        output = ctx.workdir / f"alignment-{side}"
+        result: list[Table] = []
+
+        def saved() -> Summary:
+            table = result[-1]
+            keep = np.isin(np.asarray(table["obsid"]), obsids[::step])
+            write_table(Table(table[list(_ALIGNMENT_COMPARED)][keep], copy=False), output)
+            return {"compared_observations": int(keep.sum()), "output": str(output)}
+
+        if side == "reference":
+            subset = pairs[compared]
+
+            def plain() -> Summary:
+                result.append(reference_alignment.fit_alignment(subset, AlignmentOptions()))
+                return _alignment_summary(result[-1], len(subset))
+
+            return Timed(plain, check=saved, scale=len(obsids) / len(obsids[::step]))
+        from astromon.cross_match import fit_alignment
+
+        def fast() -> Summary:
+            result.append(fit_alignment(pairs))
+            return _alignment_summary(result[-1], len(pairs))
+
+        return Timed(fast, check=saved, repeats=3)
+
+    def checks(self, ctx: Context, results: dict[str, SideResult]) -> list[Check]:
+        fast = results["astromon"]
+        sizes = f"{fast.summary.get('observations', 0):,} observations, "
+        sizes += f"{fast.summary.get('pairs', 0):,} pairs"
+        mine = read_table(Path(fast.summary["output"]))
+        plain = read_table(Path(results["reference"].summary["output"]))
+        same = all(np.array_equal(mine[c], plain[c]) for c in ("obsid", "n_rejected", "flagged"))
+        worst = max(
+            float(np.nanmax(np.abs(np.asarray(mine[c]) - np.asarray(plain[c])), initial=0.0))
+            for c in ("dy", "dz", "roll")
+        )
+        same = (
+            same
+            and worst <= 1e-6
+            and all(
+                np.array_equal(np.isnan(mine[c]), np.isnan(plain[c].astype(float)))
+                for c in ("roll", "roll_err")
+            )
+        )
+        return [
+            Check(f"<= 1 s ({sizes})", f"{fast.seconds:.3f} s", _judge(ctx, fast.seconds <= 1.0)),
+            Check(
+                f"same fits as the plain loop on {len(mine):,} observations "
+                '(dy, dz, roll within 1e-6"; rejections, flags)',
+                f'max {worst:.1e}"',
+                same,
+            ),
+        ]
+
+
+_ALIGNMENT_COMPARED = ("obsid", "n_rejected", "dy", "dz", "roll", "roll_err", "flagged")
+
+
+def _alignment_summary(table: Table, pairs: int) -> Summary:
+    return {
+        "observations": len(table),
+        "pairs": pairs,
+        "rejected": int(np.sum(table["n_rejected"])),
+        "flagged": int(np.sum(table["flagged"])),
+        "with_roll": int(np.sum(np.isfinite(np.asarray(table["roll"], dtype=float)))),
+    }
+
+
 def _local_catalog(ctx: Context) -> Any:
     from astromon.bootstrap import bootstrap
 
@@ -540,6 +640,7 @@ CASES: dict[str, Case] = {
         Save(),
         SaveConcurrent(),
         RoughMatch(),
+        Alignment(),
     )
 }
 """Every case, by name, in the order the runner runs them."""

@@ -132,6 +132,8 @@ class Sizes:
         Stars of the local catalog file and x-ray sources of the rough-match case.
     n_save_obs : int
         Observations whose sources the ``save`` case writes, one transaction each.
+    n_reference_fits : int
+        Observations the plain alignment loop fits (its time is scaled to all of them).
     """
 
     n_obs: int
@@ -143,6 +145,7 @@ class Sizes:
     n_catalog_stars: int
     n_rough_sources: int
     n_save_obs: int
+    n_reference_fits: int
 
 
 SIZES: Final[dict[str, Sizes]] = {
@@ -156,6 +159,7 @@ SIZES: Final[dict[str, Sizes]] = {
         n_catalog_stars=5_000,
         n_rough_sources=100,
         n_save_obs=20,
+        n_reference_fits=40,
     ),
     "small": Sizes(
         n_obs=400,
@@ -167,6 +171,7 @@ SIZES: Final[dict[str, Sizes]] = {
         n_catalog_stars=50_000,
         n_rough_sources=1_000,
         n_save_obs=200,
+        n_reference_fits=400,
     ),
     "full": Sizes(
         n_obs=20_000,
@@ -178,6 +183,7 @@ SIZES: Final[dict[str, Sizes]] = {
         n_catalog_stars=2_500_000,
         n_rough_sources=50_000,
         n_save_obs=20_000,
+        n_reference_fits=2_000,
     ),
 }
 

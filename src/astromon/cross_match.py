@@ -21,6 +21,7 @@ from astropy.table import Table
 from numpy.typing import NDArray
 
 from astromon.bootstrap import current
+from astromon.domain import alignment as _alignment
 from astromon.domain import filters as _filters
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.crossmatch import (
@@ -48,6 +49,7 @@ __all__ = [
     "VIZIER_CATALOGS",
     "compute_cross_matches",
     "filter_matches",
+    "fit_alignment",
     "get_bad_target_mask",
     "get_excluded_regions_mask",
     "get_vizier",
@@ -333,6 +335,12 @@ def filter_matches(
         regions=regions,
         **kwargs,
     )
+
+
+def fit_alignment(matches: Table, **options: Any) -> Table:
+    """Per-observation shift, roll and errors aligning x-ray sources with catalog stars:
+    :func:`astromon.domain.alignment.fit_alignment` with ``AlignmentOptions(**options)``."""
+    return _alignment.fit_alignment(matches, _alignment.AlignmentOptions.from_kwargs(options))
 
 
 # --- rough match (catalog counterparts) ----------------------------------------------------
