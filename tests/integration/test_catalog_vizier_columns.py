@@ -11,10 +11,12 @@ from astromon_adapters.vizier import _columns
 
 from astromon.domain.catalogs import CATALOGS, get_catalog
 from astromon.services.counterparts import CATALOG_FAILURES, rough_match
+from astromon.services.doctor import CheckStatus, run_doctor
 from tests.integration.catalog_rows import CATALOG_TABLES, Star, vizier_catalogs
 from tests.integration.fake_vizier import FIELDS, TABLES, FakeVizier, Reply
 from tests.integration.fake_vizier import fake_vizier as fake_vizier
 from tests.integration.test_catalog_vizier import offset, service, vizier_rows, x_ray_sources
+from tests.unit.test_observation_doctor import FakeProbe, settings
 
 
 @pytest.mark.parametrize("name", list(CATALOGS))
@@ -55,3 +57,21 @@ def test_one_failing_catalog_keeps_the_others(fake_vizier: FakeVizier) -> None:
     assert set(result["catalog"]) == {"2MASS"} and len(result) == 2
     failure = result.meta[CATALOG_FAILURES]["Tycho2"]
     assert "obsid 13276" in failure and "HTTP 500" in failure and "I/259/tyc2" in failure
+
+
+def test_doctor_names_each_missing_column_and_what_it_is_read_for(
+    fake_vizier: FakeVizier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VizieR answers Tycho-2 without the observed positions: the check fails, naming them."""
+    fake_vizier.catalogs = vizier_rows()
+    kept = [f for f in FIELDS["I/259/tyc2"] if f[0] not in ("DE(ICRS)", "EpRA-1990")]
+    monkeypatch.setitem(FIELDS, "I/259/tyc2", kept)
+    svc = service(fake_vizier)
+    assert svc.missing_columns("Tycho2") == ["DE(ICRS)", "EpRA-1990"]
+    assert svc.missing_columns("2MASS") == []
+    checks = {c.name: c for c in run_doctor(FakeProbe(), svc, settings())}
+    tycho, two_mass = checks["VizieR Tycho2"], checks["VizieR 2MASS"]
+    assert tycho.status is CheckStatus.FAIL and two_mass.status is CheckStatus.PASS
+    assert "DE(ICRS) (declination of the stars without a main position)" in tycho.detail
+    assert "EpRA-1990 (epoch of the stars without a main position)" in tycho.detail
+    assert "ReadMe" in tycho.fix and "astromon.domain.catalogs" in tycho.fix
