@@ -165,8 +165,6 @@ def test_epochs_in_julian_years_julian_dates_and_years_since_1990() -> None:
     # a Julian date: JD 2451545.0 is J2000.0, and a Julian year is 365.25 days
     jd = Epoch(column="JD", unit="d").years([2451545.0, 2451545.0 + 365.25 * 1.5], 2)
     assert jd.tolist() == [2000.0, 2001.5]
-    assert Epoch(column="JD", unit="d").describe() == "`JD` (Julian date)"
-    assert Epoch(column="EpRA-1990", zero=1990.0).describe() == "`EpRA-1990` + 1990"
 
 
 def test_propagation_of_a_known_star_to_2015() -> None:

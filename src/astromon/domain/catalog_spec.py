@@ -111,14 +111,6 @@ class Epoch:
             return np.asarray(2000.0 + (data - _JD_J2000) / _DAYS_PER_JULIAN_YEAR)
         return np.asarray(data + self.zero)
 
-    def describe(self) -> str:
-        """The epoch in words, e.g. ``2016.0`` or ```EpRA-1990` + 1990``."""
-        if self.value is not None:
-            return f"{self.value}"
-        if self.unit == "d":
-            return f"`{self.column}` (Julian date)"
-        return f"`{self.column}` + {self.zero:g}" if self.zero else f"`{self.column}`"
-
 
 @dataclass(frozen=True)
 class PositionColumns:
