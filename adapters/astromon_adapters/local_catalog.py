@@ -12,9 +12,10 @@ pixel (kept in memory). A query reads only the row groups of the pixels around t
 so a catalog of millions of stars is never loaded whole. The index is kept (default
 ``$XDG_CACHE_HOME/astromon/catalog-index``) and rebuilt when the file changes.
 
-Proper motions are applied with :func:`astromon.domain.catalogs.propagate_proper_motion`, as
-the VizieR adapter does, when the registry says the catalog is propagated and the file has
-proper motions.
+The rows are the stars in the form :class:`astromon.domain.catalogs.CatalogStars` holds them
+(positions at their own epochs, motions on the sky), and they are moved to the observation's
+epoch along the path the VizieR adapter takes, when the registry says the catalog moves and
+the file has proper motions. A row without motion (blank ``pmra``/``pmdec``) stays where it is.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ from astropy_healpix import HEALPix
 from numpy.typing import ArrayLike, NDArray
 
 from astromon.domain.catalogs import (
+    CatalogStars,
     counterpart_table,
     get_catalog,
-    propagate_proper_motion,
     stars_near_positions,
 )
 from astromon.domain.errors import CatalogError, ValidationError
@@ -61,7 +62,7 @@ ROW_GROUP_SIZE: Final = 8192
 NEIGHBOUR_FRACTION: Final = 8.0
 """Search discs up to 1/8 of the pixel size are covered by a pixel and its neighbours (checked
 against cone searches at every latitude, with margin: 1/4 holds too)."""
-_INDEX_VERSION: Final = 1
+_INDEX_VERSION: Final = 2
 
 
 def default_index_dir() -> Path:
@@ -177,21 +178,24 @@ class LocalCatalogService:
         index, stats = self._index_for(catalog)
         if len(ra_arr) == 0 or stats.rows == 0:
             return counterpart_table(catalog, [], [], [], [])
-        propagate = spec.propagates and stats.has_pm
+        moves = spec.moves and stats.has_pm
         margin_deg = 0.0
-        if propagate:
+        if moves:
             years = max(abs(epoch - stats.epoch_min), abs(epoch - stats.epoch_max))
             margin_deg = stats.max_pm_mas_yr * years / 3.6e6
         search_deg = (radius_arcsec / 3600.0 + margin_deg) * 1.001 + 1e-6
         pixels = self._pixels_near(ra_arr, dec_arr, search_deg)
         keys = (np.int64(stats.code) * self.healpix.npix + pixels).astype(np.int64)
         rows = index.rows(keys)
-        s_ra = np.asarray(rows["ra"], dtype=np.float64)
-        s_dec = np.asarray(rows["dec"], dtype=np.float64)
-        if propagate:
-            s_ra, s_dec = propagate_proper_motion(
-                s_ra, s_dec, rows["pmra"], rows["pmdec"], rows["epoch"], epoch
-            )
+        no_motion = np.full(len(rows), np.nan)
+        stars = CatalogStars(
+            np.asarray(rows["ra"], dtype=np.float64),
+            np.asarray(rows["dec"], dtype=np.float64),
+            np.asarray(rows["epoch"], dtype=np.float64),
+            np.asarray(rows["pmra"], dtype=np.float64) if moves else no_motion,
+            np.asarray(rows["pmdec"], dtype=np.float64) if moves else no_motion,
+        )
+        s_ra, s_dec = stars.at_epoch(epoch)
         keep = np.flatnonzero(stars_near_positions(s_ra, s_dec, ra_arr, dec_arr, radius_arcsec))
         return counterpart_table(
             catalog,
@@ -324,9 +328,10 @@ class LocalCatalogService:
         )
         stats = {}
         pm_total = np.hypot(np.nan_to_num(data["pmra"]), np.nan_to_num(data["pmdec"]))
+        moving = np.isfinite(data["pmra"]) & np.isfinite(data["pmdec"])
         for code, name in enumerate(catalogs.tolist()):
             sel = codes == code
-            epochs = data["epoch"][sel]
+            epochs = data["epoch"][sel & moving]
             stats[str(name)] = {
                 "code": code,
                 "rows": int(sel.sum()),

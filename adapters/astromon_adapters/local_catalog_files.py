@@ -1,9 +1,10 @@
 """Reading the catalog files of the local catalog service (Parquet, FITS, ECSV).
 
-A catalog file has the columns ``ra``, ``dec`` (degrees) and ``name``; optionally ``mag``,
-``pmra``/``pmdec`` (mas/yr, ``pmra`` with the cos(dec) factor), ``epoch`` (Julian years; a
-column or an ``epoch`` entry of the file's metadata) and ``catalog`` (when one file holds
-several catalogs). Column names are matched case-insensitively.
+A catalog file has the columns ``ra``, ``dec`` (degrees, at the star's epoch) and ``name``;
+optionally ``mag``, ``pmra``/``pmdec`` (mas/yr, ``pmra`` with the cos(dec) factor; blank for a
+star without motion), ``epoch`` (Julian years; a column or an ``epoch`` entry of the file's
+metadata; needed for every star with a motion) and ``catalog`` (when one file holds several
+catalogs). Column names are matched case-insensitively.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def read_catalog_file(path: Path, *, need_catalog: bool) -> dict[str, Any]:
         "dec": table.floats(lower["dec"]),
         "name": table.strings(lower["name"]),
         "mag": table.floats(lower["mag"]) if "mag" in lower else np.full(n, np.nan),
-        "pmra": table.floats(lower["pmra"]) if has_pm else np.zeros(n),
-        "pmdec": table.floats(lower["pmdec"]) if has_pm else np.zeros(n),
+        "pmra": table.floats(lower["pmra"]) if has_pm else np.full(n, np.nan),
+        "pmdec": table.floats(lower["pmdec"]) if has_pm else np.full(n, np.nan),
         "has_pm": has_pm,
     }
     if "epoch" in lower:
@@ -112,8 +113,13 @@ def read_catalog_file(path: Path, *, need_catalog: bool) -> dict[str, Any]:
         for key in ("ra", "dec", "name", "mag", "pmra", "pmdec", "epoch", "catalog"):
             if key in out:
                 out[key] = np.asarray(out[key])[keep]
-    if has_pm and not np.isfinite(out["epoch"]).all():
-        raise CatalogError(f"catalog file {path}: the epoch column has missing values")
+    moving = np.isfinite(out["pmra"]) & np.isfinite(out["pmdec"])
+    undated = int((moving & ~np.isfinite(out["epoch"])).sum())
+    if undated:
+        raise CatalogError(
+            f"catalog file {path}: {undated} rows with a proper motion have no epoch (a star "
+            "that moves needs the epoch of its position)"
+        )
     return out
 
 

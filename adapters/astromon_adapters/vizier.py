@@ -1,10 +1,16 @@
 """The VizieR catalog service: cone searches through astroquery's ``Vizier``.
 
 One request per catalog carries all the positions of an observation (in chunks of
-:data:`MAX_POSITIONS_PER_REQUEST`). For catalogs with proper motions (see
-:mod:`astromon.domain.catalogs`) VizieR is asked for the catalog positions, proper motions and
-epochs; the positions are moved to the observation epoch here, with the same function the
-local-catalog adapter uses, and the cone is widened by how far a fast star may have moved.
+:data:`MAX_POSITIONS_PER_REQUEST`). VizieR is asked for the columns the catalog's spec names
+(:mod:`astromon.domain.catalogs`): the catalog's own positions, their epochs and the proper
+motions. The stars are moved to the observation epoch here, along the same path the
+local-catalog adapter takes (:func:`astromon.domain.catalogs.catalog_stars`), then cut at the
+exact radius.
+
+VizieR applies the cone to the positions it computes at J2000 (its ``_RAJ2000``/``_DEJ2000``,
+"Epoch=J2000, proper motions taken into account"; its distance ``_r`` is measured "at
+Epoch=J2000.0"), so the cone is widened by how far the catalog's fastest star moves between
+J2000 and the observation (:data:`VIZIER_CONE_EPOCH`).
 
 Transient failures (HTTP 5xx and 429, time-outs, refused or dropped connections) are retried
 with exponential back-off; when VizieR cannot answer, :class:`CatalogError` names the catalog
@@ -29,14 +35,19 @@ from numpy.typing import ArrayLike, NDArray
 
 from astromon.domain.catalogs import (
     CatalogSpec,
+    catalog_stars,
     counterpart_table,
     get_catalog,
-    propagate_proper_motion,
     stars_near_positions,
 )
 from astromon.domain.errors import CatalogError, ValidationError
 
-__all__ = ["DEFAULT_SERVER", "MAX_POSITIONS_PER_REQUEST", "VizierCatalogService"]
+__all__ = [
+    "DEFAULT_SERVER",
+    "MAX_POSITIONS_PER_REQUEST",
+    "VIZIER_CONE_EPOCH",
+    "VizierCatalogService",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +56,9 @@ DEFAULT_SERVER: Final = "vizier.cds.unistra.fr"
 
 MAX_POSITIONS_PER_REQUEST: Final = 2000
 """Positions sent in one VizieR request; larger sets are split."""
+
+VIZIER_CONE_EPOCH: Final = 2000.0
+"""Julian epoch of the star positions VizieR's cone is applied to (its computed J2000 ones)."""
 
 _RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _ERROR_INFO = re.compile(rb"<INFO[^>]*\bname=\"Error\"[^>]*\bvalue=\"([^\"]*)\"", re.IGNORECASE)
@@ -167,7 +181,8 @@ class VizierCatalogService:
             raise ValidationError(f"radius must be > 0 arcsec, got {radius_arcsec!r}")
         if len(ra_arr) == 0:
             return counterpart_table(catalog, [], [], [], [])
-        cone = (radius_arcsec + spec.search_margin_arcsec(epoch)) * 1.001 + 0.01
+        margin = spec.search_margin_arcsec(epoch, VIZIER_CONE_EPOCH)
+        cone = (radius_arcsec + margin) * 1.001 + 0.01
         rows: list[Table] = []
         for start in range(0, len(ra_arr), MAX_POSITIONS_PER_REQUEST):
             stop = start + MAX_POSITIONS_PER_REQUEST
@@ -303,8 +318,6 @@ class VizierCatalogService:
         self, spec: CatalogSpec, table: Table, epoch: float
     ) -> tuple[list[str], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         where = f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id})"
-        ra = _floats(_column(table, spec.ra_column, where))
-        dec = _floats(_column(table, spec.dec_column, where))
         parts = [_strings(_column(table, c, where)) for c in spec.name_columns]
         names = ["-".join(p) for p in zip(*parts, strict=True)]
         mag = np.full(len(table), np.nan)
@@ -314,17 +327,8 @@ class VizierCatalogService:
                 logger.warning("%s: no magnitude column %s", where, spec.mag_column)
             else:
                 mag = _floats(table[found])
-        if spec.propagates and spec.pmra_column and spec.pmdec_column:
-            pmra = _floats(_column(table, spec.pmra_column, where))
-            pmdec = _floats(_column(table, spec.pmdec_column, where))
-            from_epoch = np.full(len(table), float(spec.epoch or 0.0))
-            if spec.epoch_column is not None:
-                found = _find(table, spec.epoch_column)
-                if found is None:
-                    raise CatalogError(f"{where}: the answer lacks the column {spec.epoch_column}")
-                values = _floats(table[found])
-                from_epoch = np.where(np.isfinite(values), values, from_epoch)
-            ra, dec = propagate_proper_motion(ra, dec, pmra, pmdec, from_epoch, epoch)
+        stars = catalog_stars(spec, lambda name: _floats(_column(table, name, where)), len(table))
+        ra, dec = stars.at_epoch(epoch)
         finite = np.isfinite(ra) & np.isfinite(dec)
         if not finite.all():
             logger.info("%s: %d stars without a position skipped", where, int((~finite).sum()))
@@ -333,11 +337,8 @@ class VizierCatalogService:
 
 
 def _columns(spec: CatalogSpec) -> list[str]:
-    wanted = [spec.ra_column, spec.dec_column, *spec.name_columns]
-    for extra in (spec.mag_column, spec.pmra_column, spec.pmdec_column, spec.epoch_column):
-        if extra is not None:
-            wanted.append(extra)
-    return list(dict.fromkeys(wanted))
+    """The VizieR columns asked for: those the catalog's spec reads."""
+    return list(spec.columns())
 
 
 def _find(table: Table, name: str) -> str | None:

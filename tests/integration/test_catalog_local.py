@@ -262,3 +262,31 @@ def test_no_positions_and_local_module_defaults(tmp_path: Path) -> None:
     assert local_catalog.default_index_dir().parts[-2:] == ("astromon", "catalog-index")
     with pytest.raises(ValidationError, match="nside"):
         LocalCatalogService(path, nside=100)
+
+
+def test_only_stars_that_move_need_an_epoch(tmp_path: Path) -> None:
+    # a Tycho-2 'X' star (no motion) may have no epoch; a moving star may not
+    table = Table(
+        {
+            "name": ["9-9-1", "9-9-2"],
+            "ra": [10.0, 10.001],
+            "dec": [20.0, 20.0],
+            "pmra": [np.nan, 50.0],
+            "pmdec": [np.nan, 0.0],
+            "epoch": [np.nan, 2000.0],
+        }
+    )
+    good = tmp_path / "good.ecsv"
+    table.write(good)
+    svc = LocalCatalogService({"Tycho2": good}, index_dir=tmp_path / "idx")
+    found = svc.query("Tycho2", [10.0], [20.0], 5.0, 2020.0)
+    assert found["name"].tolist() == ["9-9-1", "9-9-2"]
+    assert (found["ra"][0], found["dec"][0]) == (10.0, 20.0)  # without motion: not moved
+    assert (found["ra"][1] - 10.001) * np.cos(np.radians(20.0)) * 3600 == pytest.approx(1.0)
+    table["epoch"][1] = np.nan
+    bad = tmp_path / "bad.ecsv"
+    table.write(bad)
+    with pytest.raises(CatalogError, match=r"bad\.ecsv: 1 rows with a proper motion have no epoch"):
+        LocalCatalogService({"Tycho2": bad}, index_dir=tmp_path / "idx").query(
+            "Tycho2", [10.0], [20.0], 5.0, 2020.0
+        )

@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 from astromon.cli.app import app
 from astromon.services.doctor import CIAO_TOOLS, CONTRIB_TOOLS
 from tests.integration import fake_ciao
-from tests.integration import test_catalog_vizier as vizier_fakes
+from tests.integration import fake_vizier as vizier_fakes
 from tests.integration.fake_ciao.summary_server import summary_server
-from tests.integration.test_catalog_vizier import FakeVizier, vizier_rows
-from tests.integration.test_catalog_vizier import fake_vizier as fake_vizier
+from tests.integration.fake_vizier import FakeVizier
+from tests.integration.fake_vizier import fake_vizier as fake_vizier
+from tests.integration.test_catalog_vizier import vizier_rows
 from tests.local_http import QuietHandler, serve
 
 runner = CliRunner()

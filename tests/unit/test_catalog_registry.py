@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -14,6 +15,9 @@ from astromon.domain import catalogs
 from astromon.domain.catalogs import (
     CATALOGS,
     CatalogSpec,
+    Epoch,
+    PositionColumns,
+    ProperMotion,
     counterpart_table,
     get_catalog,
     propagate_proper_motion,
@@ -24,34 +28,59 @@ from astromon.domain.catalogs import (
 )
 from astromon.domain.errors import ValidationError
 
+# catalog: (VizieR id, name columns, magnitude, position columns, epoch, motion columns),
+# from each table's VizieR description (ReadMe)
+TABLE = {
+    "Tycho2": ("I/259/tyc2", ("TYC1", "TYC2", "TYC3"), "VTmag", ("RAmdeg", "DEmdeg"), 2000.0,
+               ("pmRA", "pmDE")),
+    "ICRS": ("I/323", ("ICRF",), None, ("_RAJ2000", "_DEJ2000"), None, None),
+    "USNO-B1.0": ("I/284", ("USNO-B1.0",), "R1mag", ("RAJ2000", "DEJ2000"), 2000.0,
+                  ("pmRA", "pmDE")),
+    "HIP": ("I/239/hip_main", ("HIP",), "Vmag", ("RAICRS", "DEICRS"), 1991.25, ("pmRA", "pmDE")),
+    "HIP2": ("I/311/hip2", ("HIP",), "Hpmag", ("RArad", "DErad"), 1991.25, ("pmRA", "pmDE")),
+    "UCAC4": ("I/322A/out", ("UCAC4",), "f.mag", ("RAJ2000", "DEJ2000"), 2000.0,
+              ("pmRA", "pmDE")),
+    "2MASS": ("II/246/out", ("2MASS",), "Kmag", ("RAJ2000", "DEJ2000"), "JD", None),
+    "SDSS": ("II/294", ("SDSS",), "rmag", ("RAJ2000", "DEJ2000"), "ObsDate", ("pmRA", "pmDE")),
+    "Gaia2": ("I/345/gaia2", ("Source",), "Gmag", ("RA_ICRS", "DE_ICRS"), 2015.5,
+              ("pmRA", "pmDE")),
+    "Gaia3": ("I/355/gaiadr3", ("Source",), "Gmag", ("RA_ICRS", "DE_ICRS"), 2016.0,
+              ("pmRA", "pmDE")),
+}  # fmt: skip
 
-def test_registry_holds_the_spec_catalogs_and_gaia_dr3() -> None:
-    expected = {
-        "Tycho2": ("I/259/tyc2", ("TYC1", "TYC2", "TYC3"), "VTmag", True),
-        "ICRS": ("I/323", ("ICRF",), None, False),
-        "USNO-B1.0": ("I/284", ("USNO-B1.0",), "R1mag", False),
-        "HIP": ("I/239/hip_main", ("HIP",), "Vmag", False),
-        "HIP2": ("I/311/hip2", ("HIP",), "Hpmag", False),
-        "UCAC4": ("I/322A/out", ("UCAC4",), "f.mag", False),
-        "2MASS": ("II/246/out", ("2MASS",), "Kmag", False),
-        "SDSS": ("II/294", ("SDSS",), "rmag", True),
-        "Gaia2": ("I/345/gaia2", ("Source",), "Gmag", False),
-        "Gaia3": ("I/355/gaiadr3", ("Source",), "Gmag", True),
-    }
-    for name, (vizier_id, name_columns, mag, propagates) in expected.items():
-        spec = CATALOGS[name]
-        assert (spec.vizier_id, spec.name_columns, spec.mag_column) == (
-            vizier_id,
-            name_columns,
-            mag,
-        )
-        assert spec.propagates is propagates, name
-    gaia3 = get_catalog("Gaia3")
-    assert gaia3.epoch == 2016.0
-    assert (gaia3.pmra_column, gaia3.pmdec_column) == ("pmRA", "pmDE")
-    assert get_catalog("Tycho2").epoch == 2000.0
-    assert get_catalog("SDSS").epoch_column == "ObsDate"
-    assert get_catalog("Gaia2").ra_column == "RA_ICRS"
+
+@pytest.mark.parametrize("name", list(TABLE))
+def test_the_table_holds_each_catalogs_columns_epoch_and_motion(name: str) -> None:
+    vizier_id, name_columns, mag, (ra, dec), epoch, motion = TABLE[name]
+    spec = CATALOGS[name]
+    assert (spec.vizier_id, spec.name_columns, spec.mag_column) == (vizier_id, name_columns, mag)
+    assert (spec.positions.ra, spec.positions.dec) == (ra, dec)
+    given = spec.positions.epoch
+    if epoch is None:
+        assert given is None
+    else:
+        assert given is not None
+        assert (given.column if isinstance(epoch, str) else given.value) == epoch
+    assert spec.moves is (motion is not None)
+    if spec.motion is not None:
+        assert (spec.motion.pmra, spec.motion.pmdec) == motion
+        assert spec.motion.pmra_includes_cosdec  # every table gives pmRA*cos(dec)
+        assert spec.motion.max_mas_yr >= 10_393.0  # at least Barnard's star (Gaia DR3)
+
+
+def test_tycho2_stars_without_a_mean_position_fall_back_to_the_observed_one() -> None:
+    spec = get_catalog("Tycho2")
+    assert spec.fallback == PositionColumns(
+        "RA(ICRS)", "DE(ICRS)", Epoch(column="EpRA-1990", zero=1990.0)
+    )
+    assert all(s.fallback is None for n, s in CATALOGS.items() if n != "Tycho2")
+    columns = spec.columns()
+    assert list(columns) == ["RAmdeg", "DEmdeg", "TYC1", "TYC2", "TYC3", "VTmag", "pmRA",
+                             "pmDE", "RA(ICRS)", "DE(ICRS)", "EpRA-1990"]  # fmt: skip
+    assert "stars without a main position" in columns["EpRA-1990"]
+    # catalogs without motion are not asked for epochs: their stars stay where they are
+    assert list(get_catalog("2MASS").columns()) == ["RAJ2000", "DEJ2000", "2MASS", "Kmag"]
+    assert "ObsDate" in get_catalog("SDSS").columns()
 
 
 def test_unknown_catalog_names_are_listed_with_the_known_ones() -> None:
@@ -88,9 +117,24 @@ def test_users_can_register_and_replace_catalogs() -> None:
         ({"vizier_id": " "}, "vizier_id"),
         ({"name_columns": ()}, "name_columns"),
         ({"name_columns": "ID"}, "name_columns"),
-        ({"pmra_column": "pmRA"}, "both pmra_column and pmdec_column"),
-        ({"pmra_column": "pmRA", "pmdec_column": "pmDE"}, "no epoch"),
-        ({"max_pm_mas_yr": -1.0}, "max_pm_mas_yr"),
+        ({"positions": ("RA", "DE")}, "positions must be a PositionColumns"),
+        ({"positions": PositionColumns("RA", "")}, "dec column"),
+        (
+            {"positions": PositionColumns("RA", "DE"), "motion": ProperMotion("pmRA", "pmDE", 1.0)},
+            "positions have no epoch",
+        ),
+        ({"positions": PositionColumns("RA", "DE", Epoch(2000.0, "Ep"))}, "not both"),
+        ({"positions": PositionColumns("RA", "DE", Epoch())}, "not both or neither"),
+        ({"positions": PositionColumns("RA", "DE", Epoch(column="JD", unit="s"))}, "unit"),
+        ({"positions": PositionColumns("RA", "DE", Epoch(math.nan))}, "finite"),
+        (
+            {
+                "positions": PositionColumns("RA", "DE", Epoch(2000.0)),
+                "motion": ProperMotion("pmRA", "pmDE", -1.0),
+            },
+            "max_mas_yr",
+        ),
+        ({"fallback": "RA"}, "fallback must be a PositionColumns"),
     ],
 )
 def test_bad_catalog_specs_are_refused(kwargs: dict[str, object], message: str) -> None:
@@ -105,10 +149,22 @@ def test_bad_catalog_specs_are_refused(kwargs: dict[str, object], message: str) 
         CatalogSpec(**args)  # type: ignore[arg-type]
 
 
-def test_search_margin_grows_with_time_for_moving_catalogs_only() -> None:
+def test_search_margin_grows_with_time_from_the_searched_epoch_for_moving_catalogs_only() -> None:
     tycho = get_catalog("Tycho2")
-    assert tycho.search_margin_arcsec(2015.0) == pytest.approx(tycho.max_pm_mas_yr * 15 / 1000)
-    assert get_catalog("2MASS").search_margin_arcsec(2015.0) == 0.0
+    fastest = math.hypot(6544.2, 10277.3)  # Tycho-2's ReadMe ranges of pmRA and pmDE
+    assert tycho.search_margin_arcsec(2015.0, 2000.0) == pytest.approx(fastest * 15 / 1000)
+    assert tycho.search_margin_arcsec(1990.0, 2000.0) == pytest.approx(fastest * 10 / 1000)
+    assert tycho.search_margin_arcsec(2000.0, 2000.0) == 0.0
+    assert get_catalog("2MASS").search_margin_arcsec(2015.0, 2000.0) == 0.0
+
+
+def test_epochs_in_julian_years_julian_dates_and_years_since_1990() -> None:
+    assert Epoch(2016.0).years(None, 3).tolist() == [2016.0] * 3
+    assert Epoch(column="EpRA-1990", zero=1990.0).years([1.25, np.nan], 2)[0] == 1991.25
+    assert np.isnan(Epoch(column="EpRA-1990", zero=1990.0).years([1.25, np.nan], 2)[1])
+    # a Julian date: JD 2451545.0 is J2000.0, and a Julian year is 365.25 days
+    jd = Epoch(column="JD", unit="d").years([2451545.0, 2451545.0 + 365.25 * 1.5], 2)
+    assert jd.tolist() == [2000.0, 2001.5]
 
 
 def test_propagation_of_a_known_star_to_2015() -> None:

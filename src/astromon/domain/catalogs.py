@@ -1,17 +1,17 @@
-"""Reference catalogs: the registry of catalogs searched for counterparts, and star positions.
+"""Reference catalogs: the table of catalogs searched for counterparts, and their results.
 
 The registry maps a catalog name (as stored in ``astromon_cat_src.catalog``) to a
-:class:`CatalogSpec`: its VizieR table, the columns that make a star's name and magnitude,
-the columns of its positions and, for catalogs whose positions are moved to the epoch of the
-observation, its proper-motion columns and the epoch of its positions. Users add catalogs with
-:func:`register_catalog`.
+:class:`CatalogSpec` (:mod:`astromon.domain.catalog_spec`): its VizieR table, the columns
+that make a star's name and magnitude, the columns of its positions and their epoch, its
+proper-motion columns and their convention, and the positions used for a star whose main
+position is blank. The built-in table below was checked against each catalog's VizieR
+description (its ReadMe). Users add catalogs with :func:`register_catalog`.
 
-Positions and their propagation are computed once, for every catalog adapter:
-:func:`propagate_proper_motion` moves positions with their proper motions and
-:func:`stars_near_positions` selects stars close to x-ray sources (both defined in
-:mod:`astromon.domain.star_positions`, available here), and :func:`counterpart_table` builds
-the table a catalog service returns. So the online (VizieR)
-and offline (catalog file) adapters give identical rows for the same stars.
+Every catalog adapter reads stars with :func:`catalog_stars`, moves them to the observation's
+epoch with :meth:`CatalogStars.at_epoch`, keeps those near the sources with
+:func:`stars_near_positions` (all in :mod:`astromon.domain.star_positions`, available here)
+and builds its result with :func:`counterpart_table`. So the online (VizieR) and offline
+(catalog file) adapters give identical rows for the same stars.
 
 Units: ra, dec in degrees; proper motions in mas/yr (``pmra`` includes the cos(dec) factor);
 epochs in Julian years (``2000.0`` is J2000.0, TT); radii and separations in arcsec.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -29,9 +28,17 @@ import numpy as np
 from astropy.table import Column, Table
 from numpy.typing import ArrayLike, NDArray
 
+from astromon.domain.catalog_spec import (
+    CatalogSpec,
+    Epoch,
+    PositionColumns,
+    ProperMotion,
+)
 from astromon.domain.errors import ValidationError
 from astromon.domain.star_positions import (
     MAS_PER_DEG,
+    CatalogStars,
+    catalog_stars,
     propagate_proper_motion,
     stars_near_positions,
 )
@@ -40,9 +47,15 @@ __all__ = [
     "CATALOGS",
     "COUNTERPART_COLUMNS",
     "DEFAULT_ROUGH_MATCH_CATALOGS",
+    "FASTEST_STAR_MAS_YR",
     "MAS_PER_DEG",
     "CatalogSpec",
+    "CatalogStars",
+    "Epoch",
+    "PositionColumns",
+    "ProperMotion",
     "catalog_names",
+    "catalog_stars",
     "counterpart_table",
     "empty_counterpart_table",
     "get_catalog",
@@ -58,103 +71,29 @@ Float = NDArray[np.float64]
 COUNTERPART_COLUMNS: Final = ("catalog", "name", "ra", "dec", "mag")
 """Columns of the table a catalog service returns (see :func:`counterpart_table`)."""
 
+FASTEST_STAR_MAS_YR: Final = 10_400.0
+"""Bound (mas/yr) on the motion of any star: Barnard's star, the fastest on the sky, moves
+10.39"/yr (Gaia DR3: pmRA -801.551, pmDE 10362.394 mas/yr). It is the largest motion of the
+catalogs whose description gives no range."""
 
-@dataclass(frozen=True)
-class CatalogSpec:
-    """One reference catalog of the registry.
+_TYCHO2_MAX_MAS_YR: Final = math.hypot(6544.2, 10277.3)
+"""Tycho-2's ReadMe ranges: pmRA in [-4418.0, 6544.2], pmDE in [-5774.3, 10277.3] mas/yr."""
 
-    Attributes
-    ----------
-    name : str
-        Name used by astromon (``astromon_cat_src.catalog``), e.g. ``'Tycho2'``.
-    vizier_id : str
-        VizieR catalog or table id, e.g. ``'I/259/tyc2'``.
-    name_columns : tuple of str
-        VizieR columns whose values, joined with ``-``, make the star's name.
-    mag_column : str or None
-        VizieR magnitude column; ``None`` when the catalog has none (``mag`` is NaN).
-    ra_column, dec_column : str
-        VizieR columns of the positions in degrees (default: VizieR's computed ``_RAJ2000`` and
-        ``_DEJ2000``).
-    pmra_column, pmdec_column : str or None
-        Proper-motion columns in mas/yr (``pmra`` with the cos(dec) factor). When both are set
-        the positions are propagated to the epoch of the observation; otherwise the catalog
-        positions are used as they are.
-    epoch : float or None
-        Julian epoch (years) of the positions of a propagated catalog. For catalogs with a
-        per-star epoch (``epoch_column``), the central epoch of the catalog.
-    epoch_column : str or None
-        Column giving the epoch (Julian years) of each star's position, when it varies.
-    epoch_spread : float
-        Half-width in years of the range of per-star epochs around ``epoch`` (0 for a single
-        epoch); used to size the search margin of moving stars.
-    max_pm_mas_yr : float
-        Largest total proper motion (mas/yr) the online search allows for: the VizieR cone is
-        widened by the distance such a star moves between ``epoch`` and the observation.
-    description : str
-        Free text (shown in the documentation and in error messages).
-    """
+_USNO_B_MAX_MAS_YR: Final = math.hypot(10_000.0, 10_000.0)
+"""USNO-B1.0 stores each motion component within +-10"/yr (Monet et al. 2003, the
+catalog's format); SDSS DR7's motions are USNO-B1.0's recalibrated on SDSS positions."""
 
-    name: str
-    vizier_id: str
-    name_columns: tuple[str, ...]
-    mag_column: str | None
-    ra_column: str = "_RAJ2000"
-    dec_column: str = "_DEJ2000"
-    pmra_column: str | None = None
-    pmdec_column: str | None = None
-    epoch: float | None = None
-    epoch_column: str | None = None
-    epoch_spread: float = 0.0
-    max_pm_mas_yr: float = 0.0
-    description: str = ""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValidationError(f"catalog name must be a non-empty string, got {self.name!r}")
-        if not isinstance(self.vizier_id, str) or not self.vizier_id.strip():
-            raise ValidationError(
-                f"catalog {self.name!r}: vizier_id must be a non-empty string, "
-                f"got {self.vizier_id!r}"
-            )
-        if isinstance(self.name_columns, str) or not self.name_columns:
-            raise ValidationError(
-                f"catalog {self.name!r}: name_columns must be a non-empty tuple of column "
-                f"names, got {self.name_columns!r}"
-            )
-        if (self.pmra_column is None) != (self.pmdec_column is None):
-            raise ValidationError(
-                f"catalog {self.name!r}: give both pmra_column and pmdec_column or neither "
-                f"(got {self.pmra_column!r}, {self.pmdec_column!r})"
-            )
-        if self.propagates and self.epoch is None:
-            raise ValidationError(
-                f"catalog {self.name!r} has proper motions but no epoch: set epoch (the epoch "
-                "of its positions, or their central epoch when epoch_column is set)"
-            )
-        for label, value in (
-            ("epoch_spread", self.epoch_spread),
-            ("max_pm_mas_yr", self.max_pm_mas_yr),
-        ):
-            if not math.isfinite(value) or value < 0:
-                raise ValidationError(
-                    f"catalog {self.name!r}: {label} must be finite and >= 0, got {value!r}"
-                )
-
-    @property
-    def propagates(self) -> bool:
-        """True when positions are moved to the observation epoch with proper motions."""
-        return self.pmra_column is not None and self.pmdec_column is not None
-
-    def search_margin_arcsec(self, epoch: float) -> float:
-        """How far (arcsec) a star of this catalog may move between its epoch and ``epoch``.
-
-        Zero for catalogs that are not propagated.
-        """
-        if not self.propagates or self.epoch is None:
-            return 0.0
-        years = abs(epoch - self.epoch) + self.epoch_spread
-        return self.max_pm_mas_yr * years / 1000.0
+def _gaia_like(name: str, vizier_id: str, epoch: float, release: str) -> CatalogSpec:
+    return CatalogSpec(
+        name,
+        vizier_id,
+        ("Source",),
+        "Gmag",
+        positions=PositionColumns("RA_ICRS", "DE_ICRS", Epoch(epoch)),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        description=f"Gaia {release}; ICRS positions at epoch {epoch}, pmRA*cos(dec), pmDE",
+    )
 
 
 _BUILTIN: Final = (
@@ -163,63 +102,76 @@ _BUILTIN: Final = (
         "I/259/tyc2",
         ("TYC1", "TYC2", "TYC3"),
         "VTmag",
-        ra_column="RAmdeg",
-        dec_column="DEmdeg",
-        pmra_column="pmRA",
-        pmdec_column="pmDE",
-        epoch=2000.0,
-        max_pm_mas_yr=5000.0,
-        description="Tycho-2 (Hog+ 2000); mean positions at J2000 moved with proper motions",
+        positions=PositionColumns("RAmdeg", "DEmdeg", Epoch(2000.0)),
+        motion=ProperMotion("pmRA", "pmDE", _TYCHO2_MAX_MAS_YR),
+        fallback=PositionColumns("RA(ICRS)", "DE(ICRS)", Epoch(column="EpRA-1990", zero=1990.0)),
+        description="Tycho-2 (Hog+ 2000); mean positions at J2000; the stars without one "
+        "(pflag X) at their observed Tycho-2 position, unmoved",
     ),
-    CatalogSpec("ICRS", "I/323", ("ICRF",), None, description="ICRF2 radio sources"),
-    CatalogSpec("USNO-B1.0", "I/284", ("USNO-B1.0",), "R1mag", description="USNO-B1.0"),
-    CatalogSpec("HIP", "I/239/hip_main", ("HIP",), "Vmag", description="Hipparcos (1997)"),
+    CatalogSpec(
+        "ICRS",
+        "I/323",
+        ("ICRF",),
+        None,
+        positions=PositionColumns("_RAJ2000", "_DEJ2000"),
+        description="ICRF2 radio sources (Fey+ 2009); extragalactic, no motion",
+    ),
+    CatalogSpec(
+        "USNO-B1.0",
+        "I/284",
+        ("USNO-B1.0",),
+        "R1mag",
+        positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(2000.0)),
+        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR),
+        description="USNO-B1.0 (Monet+ 2003); positions at epoch J2000",
+    ),
+    CatalogSpec(
+        "HIP",
+        "I/239/hip_main",
+        ("HIP",),
+        "Vmag",
+        positions=PositionColumns("RAICRS", "DEICRS", Epoch(1991.25)),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        description="Hipparcos (ESA 1997); ICRS positions at epoch J1991.25",
+    ),
     CatalogSpec(
         "HIP2",
         "I/311/hip2",
         ("HIP",),
         "Hpmag",
-        description="Hipparcos, new reduction (van Leeuwen 2007); Hp magnitude",
+        positions=PositionColumns("RArad", "DErad", Epoch(1991.25)),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        description="Hipparcos, new reduction (van Leeuwen 2007); epoch J1991.25; Hp magnitude",
     ),
-    CatalogSpec("UCAC4", "I/322A/out", ("UCAC4",), "f.mag", description="UCAC4 (I/322A)"),
-    CatalogSpec("2MASS", "II/246/out", ("2MASS",), "Kmag", description="2MASS point sources"),
+    CatalogSpec(
+        "UCAC4",
+        "I/322A/out",
+        ("UCAC4",),
+        "f.mag",
+        positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(2000.0)),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        description="UCAC4 (Zacharias+ 2012); mean positions at epoch J2000",
+    ),
+    CatalogSpec(
+        "2MASS",
+        "II/246/out",
+        ("2MASS",),
+        "Kmag",
+        positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(column="JD", unit="d")),
+        description="2MASS point sources (Cutri+ 2003); positions at each star's observation "
+        "date, no motion",
+    ),
     CatalogSpec(
         "SDSS",
         "II/294",
         ("SDSS",),
         "rmag",
-        ra_column="RAJ2000",
-        dec_column="DEJ2000",
-        pmra_column="pmRA",
-        pmdec_column="pmDE",
-        epoch=2004.5,
-        epoch_column="ObsDate",
-        epoch_spread=6.0,
-        max_pm_mas_yr=2000.0,
-        description="SDSS DR7 photometric catalog; positions at ObsDate moved with proper motions",
+        positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(column="ObsDate")),
+        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR),
+        description="SDSS DR7 photometric catalog; positions at each star's ObsDate",
     ),
-    CatalogSpec(
-        "Gaia2",
-        "I/345/gaia2",
-        ("Source",),
-        "Gmag",
-        ra_column="RA_ICRS",
-        dec_column="DE_ICRS",
-        description="Gaia DR2; ICRS positions at epoch 2015.5, not propagated",
-    ),
-    CatalogSpec(
-        "Gaia3",
-        "I/355/gaiadr3",
-        ("Source",),
-        "Gmag",
-        ra_column="RA_ICRS",
-        dec_column="DE_ICRS",
-        pmra_column="pmRA",
-        pmdec_column="pmDE",
-        epoch=2016.0,
-        max_pm_mas_yr=1000.0,
-        description="Gaia DR3; positions at epoch 2016.0 moved with proper motions",
-    ),
+    _gaia_like("Gaia2", "I/345/gaia2", 2015.5, "DR2"),
+    _gaia_like("Gaia3", "I/355/gaiadr3", 2016.0, "DR3"),
 )
 
 _REGISTRY: dict[str, CatalogSpec] = {spec.name: spec for spec in _BUILTIN}

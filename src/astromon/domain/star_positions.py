@@ -1,7 +1,15 @@
-"""Star positions: proper-motion propagation and stars near given positions.
+"""Star positions: every catalog's stars where they were at the observation's epoch.
 
-Used by every catalog adapter (through :mod:`astromon.domain.catalogs`), so the online and
-offline catalogs give identical positions for the same stars.
+The one path every catalog adapter takes (so the online and offline catalogs give identical
+positions for the same stars):
+
+1. :func:`catalog_stars` reads a catalog's own columns, as its :class:`CatalogSpec` names
+   them, into :class:`CatalogStars`: each star's position at its own epoch and its proper
+   motion (blank main positions replaced by the spec's ``fallback`` positions, unmoved);
+   a catalog file already in that form is turned into :class:`CatalogStars` directly.
+2. :meth:`CatalogStars.at_epoch` moves the stars that have a motion and an epoch with
+   :func:`propagate_proper_motion`; the others stay where the catalog puts them.
+3. :func:`stars_near_positions` keeps the stars within the search radius.
 
 Units: ra, dec in degrees; proper motions in mas/yr (``pmra`` includes the cos(dec) factor);
 epochs in Julian years; radii in arcsec.
@@ -9,14 +17,24 @@ epochs in Julian years; radii in arcsec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from astromon.domain.catalog_spec import CatalogSpec, PositionColumns
+from astromon.domain.errors import ValidationError
 from astromon.domain.sky_pairs import sky_pairs
 
-__all__ = ["MAS_PER_DEG", "propagate_proper_motion", "stars_near_positions"]
+__all__ = [
+    "MAS_PER_DEG",
+    "CatalogStars",
+    "catalog_stars",
+    "propagate_proper_motion",
+    "stars_near_positions",
+]
 
 Float = NDArray[np.float64]
 
@@ -93,3 +111,101 @@ def stars_near_positions(
     stars, _, _ = sky_pairs(star_ra, star_dec, ra, dec, radius_arcsec)
     mask[stars] = True
     return mask
+
+
+@dataclass(frozen=True)
+class CatalogStars:
+    """Stars as a catalog gives them: positions at their own epochs, and their motions.
+
+    Attributes
+    ----------
+    ra, dec : ndarray
+        Positions in degrees (NaN where the catalog gives none).
+    epoch : ndarray
+        Julian epoch (years) of each position; NaN where unknown.
+    pmra, pmdec : ndarray
+        Proper motions in mas/yr, ``pmra`` with the cos(dec) factor; NaN for a star the
+        catalog gives no motion (it is kept at its position).
+    """
+
+    ra: NDArray[np.float64]
+    dec: NDArray[np.float64]
+    epoch: NDArray[np.float64]
+    pmra: NDArray[np.float64]
+    pmdec: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        sizes = {len(np.atleast_1d(v)) for v in (self.ra, self.dec, self.epoch, self.pmra)}
+        sizes.add(len(np.atleast_1d(self.pmdec)))
+        if len(sizes) != 1:
+            raise ValidationError(
+                "catalog stars: ra, dec, epoch, pmra and pmdec have different lengths "
+                f"{sorted(sizes)}"
+            )
+
+    @property
+    def moving(self) -> NDArray[np.bool_]:
+        """Mask of the stars that move: both motions and the epoch are known."""
+        return np.isfinite(self.pmra) & np.isfinite(self.pmdec) & np.isfinite(self.epoch)
+
+    def at_epoch(self, epoch: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Positions (degrees) at the Julian ``epoch``: moving stars moved, the others kept."""
+        ra = np.array(self.ra, dtype=np.float64)
+        dec = np.array(self.dec, dtype=np.float64)
+        moving = self.moving & np.isfinite(ra) & np.isfinite(dec)
+        if moving.any():
+            ra[moving], dec[moving] = propagate_proper_motion(
+                ra[moving],
+                dec[moving],
+                self.pmra[moving],
+                self.pmdec[moving],
+                self.epoch[moving],
+                epoch,
+            )
+        return ra, dec
+
+
+def catalog_stars(spec: CatalogSpec, values: Callable[[str], ArrayLike], n: int) -> CatalogStars:
+    """The ``n`` stars of a catalog answer, read with its spec.
+
+    Parameters
+    ----------
+    spec : CatalogSpec
+        Which columns hold the positions, their epochs and the motions.
+    values : callable
+        ``column name -> float values`` of the ``n`` rows (NaN for blank values); it raises
+        for a column the answer lacks.
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    CatalogStars
+        A star with a blank main position takes the spec's ``fallback`` position and epoch
+        and no motion; a star with a blank motion or epoch keeps its position.
+    """
+
+    def read(positions: PositionColumns) -> tuple[NDArray[np.float64], ...]:
+        ra = np.asarray(values(positions.ra), dtype=np.float64).reshape(n)
+        dec = np.asarray(values(positions.dec), dtype=np.float64).reshape(n)
+        epoch = np.full(n, np.nan)
+        if spec.moves and positions.epoch is not None:
+            column = positions.epoch.column
+            epoch = positions.epoch.years(None if column is None else values(column), n)
+        return ra, dec, epoch
+
+    ra, dec, epoch = read(spec.positions)
+    pmra, pmdec = np.full(n, np.nan), np.full(n, np.nan)
+    if spec.motion is not None:
+        pmra = np.asarray(values(spec.motion.pmra), dtype=np.float64).reshape(n)
+        pmdec = np.asarray(values(spec.motion.pmdec), dtype=np.float64).reshape(n)
+        if not spec.motion.pmra_includes_cosdec:
+            pmra = pmra * np.cos(np.radians(dec))
+    if spec.fallback is not None:
+        blank = ~(np.isfinite(ra) & np.isfinite(dec))
+        if blank.any():
+            f_ra, f_dec, f_epoch = read(spec.fallback)
+            ra, dec = np.where(blank, f_ra, ra), np.where(blank, f_dec, dec)
+            epoch = np.where(blank, f_epoch, epoch)
+            pmra, pmdec = np.where(blank, np.nan, pmra), np.where(blank, np.nan, pmdec)
+    return CatalogStars(ra, dec, epoch, pmra, pmdec)

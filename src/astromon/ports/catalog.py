@@ -28,9 +28,9 @@ class CatalogService(Protocol):
         """Stars within ``radius_arcsec`` of any of the (ra, dec) positions (degrees).
 
         All positions go in one query. ``epoch`` is the observation time as a Julian epoch
-        (years, TT; e.g. ``CxoTime(t).jyear``); catalogs the registry marks as propagated give
-        positions moved to that epoch with
-        :func:`astromon.domain.catalogs.propagate_proper_motion`.
+        (years, TT; e.g. ``CxoTime(t).jyear``); every star with a proper motion is moved to
+        that epoch, the others stay where their catalog puts them (the one path of
+        :mod:`astromon.domain.star_positions`), and the radius is measured from there.
 
         Returns a table with columns catalog (str), name (str), ra, dec (degrees, float64) and
         mag (float32, NaN when the catalog has none); each star once (see

@@ -96,12 +96,13 @@ def rough_match(
 ) -> Table:
     """Catalog stars closer than ``radius_arcsec`` to the x-ray sources of one observation.
 
-    Each catalog is queried once for all the sources (positions at the epoch of ``time`` for
-    catalogs with proper motions); every star is paired with every source closer than the
-    radius (a star near two sources gives two rows). A catalog that cannot be searched (a
-    server error, an answer without an expected column) does not stop the others: the
-    failure is logged with the catalog and the obsid and recorded in the result's
-    ``meta["catalog_failures"]`` (``{catalog: message}``), and the other catalogs'
+    Each catalog is queried once for all the sources, and gives its stars where they were at
+    the epoch of ``time``: moved from their own epoch with their proper motions, or, for a star
+    or a catalog without motion, where the catalog puts them. Every star is paired with every
+    source closer than the radius (a star near two sources gives two rows). A catalog that
+    cannot be searched (a server error, an answer without an expected column) does not stop
+    the others: the failure is logged with the catalog and the obsid and recorded in the
+    result's ``meta["catalog_failures"]`` (``{catalog: message}``), and the other catalogs'
     counterparts are kept.
 
     Parameters

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from astromon.domain.catalogs import get_catalog
 from astromon.domain.errors import AstromonError, CatalogError, ProcessingError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, DEFAULT_DOWNLOAD
 from astromon.ports.catalog import CatalogProbe
@@ -216,14 +217,16 @@ def _network_checks(
                 raise CatalogError("no VizieR service configured")
             missing = catalog_probe.missing_columns(catalog)
             if missing:
-                raise CatalogError(f"the answer lacks the columns {missing}")
-            return f"{settings.vizier}: expected columns present"
+                roles = get_catalog(catalog).columns()
+                lacking = "; ".join(f"{c} ({roles.get(c, 'read by astromon')})" for c in missing)
+                raise CatalogError(f"the answer lacks the columns {missing}: {lacking}")
+            return f"{settings.vizier}: every column of the catalog's spec present"
 
         checks.append(
             _check(
                 f"VizieR {catalog}",
-                "check the network or --vizier-server; if the columns changed, update the "
-                "catalog spec (astromon.domain.catalogs) from the table's VizieR description",
+                "check the network or --vizier-server; if VizieR renamed a column, update the "
+                "catalog's spec in astromon.domain.catalogs from the table's VizieR ReadMe",
                 columns,
             )
         )
