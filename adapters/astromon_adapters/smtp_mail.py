@@ -169,24 +169,20 @@ class SmtpNotifier:
 
     def _deliver(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
         """Send; the recipients the server refused while accepting others (address -> reply)."""
-        client = smtplib.SMTP(timeout=self.timeout)
+        client = smtplib.SMTP(self.server.host, self.server.port, timeout=self.timeout)
         try:
-            code, greeting = client.connect(self.server.host, self.server.port)
-            if code != 220:
-                raise smtplib.SMTPConnectError(code, greeting)
             client.ehlo()
             if self.starttls:
-                context = self._tls_context or ssl.create_default_context()
-                client.starttls(context=context)
+                client.starttls(context=self._tls_context or ssl.create_default_context())
                 client.ehlo()
             if self.user is not None:
                 client.login(self.user, self._password)
             refused = client.send_message(
                 message, from_addr=self.mail_from, to_addrs=list(recipients)
             )
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                client.quit()  # the message is accepted already; a lost QUIT changes nothing
         finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()  # once the message is accepted, a lost QUIT changes nothing
             client.close()
         return {address: _response(*reply) for address, reply in refused.items()}
 
@@ -205,6 +201,12 @@ class SmtpNotifier:
             reason = f"sender {exc.sender} refused: {_response(exc.smtp_code, exc.smtp_error)}"
         except smtplib.SMTPResponseException as exc:
             reason = f"the server answered {_response(exc.smtp_code, exc.smtp_error)}"
+        except smtplib.SMTPServerDisconnected as exc:
+            reason = (
+                f"no answer within {self.timeout:g} s"
+                if isinstance(exc.__context__, TimeoutError)
+                else f"the server closed the connection ({exc})"
+            )
         except smtplib.SMTPNotSupportedError as exc:
             reason = f"the server does not support it: {exc}"
         except smtplib.SMTPException as exc:
