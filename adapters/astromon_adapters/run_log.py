@@ -13,8 +13,12 @@ line is torn, lost or left half-written:
   disk causes, is completed by further writes before anyone else appends);
 * the write holds an exclusive ``flock`` on the log file: on a network file system ``O_APPEND``
   alone is not atomic across machines, and the lock puts the appends one after the other;
-* a file that does not end with a newline (a line cut short by a full disk or a crash of the
-  machine) gets one before the record, so the damage stays on its own line;
+* a write that fails part-way (a full disk) is undone (the file is cut back to its size before
+  the write) before the error is raised;
+* a writer killed in the middle of its ``write()`` (the kernel may stop a long write part-way
+  when its process is killed) leaves an unfinished last line; the next append, holding the lock, finds it and cuts
+  it off. A last line without a newline that is a whole record (a file edited by hand) is kept
+  and ended with a newline;
 * ``fsync`` before returning (and of the directory when the file is new): an acknowledged
   record survives a crash of the machine.
 
@@ -24,13 +28,14 @@ are reported with their line number (:func:`astromon.domain.run_history.read_run
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
 from typing import Final
 
-from astromon.domain.daily_run import DailyRun, run_to_json
-from astromon.domain.errors import DatabaseError
+from astromon.domain.daily_run import DailyRun, run_from_json, run_to_json
+from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.domain.run_history import RunHistory, read_run_lines
 from astromon_adapters._files import OutputFileError, _fsync_directory
 
@@ -38,6 +43,31 @@ __all__ = ["LOG_NAME", "JsonLinesRunLog"]
 
 LOG_NAME: Final = "daily.jsonl"
 """Name of the run log in the log directory."""
+
+_CHUNK: Final = 65536  # bytes read at a time when looking back for the last newline
+
+
+def _unfinished_line(fd: int, size: int) -> int:
+    """Offset of the start of the file's last line when it has no newline, else ``size``."""
+    end = size
+    while end > 0:
+        start = max(0, end - _CHUNK)
+        chunk = os.pread(fd, end - start, start)
+        if end == size and chunk.endswith(b"\n"):
+            return size
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        end = start
+    return 0
+
+
+def _is_record(text: bytes) -> bool:
+    try:
+        run_from_json(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValidationError):
+        return False
+    return True
 
 
 class JsonLinesRunLog:
@@ -69,17 +99,27 @@ class JsonLinesRunLog:
         try:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise OutputFileError(f"cannot write the run log {self.path}: {exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                line = b"\n" + line  # keep a cut-short line apart from this record
-            written = os.write(fd, line)
-            while written < len(line):  # only a full disk makes a short write
-                written += os.write(fd, line[written:])
+            tail = _unfinished_line(fd, size)
+            if tail < size:
+                if _is_record(os.pread(fd, size - tail, tail)):
+                    line = b"\n" + line  # a whole record without its newline: keep it
+                else:
+                    os.ftruncate(fd, tail)  # the part written by a writer killed mid-write
+                    size = tail
+            try:
+                written = os.write(fd, line)
+                while written < len(line):  # only a full disk makes a short write
+                    written += os.write(fd, line[written:])
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)  # leave no part of this line
+                raise
             os.fsync(fd)
         except OSError as exc:
             raise OutputFileError(f"cannot write the run log {self.path}: {exc}") from None
