@@ -7,8 +7,8 @@ Commands (each prints one line per event, flushed, for the test to read):
   prints ``acked i`` after each append returns.
 * ``hold DATABASE STARTED``: take the run lock, print the grant as JSON, release it when a line
   arrives on standard input, print ``released``.
-* ``race DATABASE STARTED GO``: from time ``GO``, try the run lock; print ``acquired`` (and hold
-  it for 1.5 s) or ``locked MESSAGE``.
+* ``race DATABASE STARTED``: print ``ready``, try the run lock when a line arrives on standard
+  input; print ``acquired PID`` (and hold it until the next line) or ``locked MESSAGE``.
 * ``fork-hold DATABASE STARTED``: take the run lock, fork a child that keeps it (sleeping), print
   ``{"parent": PID, "child": PID}`` and end without releasing it.
 """
@@ -58,16 +58,17 @@ def hold(database: str, started: str) -> None:
     print("released", flush=True)
 
 
-def race(database: str, started: str, go: float) -> None:
+def race(database: str, started: str) -> None:
     lock = DailyRunLock(database)
-    _wait_until(go)
+    print("ready", flush=True)
+    sys.stdin.readline()
     try:
         lock.acquire(started)
     except RunLockedError as exc:
         print(f"locked {exc}", flush=True)
         return
-    print("acquired", flush=True)
-    time.sleep(1.5)
+    print(f"acquired {os.getpid()}", flush=True)
+    sys.stdin.readline()
     lock.release()
 
 
@@ -88,7 +89,7 @@ if __name__ == "__main__":
     elif command == "hold":
         hold(args[0], args[1])
     elif command == "race":
-        race(args[0], args[1], float(args[2]))
+        race(args[0], args[1])
     elif command == "fork-hold":
         fork_hold(args[0], args[1])
     else:
