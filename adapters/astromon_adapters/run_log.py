@@ -16,9 +16,9 @@ line is torn, lost or left half-written:
 * a write that fails part-way (a full disk) is undone (the file is cut back to its size before
   the write) before the error is raised;
 * a writer killed in the middle of its ``write()`` (the kernel may stop a long write part-way
-  when its process is killed) leaves an unfinished last line; the next append, holding the lock, finds it and cuts
-  it off. A last line without a newline that is a whole record (a file edited by hand) is kept
-  and ended with a newline;
+  when its process is killed) leaves an unfinished last line; the next append, holding the
+  lock, finds it and cuts it off. A last line without a newline that is a whole record (a file
+  edited by hand) is kept and ended with a newline;
 * ``fsync`` before returning (and of the directory when the file is new): an acknowledged
   record survives a crash of the machine.
 
