@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from astromon.domain.errors import ValidationError
+from astromon.domain.mail import check_address, check_addresses, parse_smtp_server
 
 __all__ = ["DEFAULT_FILE_NAME", "Settings", "default_db_file", "resolve_db_file"]
 
@@ -54,6 +55,34 @@ def _workers(environ: Mapping[str, str]) -> int | None:
     return value
 
 
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ValidationError(
+        f"{name}={environ[name]!r} is not a yes/no value (1, true, yes, on; 0, false, no, off)"
+    )
+
+
+def _smtp(environ: Mapping[str, str]) -> str | None:
+    text = _text(environ, "ASTROMON_SMTP")
+    if text is not None:
+        parse_smtp_server(text, "ASTROMON_SMTP")  # checked now, used by the notifier
+    return text
+
+
+def _mail_from(environ: Mapping[str, str]) -> str | None:
+    text = _text(environ, "ASTROMON_MAIL_FROM")
+    return None if text is None else check_address(text, "ASTROMON_MAIL_FROM")
+
+
+def _mail_to(environ: Mapping[str, str]) -> tuple[str, ...]:
+    text = environ.get("ASTROMON_MAIL_TO", "")
+    return check_addresses(text, "ASTROMON_MAIL_TO") if text.strip(" ,") else ()
+
+
 def _log_level(environ: Mapping[str, str]) -> int:
     try:
         return int(environ.get("ASTROMON_LOG_LEVEL", logging.WARNING))
@@ -85,12 +114,21 @@ class Settings:
     | `CALDB` | `caldb` | else `$CALDB/data/chandra/pcad/align` |
     | `ASTROMON_LOG_FORMAT` | `log_format` | worker logging, set by the parent |
     | `ASTROMON_LOG_LEVEL` | `log_level` | worker logging level number (30) |
+    | `ASTROMON_SMTP` | `smtp` | SMTP server of the alerts, `HOST[:PORT]` (port 25; `[IPv6]`) |
+    | `ASTROMON_SMTP_STARTTLS` | `smtp_starttls` | switch to TLS with STARTTLS (`1`/`yes`; off) |
+    | `ASTROMON_SMTP_USER` | `smtp_user` | log in to the SMTP server as this user |
+    | `ASTROMON_SMTP_PASSWORD` | `smtp_password` | that user's password (never shown) |
+    | `ASTROMON_SMTP_PASSWORD_FILE` | `smtp_password_file` | file holding it (mode 600; wins) |
+    | `ASTROMON_SMTP_TIMEOUT` | `smtp_timeout` | seconds to wait for the SMTP server (30) |
+    | `ASTROMON_MAIL_FROM` | `mail_from` | sender address of the alerts |
+    | `ASTROMON_MAIL_TO` | `mail_to` | recipients of the alerts, comma-separated |
 
     Raises
     ------
     ValidationError
-        From :meth:`from_env`: a number-valued variable does not hold a number (the message
-        names the variable and its value).
+        From :meth:`from_env`: a number-valued variable does not hold a number, or a mail
+        variable does not hold a server or an e-mail address (the message names the variable
+        and its value).
     """
 
     db_file: Path | None = None
@@ -109,6 +147,14 @@ class Settings:
     caldb: Path | None = None
     log_format: str | None = None
     log_level: int = logging.WARNING
+    smtp: str | None = None
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_password_file: Path | None = None
+    smtp_timeout: float | None = None
+    mail_from: str | None = None
+    mail_to: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,8 +163,11 @@ class Settings:
         Raises
         ------
         ValidationError
-            ``ASTROMON_LOCK_TIMEOUT`` or ``ASTROMON_VIZIER_TIMEOUT`` is not a number of
-            seconds, or ``ASTROMON_WORKERS`` is not an integer of at least 1.
+            ``ASTROMON_LOCK_TIMEOUT``, ``ASTROMON_VIZIER_TIMEOUT`` or
+            ``ASTROMON_SMTP_TIMEOUT`` is not a number of seconds, ``ASTROMON_WORKERS`` is not
+            an integer of at least 1, ``ASTROMON_SMTP`` is not ``HOST[:PORT]``,
+            ``ASTROMON_SMTP_STARTTLS`` is not a yes/no value, or ``ASTROMON_MAIL_FROM`` or
+            ``ASTROMON_MAIL_TO`` holds something that is not an e-mail address.
         """
         env: Mapping[str, str] = os.environ if environ is None else environ
         return cls(
@@ -138,6 +187,14 @@ class Settings:
             caldb=_path(env, "CALDB"),
             log_format=_text(env, "ASTROMON_LOG_FORMAT"),
             log_level=_log_level(env),
+            smtp=_smtp(env),
+            smtp_starttls=_switch(env, "ASTROMON_SMTP_STARTTLS"),
+            smtp_user=_text(env, "ASTROMON_SMTP_USER"),
+            smtp_password=env.get("ASTROMON_SMTP_PASSWORD") or None,
+            smtp_password_file=_path(env, "ASTROMON_SMTP_PASSWORD_FILE"),
+            smtp_timeout=_seconds(env, "ASTROMON_SMTP_TIMEOUT"),
+            mail_from=_mail_from(env),
+            mail_to=_mail_to(env),
         )
 
     def default_db_file(self) -> Path:

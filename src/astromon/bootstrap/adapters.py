@@ -43,6 +43,7 @@ ADAPTERS: Final[dict[str, str]] = {
     "executor.dask": "astromon_adapters.executors:DaskExecutor",
     "renderer": "astromon_adapters.report_renderer:MatplotlibReportRenderer",
     "clock": "astromon_adapters.system_clock:SystemClock",
+    "notifier": "astromon_adapters.smtp_mail:SmtpNotifier",
     "simulation.observatory": "astromon_adapters.simulation:SimulatedObservatory",
     "simulation.archive": "astromon_adapters.simulation:SimulatedArchive",
     "simulation.info": "astromon_adapters.simulation:SimulatedObservationInfo",

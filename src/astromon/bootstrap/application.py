@@ -22,6 +22,7 @@ from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
 from astromon.ports.executor import Executor
+from astromon.ports.notifier import Notifier
 from astromon.ports.observation import (
     OBSERVATION_SOURCES,
     ArchiveRetriever,
@@ -69,6 +70,7 @@ class Overrides(TypedDict, total=False):
     parameter_files: ParameterFiles
     toolchain: ToolchainProbe
     calalign_files: CalalignFiles
+    notifier: Notifier
 
 
 PORTS: tuple[str, ...] = tuple(Overrides.__annotations__)

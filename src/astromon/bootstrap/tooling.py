@@ -1,5 +1,6 @@
 """Ports for files and the toolchain around the pipeline: table files, parameter files, the
-doctor's probe, CALALIGN files, the legacy-file test and the lock-waiting notice.
+doctor's probe, CALALIGN files, the legacy-file test, the lock-waiting notice and the notifier
+of the daily run's alerts.
 
 They are methods of :class:`astromon.bootstrap.Astromon` (through
 :class:`astromon.bootstrap.use_cases.UseCases`), built from the adapter table like the others.
@@ -16,7 +17,9 @@ from astropy.table import Table
 
 from astromon.bootstrap.adapters import load_adapter
 from astromon.bootstrap.application import PathArg, PortsBase, make_adapter
+from astromon.domain.errors import ValidationError
 from astromon.ports.calalign import CalalignFiles
+from astromon.ports.notifier import Notifier
 from astromon.ports.observation import ParameterFiles, ToolchainProbe
 
 __all__ = ["LockWaitNotice", "ToolingPorts"]
@@ -77,6 +80,54 @@ class ToolingPorts(PortsBase):
         if "calalign_files" in self.overrides:
             return cast(CalalignFiles, self.overrides["calalign_files"])
         return cast(CalalignFiles, make_adapter("calalign_files"))
+
+    def notifier(
+        self,
+        *,
+        smtp: str | None = None,
+        starttls: bool | None = None,
+        user: str | None = None,
+        mail_from: str | None = None,
+        password_file: PathArg | None = None,
+        timeout: float | None = None,
+    ) -> Notifier:
+        """The sender of the alerts: e-mail through an SMTP server.
+
+        Each argument left None takes its setting: ``smtp`` (``ASTROMON_SMTP``,
+        ``HOST[:PORT]``), ``starttls`` (``ASTROMON_SMTP_STARTTLS``), ``user``
+        (``ASTROMON_SMTP_USER``), ``mail_from`` (``ASTROMON_MAIL_FROM``), ``password_file``
+        (``ASTROMON_SMTP_PASSWORD_FILE``), ``timeout`` (``ASTROMON_SMTP_TIMEOUT``, else 30 s).
+        The password is ``ASTROMON_SMTP_PASSWORD`` unless a password file is given; it is never
+        an argument. The recipients are given to ``send`` (``settings.mail_to`` holds those of
+        ``ASTROMON_MAIL_TO``).
+
+        Raises
+        ------
+        ValidationError
+            No SMTP server or no sender is set, a value is bad, the password file is refused
+            (not a regular file, or open to other users), or a user has no password.
+        """
+        if "notifier" in self.overrides:
+            return cast(Notifier, self.overrides["notifier"])
+        server = smtp or self.settings.smtp
+        if not server:
+            raise ValidationError("no SMTP server for the alerts: set ASTROMON_SMTP (HOST[:PORT])")
+        settings = self.settings
+        wait = timeout if timeout is not None else settings.smtp_timeout
+        options = {} if wait is None else {"timeout": wait}
+        return cast(
+            Notifier,
+            make_adapter(
+                "notifier",
+                server,
+                mail_from=mail_from or settings.mail_from,
+                starttls=settings.smtp_starttls if starttls is None else starttls,
+                user=user or settings.smtp_user,
+                password=settings.smtp_password,
+                password_file=password_file or settings.smtp_password_file,
+                **options,
+            ),
+        )
 
     def is_legacy_file(self, path: str | os.PathLike[str]) -> bool:
         """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""

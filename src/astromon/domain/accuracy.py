@@ -15,8 +15,8 @@ CXC seconds) counts when ``now - N·year < t <= now``, a year being 365.25 days.
 * ``percent_above_1arcsec``: the percentage of matches with dr > 1".
 
 Offsets are in arcsec. A figure that cannot be computed (no match) is NaN, written ``null``
-in JSON records. The periods table (last 5 years, 4-2 years ago, last 2 years) uses the same
-figures over the same kind of interval.
+in JSON records (read back by :mod:`astromon.domain.accuracy_json`). The periods table (last
+5 years, 4-2 years ago, last 2 years) uses the same figures over the same kind of interval.
 """
 
 from __future__ import annotations
