@@ -91,22 +91,33 @@ def service(fake: FakeVizier, **kwargs: Any) -> VizierCatalogService:
 # --- the tests ------------------------------------------------------------------------------
 
 
-def test_tycho2_stars_come_at_the_observation_epoch_in_one_request(
+def test_tycho2_stars_come_at_the_observation_epoch_from_a_slow_and_two_fast_cones(
     fake_vizier: FakeVizier,
 ) -> None:
     fake_vizier.catalogs = vizier_rows()
     src = x_ray_sources()
     stars = service(fake_vizier).query("Tycho2", src["ra"], src["dec"], 3.0, EPOCH_2015)
-    assert len(fake_vizier.requests) == 1
-    request = fake_vizier.requests[0]
-    assert request["-source"] == "I/259/tyc2"
-    assert len(request["positions"]) == 4
-    assert {"RAmdeg", "DEmdeg", "pmRA", "pmDE", "TYC1", "TYC2", "TYC3", "VTmag", "RA(ICRS)",
-            "DE(ICRS)", "EpRA-1990"} == set(request["out"]) - {"_q"}  # fmt: skip
-    # VizieR's cone is at J2000: widened by how far Tycho-2's fastest star moves in 15 years
-    # (its ReadMe: |pmRA| <= 6544.2, |pmDE| <= 10277.3 mas/yr)
+    assert len(fake_vizier.requests) == 3  # each cone: one request with every position
+    for request in fake_vizier.requests:
+        assert request["-source"] == "I/259/tyc2"
+        assert len(request["positions"]) == 4
+        assert {"RAmdeg", "DEmdeg", "pmRA", "pmDE", "TYC1", "TYC2", "TYC3", "VTmag", "RA(ICRS)",
+                "DE(ICRS)", "EpRA-1990"} == set(request["out"]) - {"_q"}  # fmt: skip
+    slow, fast_ra, fast_dec = fake_vizier.requests
+    # VizieR's cone is at J2000. Every star: widened by how far a star moving 500 mas/yr
+    # (Tycho-2's fast-star motion) goes in 15 years
+    assert slow["constraints"] == {}
+    assert float(slow["-c.rs"]) == pytest.approx(3.0 + 0.5 * 15, rel=2e-3)
+    # the fast stars (a component above 500/sqrt(2) = 353.5534 mas/yr): widened by how far
+    # Tycho-2's fastest star moves (its ReadMe: |pmRA| <= 6544.2, |pmDE| <= 10277.3 mas/yr)
     fastest = math.hypot(6544.2, 10277.3) / 1000.0
-    assert float(request["-c.rs"]) == pytest.approx(3.0 + fastest * 15, rel=2e-3)
+    assert fast_ra["constraints"] == {"pmRA": "<-353.553|>353.553"}
+    assert fast_dec["constraints"] == {"pmDE": "<-353.553|>353.553"}
+    for fast in (fast_ra, fast_dec):
+        assert float(fast["-c.rs"]) == pytest.approx(3.0 + fastest * 15, rel=2e-3)
+    # slow: two stars near sources; fast: only the fast star (900, 1200 mas/yr), in both fast
+    # answers within the wide cones of three sources (a row each); it is given once
+    assert [r["rows"] for r in fake_vizier.requests] == [2, 3, 3]
     assert stars.colnames == ["catalog", "name", "ra", "dec", "mag"]
     assert stars["name"].tolist() == ["7870-965-1", "7870-965-2", "7870-967-1"]
     assert set(stars["catalog"]) == {"Tycho2"}
