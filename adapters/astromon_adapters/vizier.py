@@ -181,9 +181,10 @@ class VizierCatalogService:
         Raises
         ------
         ValidationError
-            Unknown catalog or bad radius.
+            Unknown catalog, bad radius or epoch.
         CatalogError
-            VizieR could not answer (after retries for transient failures).
+            VizieR could not answer one of the requests (after retries for transient
+            failures), or refused it.
         """
         spec = get_catalog(catalog)
         ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64))

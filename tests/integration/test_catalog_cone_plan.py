@@ -29,7 +29,7 @@ from astromon.domain.catalogs import (
 from astromon.domain.errors import CatalogError
 from astromon.services.counterparts import rough_match
 from tests.integration.catalog_rows import CATALOG_TABLES, Star, vizier_catalogs
-from tests.integration.fake_vizier import FakeVizier, move_many
+from tests.integration.fake_vizier import FakeVizier, Reply, move_many
 from tests.integration.fake_vizier import fake_vizier as fake_vizier
 from tests.integration.test_catalog_epochs import (
     OBSERVATIONS,
@@ -221,3 +221,18 @@ def test_a_constraint_vizier_refuses_is_an_error_not_retried(
     with pytest.raises(CatalogError, match=r"'USNO-B1.0 misread' \(I/284\).*no column pmRAx"):
         service(fake_vizier).query(misnamed_motion, [10.0], [10.0], 3.0, EPOCH)
     assert len(fake_vizier.requests) == 2  # the slow cone, then the refused fast cone
+
+
+def test_a_fast_cone_that_fails_once_is_retried(fake_vizier: FakeVizier) -> None:
+    """The slow cone answers, the first fast cone gets an HTTP 503 and is sent again."""
+    ra, dec = field_centre("Gaia3")
+    star = Star(name("Gaia3", 8), ra, dec, 2016.0, -798.0, 10270.0)
+    fake_vizier.catalogs = vizier_catalogs({"Gaia3": [star]})
+    fake_vizier.script = [Reply(), Reply(503)]
+    now = SkyCoord(*star.at(EPOCH), unit="deg")
+    waits: list[float] = []
+    svc = service(fake_vizier, backoff=0.5, sleep=waits.append)
+    found = svc.query("Gaia3", [now.ra.deg], [now.dec.deg], 3.0, EPOCH)
+    assert found["name"].tolist() == [star.name] and waits == [0.5]
+    assert [list(r["constraints"]) for r in fake_vizier.requests] == [[], ["pmRA"], ["pmRA"],
+                                                                      ["pmDE"]]  # fmt: skip
