@@ -12,8 +12,10 @@ Epoch=J2000.0", :data:`VIZIER_CONE_EPOCH`). The cones come from
 fastest star moves between J2000 and the observation, or, when that is much wider, a cone
 widened only for the slow stars and two wide cones restricted to the fast stars with
 VizieR's column constraints (:func:`column_constraint`). Each cone is one request for all
-the positions of an observation (in chunks of :data:`MAX_POSITIONS_PER_REQUEST`); the stars
-of all the answers are merged, each once (:mod:`astromon_adapters.vizier_answers`).
+the positions of an observation (in chunks of :data:`MAX_POSITIONS_PER_REQUEST`), or for the
+one position whose larger cone holds them all when that answer is smaller
+(:func:`astromon.domain.cone_plan.search_positions`); the stars of all the answers are
+merged, each once (:mod:`astromon_adapters.vizier_answers`).
 
 Transient failures (HTTP 5xx and 429, time-outs, refused or dropped connections) are retried
 with exponential back-off; when VizieR cannot answer, :class:`CatalogError` names the catalog
@@ -22,6 +24,7 @@ and the server.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -43,7 +46,7 @@ from astromon.domain.catalogs import (
     get_catalog,
     stars_near_positions,
 )
-from astromon.domain.cone_plan import QueryCone, cone_plan
+from astromon.domain.cone_plan import QueryCone, cone_plan, search_positions
 from astromon.domain.errors import CatalogError, ValidationError
 from astromon_adapters.vizier_answers import (
     AnswerStars,
@@ -196,10 +199,12 @@ class VizierCatalogService:
         answers: list[AnswerStars] = []
         problems: list[CatalogError] = []
         tables = 0
-        for cone in cones:
-            for start in range(0, len(ra_arr), MAX_POSITIONS_PER_REQUEST):
+        for planned in cones:
+            c_ra, c_dec, radius = search_positions(ra_arr, dec_arr, planned.radius_arcsec)
+            cone = dataclasses.replace(planned, radius_arcsec=radius)
+            for start in range(0, len(c_ra), MAX_POSITIONS_PER_REQUEST):
                 stop = start + MAX_POSITIONS_PER_REQUEST
-                coords = SkyCoord(ra_arr[start:stop], dec_arr[start:stop], unit="deg", frame="icrs")
+                coords = SkyCoord(c_ra[start:stop], c_dec[start:stop], unit="deg", frame="icrs")
                 for table in self._with_retries(spec, coords, cone):
                     tables += 1
                     try:

@@ -172,20 +172,25 @@ def test_a_star_found_by_every_cone_near_two_sources_is_given_once(
     fake_vizier: FakeVizier,
 ) -> None:
     """A USNO-B1.0 star moving (150, 150) mas/yr: faster than 200 mas/yr, both components
-    above 141.42, and by 2025 only 5.4" from its J2000 position: in the slow cone and in both
-    fast cones of each of two sources."""
+    above 141.42, and by 2025 only 5.4" from its J2000 position: with a radius of 5", in the
+    slow cones of two sources 4.5" either side of it (9" apart, so each searched on its own:
+    one cone around both would be larger than the two), and in both fast cones (searched
+    around the sources' centre)."""
     ra, dec = field_centre("USNO-B1.0")
     star = Star(name("USNO-B1.0", 7), ra, dec, 2000.0, 150.0, 150.0, mag=14.0)
     fake_vizier.catalogs = vizier_catalogs({"USNO-B1.0": [star]})
     now = SkyCoord(*star.at(EPOCH), unit="deg")
-    sources = [now.directional_offset_by(a * u.deg, 1.0 * u.arcsec) for a in (0.0, 180.0)]
+    sources = [now.directional_offset_by(a * u.deg, 4.5 * u.arcsec) for a in (135.0, 315.0)]
     ras, decs = [s.ra.deg for s in sources], [s.dec.deg for s in sources]
-    found = service(fake_vizier).query("USNO-B1.0", ras, decs, 3.0, EPOCH)
-    assert rows_answered(fake_vizier) == [2, 2, 2]
+    found = service(fake_vizier).query("USNO-B1.0", ras, decs, 5.0, EPOCH)
+    assert [len(r["positions"]) for r in fake_vizier.requests] == [2, 1, 1]
+    assert rows_answered(fake_vizier) == [2, 1, 1]
     assert found["name"].tolist() == [star.name]
     assert SkyCoord(found["ra"][0], found["dec"][0], unit="deg").separation(now).arcsec < 0.01
     table = Table({"id": [1, 2], "ra": ras, "dec": decs, "obsid": [5, 5]})
-    match = rough_match(service(fake_vizier), table, OBSERVATIONS[2025], catalogs=["USNO-B1.0"])
+    match = rough_match(
+        service(fake_vizier), table, OBSERVATIONS[2025], radius_arcsec=5.0, catalogs=["USNO-B1.0"]
+    )
     assert match["name"].tolist() == [star.name] * 2 and match["x_id"].tolist() == [1, 2]
 
 

@@ -12,6 +12,7 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
@@ -27,7 +28,7 @@ from astromon.domain.catalogs import (
     ProperMotion,
     get_catalog,
 )
-from astromon.domain.cone_plan import QueryCone, cone_plan
+from astromon.domain.cone_plan import QueryCone, cone_plan, search_positions
 from astromon.domain.errors import ValidationError
 
 J2000 = 2000.0
@@ -262,3 +263,57 @@ def test_bad_radii_and_epochs_are_refused_by_name(radius: Any, epoch: Any, cone_
     assert all(math.isfinite(float(e)) for e in (epoch, cone_epoch))
     assert not any(isinstance(e, bool) for e in (epoch, cone_epoch))
     assert all(c.radius_arcsec >= float(radius) for c in cones)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    centre=st.tuples(st.floats(0.0, 359.999), st.floats(-89.9, 89.9)),
+    spread=st.one_of(st.floats(0.0, 600.0), st.floats(0.0, 100_000.0)),
+    n=st.integers(1, 40),
+    radius=st.floats(0.5, 600.0),
+    seed=st.integers(0, 2**32 - 1),
+    where=st.floats(0.0, 0.999),
+    angle=st.floats(0.0, 360.0),
+)
+def test_the_search_positions_hold_every_star_near_a_source_in_the_smaller_answer(
+    centre: tuple[float, float],
+    spread: float,
+    n: int,
+    radius: float,
+    seed: int,
+    where: float,
+    angle: float,
+) -> None:
+    """``n`` sources up to ``spread`` arcsec from a point, a star within the radius of one of
+    them: it is within the radius returned of a position returned. One position is returned
+    only when its cone is smaller than the sources' cones added up, and holds them all."""
+    rng = np.random.default_rng(seed)
+    middle = SkyCoord(*centre, unit="deg")
+    sources = middle.directional_offset_by(
+        rng.uniform(0.0, 360.0, n) * u.deg, rng.uniform(0.0, spread, n) * u.arcsec
+    )
+    star = sources[int(rng.integers(0, n))].directional_offset_by(
+        angle * u.deg, where * radius * u.arcsec
+    )
+    ra, dec, searched = search_positions(sources.ra.deg, sources.dec.deg, radius)
+    around = SkyCoord(ra, dec, unit="deg")
+    assert float(np.min(star.separation(around).arcsec)) <= searched
+    if len(ra) == 1 and n > 1:
+        reach = float(np.max(around[0].separation(sources).arcsec))
+        assert searched >= radius + reach
+        assert searched**2 < n * radius**2
+    else:
+        assert searched == radius
+        assert np.array_equal(ra, sources.ra.deg) and np.array_equal(dec, sources.dec.deg)
+        # the cone around the sources' mean direction (astropy) would be no smaller
+        xyz = sources.cartesian.xyz.value.mean(axis=1)
+        mean = SkyCoord(x=xyz[0], y=xyz[1], z=xyz[2], representation_type="cartesian")
+        mean_ra, mean_dec = mean.spherical.lon.deg, mean.spherical.lat.deg
+        reach = float(np.max(SkyCoord(mean_ra, mean_dec, unit="deg").separation(sources).arcsec))
+        assert (radius + reach + 0.01) ** 2 >= n * radius**2 * (1 - 1e-9)
+
+
+def test_sources_on_one_spot_are_searched_once() -> None:
+    ra, dec, searched = search_positions([10.0] * 5, [-20.0] * 5, 3.0)
+    assert ra.tolist() == [pytest.approx(10.0)] and dec.tolist() == [pytest.approx(-20.0)]
+    assert searched == pytest.approx(3.01)

@@ -31,6 +31,11 @@ The plan costs two more requests. It is used when the widened cone is more than
 times the stars of a dense field); otherwise one widened cone is searched: for catalogs
 without motion, for observations close to the cone epoch, and when ``P`` is not below ``M``.
 
+Each cone is searched around every source, or, when that holds fewer stars, around one
+position (:func:`search_positions`): a wide cone around each of 100 sources a few arcminutes
+apart returns each fast star once per source, the cone around their centre that holds all of
+them returns it once.
+
 Every cone radius gets a slack of :data:`CONE_SLACK_FRACTION` and :data:`CONE_SLACK_ARCSEC`:
 the positions sent are rounded (astroquery writes 1e-8 degree, 0.04 mas), and the catalog's
 propagation of its stars to the cone epoch may differ slightly from astromon's. The stars
@@ -46,8 +51,12 @@ import numbers
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from astromon.domain.catalog_spec import CatalogSpec
 from astromon.domain.errors import ValidationError
+from astromon.domain.geometry import angular_separation_arcsec, radec_to_unit_vectors
 
 __all__ = [
     "CONE_SLACK_ARCSEC",
@@ -55,6 +64,7 @@ __all__ = [
     "MIN_WIDENING",
     "QueryCone",
     "cone_plan",
+    "search_positions",
 ]
 
 CONE_SLACK_FRACTION: Final = 1e-3
@@ -147,3 +157,46 @@ def cone_plan(
         QueryCone(widened, spec.motion.pmra, bound),
         QueryCone(widened, spec.motion.pmdec, bound),
     )
+
+
+def search_positions(
+    ra: ArrayLike, dec: ArrayLike, radius_arcsec: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    """Where to search a cone of ``radius_arcsec`` around every source: the sources, or one
+    position with a larger radius.
+
+    The one position is the centre of the sources (their mean direction); its cone, of the
+    radius plus the largest distance of a source from it (plus :data:`CONE_SLACK_ARCSEC`),
+    holds every star within ``radius_arcsec`` of any source. It is chosen when its area is
+    smaller than the areas of the sources' cones added up: on a field of uniform density,
+    when its answer is smaller than theirs (a star in the cones of several sources is in
+    each of their answers).
+
+    Parameters
+    ----------
+    ra, dec : array-like
+        The sources (degrees).
+    radius_arcsec : float
+        The cone radius around each source (arcsec).
+
+    Returns
+    -------
+    ra, dec : ndarray
+        The positions to search around (degrees).
+    radius : float
+        The cone radius around each of them (arcsec).
+    """
+    ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64))
+    dec_arr = np.atleast_1d(np.asarray(dec, dtype=np.float64))
+    mean = radec_to_unit_vectors(ra_arr, dec_arr).sum(axis=0)
+    length = float(np.linalg.norm(mean)) if len(ra_arr) > 1 else 0.0
+    if length < 1e-9 * len(ra_arr):  # one source, or sources all around the sky
+        return ra_arr, dec_arr, radius_arcsec
+    x, y, z = mean / length
+    centre_ra = np.array([math.degrees(math.atan2(y, x)) % 360.0])
+    centre_dec = np.array([math.degrees(math.asin(max(-1.0, min(1.0, z))))])
+    spread = float(np.max(angular_separation_arcsec(centre_ra, centre_dec, ra_arr, dec_arr)))
+    covering = radius_arcsec + spread + CONE_SLACK_ARCSEC
+    if covering**2 >= len(ra_arr) * radius_arcsec**2:
+        return ra_arr, dec_arr, radius_arcsec
+    return centre_ra, centre_dec, covering
