@@ -317,3 +317,23 @@ def test_sources_on_one_spot_are_searched_once() -> None:
     ra, dec, searched = search_positions([10.0] * 5, [-20.0] * 5, 3.0)
     assert ra.tolist() == [pytest.approx(10.0)] and dec.tolist() == [pytest.approx(-20.0)]
     assert searched == pytest.approx(3.01)
+
+
+POSITION = st.one_of(
+    st.floats(-400.0, 400.0), st.just(math.nan), st.just(math.inf), st.just(-math.inf)
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(ra=st.lists(POSITION, max_size=6), dec=st.lists(POSITION, max_size=6))
+def test_bad_source_positions_are_refused_by_name(ra: list[float], dec: list[float]) -> None:
+    try:
+        c_ra, c_dec, radius = search_positions(ra, dec, 5.0)
+    except ValidationError as exc:
+        assert "source positions" in str(exc)
+        finite = all(math.isfinite(v) for v in ra) and all(abs(v) <= 90.0 for v in dec)
+        assert len(ra) != len(dec) or not finite
+        return
+    assert len(ra) == len(dec) and all(math.isfinite(v) for v in ra)
+    assert all(abs(v) <= 90.0 for v in dec) and radius >= 5.0
+    assert np.isfinite(c_ra).all() and np.isfinite(c_dec).all()

@@ -185,12 +185,30 @@ def search_positions(
         The positions to search around (degrees).
     radius : float
         The cone radius around each of them (arcsec).
+
+    Raises
+    ------
+    ValidationError
+        ``ra`` and ``dec`` differ in length, or a position is not finite or has |dec| > 90
+        (the rows are named).
     """
-    ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64))
-    dec_arr = np.atleast_1d(np.asarray(dec, dtype=np.float64))
+    ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64)).ravel()
+    dec_arr = np.atleast_1d(np.asarray(dec, dtype=np.float64)).ravel()
+    if len(ra_arr) != len(dec_arr):
+        raise ValidationError(
+            f"source positions: {len(ra_arr)} right ascensions but {len(dec_arr)} declinations"
+        )
+    bad = np.flatnonzero(~np.isfinite(ra_arr) | ~(np.abs(dec_arr) <= 90.0))
+    if len(bad):
+        raise ValidationError(
+            f"source positions must be finite degrees with |dec| <= 90; rows {bad[:10].tolist()} "
+            f"are not (ra {ra_arr[bad[:3]].tolist()}, dec {dec_arr[bad[:3]].tolist()})"
+        )
+    if len(ra_arr) < 2:
+        return ra_arr, dec_arr, radius_arcsec
     mean = radec_to_unit_vectors(ra_arr, dec_arr).sum(axis=0)
-    length = float(np.linalg.norm(mean)) if len(ra_arr) > 1 else 0.0
-    if length < 1e-9 * len(ra_arr):  # one source, or sources all around the sky
+    length = float(np.linalg.norm(mean))
+    if length < 1e-9 * len(ra_arr):  # sources all around the sky: no centre
         return ra_arr, dec_arr, radius_arcsec
     x, y, z = mean / length
     centre_ra = np.array([math.degrees(math.atan2(y, x)) % 360.0])
