@@ -184,7 +184,7 @@ class VizierCatalogService:
         Raises
         ------
         ValidationError
-            Unknown catalog, bad radius or epoch.
+            Unknown catalog, bad radius, epoch or source positions.
         CatalogError
             VizieR could not answer one of the requests (after retries for transient
             failures), or refused it.
