@@ -468,6 +468,67 @@ class RoughMatch(Case):
         ]
 
 
+class VizierCones(Case):
+    """USNO-B1.0 counterparts of an observation of 2025 in a dense field, through VizieR.
+
+    astromon's VizieR adapter (its slow-star cone and two constrained cones of fast stars)
+    against one cone widened by the catalog's fastest motion (:mod:`benchmarks.reference_vizier`),
+    both against the VizieR-shaped server of the tests on 127.0.0.1
+    (:mod:`benchmarks.vizier_field`). Both must find the same stars; the rows VizieR answers
+    are what the daily job costs VizieR.
+    """
+
+    name = "vizier_cones"
+    title = "VizieR cones of an observation in 2025 (USNO-B1.0, dense field)"
+
+    def setup(self, ctx: Context, side: str) -> Timed:
+        from benchmarks import reference_vizier, vizier_field
+
+        field = vizier_field.dense_field(ctx.rng(31), min(ctx.sizes.n_rough_sources // 10, 200))
+        server = vizier_field.serve(field)
+        epoch, radius = vizier_field.EPOCH, vizier_field.RADIUS_ARCSEC
+
+        def plain() -> Summary:
+            server.requests.clear()
+            names = reference_vizier.widened_cone_names(
+                server.url, field.ra, field.dec, radius, epoch
+            )
+            return vizier_field.names_summary(field, names, server)
+
+        if side == "reference":
+            return Timed(plain, repeats=3)
+        from astromon_adapters.vizier import VizierCatalogService
+
+        service = VizierCatalogService(server.url, timeout=600.0)
+
+        def fast() -> Summary:
+            server.requests.clear()
+            found = service.query("USNO-B1.0", field.ra, field.dec, radius, epoch)
+            return vizier_field.names_summary(field, found["name"], server)
+
+        return Timed(fast, repeats=3)
+
+    def checks(self, ctx: Context, results: dict[str, SideResult]) -> list[Check]:
+        plan, plain = results["astromon"].summary, results["reference"].summary
+        same = (plan.get("stars"), plan.get("stars_digest")) == (
+            plain.get("stars"),
+            plain.get("stars_digest"),
+        )
+        rows, widened = int(plan.get("rows_answered", 0)), int(plain.get("rows_answered", 0))
+        return [
+            Check(
+                "same stars as one widened cone", f"{plan.get('stars')} stars", same and rows > 0
+            ),
+            Check(
+                f"VizieR answers at most 1/50 of the widened cone's rows "
+                f"({plan.get('sources', 0):,} sources)",
+                f"{rows:,} rows in {plan.get('requests')} requests vs {widened:,} in "
+                f"{plain.get('requests')}",
+                rows * 50 <= widened,
+            ),
+        ]
+
+
 class Alignment(Case):
     """``fit_alignment`` of the ``astromon_21`` pairs of the whole generated record.
 
@@ -640,6 +701,7 @@ CASES: dict[str, Case] = {
         Save(),
         SaveConcurrent(),
         RoughMatch(),
+        VizierCones(),
         Alignment(),
     )
 }

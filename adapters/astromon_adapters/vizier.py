@@ -1,16 +1,21 @@
 """The VizieR catalog service: cone searches through astroquery's ``Vizier``.
 
-One request per catalog carries all the positions of an observation (in chunks of
-:data:`MAX_POSITIONS_PER_REQUEST`). VizieR is asked for the columns the catalog's spec names
-(:mod:`astromon.domain.catalogs`): the catalog's own positions, their epochs and the proper
-motions. The stars are moved to the observation epoch here, along the same path the
-local-catalog adapter takes (:func:`astromon.domain.catalogs.catalog_stars`), then cut at the
-exact radius.
+VizieR is asked for the columns the catalog's spec names (:mod:`astromon.domain.catalogs`):
+the catalog's own positions, their epochs and the proper motions. The stars are moved to the
+observation epoch here, along the same path the local-catalog adapter takes
+(:func:`astromon.domain.catalogs.catalog_stars`), then cut at the exact radius.
 
 VizieR applies the cone to the positions it computes at J2000 (its ``_RAJ2000``/``_DEJ2000``,
 "Epoch=J2000, proper motions taken into account"; its distance ``_r`` is measured "at
-Epoch=J2000.0"), so the cone is widened by how far the catalog's fastest star moves between
-J2000 and the observation (:data:`VIZIER_CONE_EPOCH`).
+Epoch=J2000.0", :data:`VIZIER_CONE_EPOCH`). The cones come from
+:func:`astromon.domain.cone_plan.cone_plan`: one cone widened by how far the catalog's
+fastest star moves between J2000 and the observation, or, when that is much wider, a cone
+widened only for the slow stars and two wide cones restricted to the fast stars with
+VizieR's column constraints (:func:`column_constraint`). Each cone is one request for all
+the positions of an observation (in chunks of :data:`MAX_POSITIONS_PER_REQUEST`), or for the
+one position whose larger cone holds them all when that answer is smaller
+(:func:`astromon.domain.cone_plan.search_positions`); the stars of all the answers are
+merged, each once (:mod:`astromon_adapters.vizier_answers`).
 
 Transient failures (HTTP 5xx and 429, time-outs, refused or dropped connections) are retried
 with exponential back-off; when VizieR cannot answer, :class:`CatalogError` names the catalog
@@ -19,7 +24,9 @@ and the server.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -31,22 +38,29 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astroquery.vizier import VizierClass
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from astromon.domain.catalogs import (
     CatalogSpec,
-    catalog_stars,
     counterpart_table,
     get_catalog,
     stars_near_positions,
 )
+from astromon.domain.cone_plan import QueryCone, cone_plan, search_positions
 from astromon.domain.errors import CatalogError, ValidationError
+from astromon_adapters.vizier_answers import (
+    AnswerStars,
+    find_column,
+    merge_answers,
+    read_answer,
+)
 
 __all__ = [
     "DEFAULT_SERVER",
     "MAX_POSITIONS_PER_REQUEST",
     "VIZIER_CONE_EPOCH",
     "VizierCatalogService",
+    "column_constraint",
 ]
 
 logger = logging.getLogger(__name__)
@@ -170,51 +184,42 @@ class VizierCatalogService:
         Raises
         ------
         ValidationError
-            Unknown catalog or bad radius.
+            Unknown catalog, bad radius, epoch or source positions.
         CatalogError
-            VizieR could not answer (after retries for transient failures).
+            VizieR could not answer one of the requests (after retries for transient
+            failures), or refused it.
         """
         spec = get_catalog(catalog)
         ra_arr = np.atleast_1d(np.asarray(ra, dtype=np.float64))
         dec_arr = np.atleast_1d(np.asarray(dec, dtype=np.float64))
-        if not (np.isfinite(radius_arcsec) and radius_arcsec > 0):
-            raise ValidationError(f"radius must be > 0 arcsec, got {radius_arcsec!r}")
+        cones = cone_plan(spec, radius_arcsec, epoch, VIZIER_CONE_EPOCH)
         if len(ra_arr) == 0:
             return counterpart_table(catalog, [], [], [], [])
-        margin = spec.search_margin_arcsec(epoch, VIZIER_CONE_EPOCH)
-        cone = (radius_arcsec + margin) * 1.001 + 0.01
-        rows: list[Table] = []
-        for start in range(0, len(ra_arr), MAX_POSITIONS_PER_REQUEST):
-            stop = start + MAX_POSITIONS_PER_REQUEST
-            coords = SkyCoord(ra_arr[start:stop], dec_arr[start:stop], unit="deg", frame="icrs")
-            result = self._with_retries(spec, coords, cone)
-            rows.extend(result)
-        names: list[str] = []
-        parts: dict[str, list[NDArray[Any]]] = {"ra": [], "dec": [], "mag": []}
+        where = f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id})"
+        answers: list[AnswerStars] = []
         problems: list[CatalogError] = []
-        for table in rows:
-            try:
-                name, s_ra, s_dec, mag = self._stars(spec, table, epoch)
-            except CatalogError as exc:  # e.g. a side table of a multi-table catalog
-                problems.append(exc)
-                continue
-            names.extend(name)
-            parts["ra"].append(s_ra)
-            parts["dec"].append(s_dec)
-            parts["mag"].append(mag)
-        if problems and len(problems) == len(rows):
+        tables = 0
+        for planned in cones:
+            c_ra, c_dec, radius = search_positions(ra_arr, dec_arr, planned.radius_arcsec)
+            cone = dataclasses.replace(planned, radius_arcsec=radius)
+            for start in range(0, len(c_ra), MAX_POSITIONS_PER_REQUEST):
+                stop = start + MAX_POSITIONS_PER_REQUEST
+                coords = SkyCoord(c_ra[start:stop], c_dec[start:stop], unit="deg", frame="icrs")
+                for table in self._with_retries(spec, coords, cone):
+                    tables += 1
+                    try:
+                        answers.append(read_answer(spec, table, where))
+                    except CatalogError as exc:  # e.g. a side table of a multi-table catalog
+                        problems.append(exc)
+        if problems and len(problems) == tables:
             raise problems[0]
         for problem in problems:
             logger.warning("skipped a VizieR table: %s", problem)
-        if not names:
-            return counterpart_table(catalog, [], [], [], [])
-        s_ra, s_dec = np.concatenate(parts["ra"]), np.concatenate(parts["dec"])
-        mag = np.concatenate(parts["mag"])
-        keep = stars_near_positions(s_ra, s_dec, ra_arr, dec_arr, radius_arcsec)
-        idx = np.flatnonzero(keep)
-        return counterpart_table(
-            catalog, np.asarray(names, dtype=object)[idx], s_ra[idx], s_dec[idx], mag[idx]
-        )
+        found = merge_answers(answers)
+        s_ra, s_dec = found.stars.at_epoch(epoch)
+        idx = np.flatnonzero(stars_near_positions(s_ra, s_dec, ra_arr, dec_arr, radius_arcsec))
+        names = np.asarray(found.names, dtype=object)[idx]
+        return counterpart_table(catalog, names, s_ra[idx], s_dec[idx], found.mag[idx])
 
     def missing_columns(self, catalog: str) -> list[str]:
         """The columns astromon reads from ``catalog`` that VizieR does not return.
@@ -248,17 +253,17 @@ class VizierCatalogService:
         tables = list(result.values()) if result is not None else []
         if not tables:
             raise CatalogError(f"{where}: the answer has no table")
-        missing = [[c for c in wanted if _find(t, c) is None] for t in tables]
+        missing = [[c for c in wanted if find_column(t, c) is None] for t in tables]
         return min(missing, key=len)
 
     # --- the HTTP part ----------------------------------------------------------------------
 
-    def _with_retries(self, spec: CatalogSpec, coords: SkyCoord, cone_arcsec: float) -> list[Table]:
+    def _with_retries(self, spec: CatalogSpec, coords: SkyCoord, cone: QueryCone) -> list[Table]:
         attempts = self.retries + 1
         last: Exception | None = None
         for attempt in range(attempts):
             try:
-                return self._once(spec, coords, cone_arcsec)
+                return self._once(spec, coords, cone)
             except _TransientError as exc:
                 last = exc
                 logger.warning(
@@ -276,15 +281,16 @@ class VizierCatalogService:
             f"({spec.vizier_id}) after {attempts} attempts: {last}"
         )
 
-    def _once(self, spec: CatalogSpec, coords: SkyCoord, cone_arcsec: float) -> list[Table]:
+    def _once(self, spec: CatalogSpec, coords: SkyCoord, cone: QueryCone) -> list[Table]:
         vizier = _VizierAt(self.url, columns=_columns(spec), timeout=self.timeout, row_limit=-1)
         try:
             result = vizier.query_region(
                 coords,
-                radius=cone_arcsec * u.arcsec,
+                radius=cone.radius_arcsec * u.arcsec,
                 catalog=spec.vizier_id,
                 cache=False,
                 frame="icrs",
+                column_filters=column_constraint(cone),
             )
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
@@ -312,73 +318,22 @@ class VizierCatalogService:
             )
         return list(result.values())
 
-    # --- from VizieR columns to stars -------------------------------------------------------
 
-    def _stars(
-        self, spec: CatalogSpec, table: Table, epoch: float
-    ) -> tuple[list[str], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        where = f"VizieR at {self.url}, catalog {spec.name!r} ({spec.vizier_id})"
-        parts = [_strings(_column(table, c, where)) for c in spec.name_columns]
-        names = ["-".join(p) for p in zip(*parts, strict=True)]
-        mag = np.full(len(table), np.nan)
-        if spec.mag_column is not None:
-            found = _find(table, spec.mag_column)
-            if found is None:
-                logger.warning("%s: no magnitude column %s", where, spec.mag_column)
-            else:
-                mag = _floats(table[found])
-        stars = catalog_stars(spec, lambda name: _floats(_column(table, name, where)), len(table))
-        ra, dec = stars.at_epoch(epoch)
-        finite = np.isfinite(ra) & np.isfinite(dec)
-        if not finite.all():
-            logger.info("%s: %d stars without a position skipped", where, int((~finite).sum()))
-        idx = np.flatnonzero(finite)
-        return [names[i] for i in idx], ra[idx], dec[idx], mag[idx]
+def column_constraint(cone: QueryCone) -> dict[str, str]:
+    """The VizieR column constraint of ``cone``: ``{}``, or ``{column: '<-B|>B'}``.
+
+    In VizieR's query syntax (its help page on query constraints) ``<`` and ``>`` are strict
+    comparisons and ``|`` is a logical or; a blank value satisfies no comparison (blank
+    values are selected only by ``null``), so a star without that motion is not selected.
+    ``B`` is the cone's bound rounded down to 0.001 mas/yr: the constraint lets through every
+    star above the bound, and a few just below it.
+    """
+    if cone.motion_column is None:
+        return {}
+    bound = math.floor(cone.above_mas_yr * 1000.0) / 1000.0
+    return {cone.motion_column: f"<-{bound:.3f}|>{bound:.3f}"}
 
 
 def _columns(spec: CatalogSpec) -> list[str]:
     """The VizieR columns asked for: those the catalog's spec reads."""
     return list(spec.columns())
-
-
-def _find(table: Table, name: str) -> str | None:
-    """The column of ``table`` holding VizieR column ``name`` (as named by astroquery)."""
-    fixed = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    for candidate in (name, "_" + name, fixed, "_" + fixed):
-        if candidate in table.colnames:
-            return candidate
-    return None
-
-
-def _column(table: Table, name: str, where: str) -> Any:
-    found = _find(table, name)
-    if found is None:
-        raise CatalogError(f"{where}: the answer lacks the column {name} (got {table.colnames})")
-    return table[found]
-
-
-def _floats(column: Any) -> NDArray[np.float64]:
-    data: Any = np.ma.asarray(column)
-    if data.dtype.kind not in "iuf":
-        try:
-            data = data.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise CatalogError(f"column {getattr(column, 'name', '?')} is not numeric") from exc
-    filled: Any = np.ma.filled(data.astype(np.float64), np.nan)
-    return np.asarray(filled, dtype=np.float64)
-
-
-def _strings(column: Any) -> list[str]:
-    data = np.ma.asarray(column)
-    mask = np.ma.getmaskarray(data)
-    out = []
-    for value, masked in zip(data.data.tolist(), mask.tolist(), strict=True):
-        if masked:
-            out.append("")
-        elif isinstance(value, bytes):
-            out.append(value.decode(errors="replace").strip())
-        elif isinstance(value, float) and value.is_integer():
-            out.append(str(int(value)))
-        else:
-            out.append(str(value).strip())
-    return out

@@ -21,10 +21,16 @@ Written from:
   cone is applied to them (VizieR's distance ``_r`` is measured "at Epoch=J2000.0"). A star
   without motion is where the catalog puts it (Tycho-2's 'X' stars: at their observed
   position). Columns VizieR does not know are left out of the answer;
-* how VizieR fails: an unknown catalogue is a VOTable with an ``Error`` INFO and no table;
-  scripted replies give HTTP errors, delays and non-VOTable pages (a maintenance page).
+* VizieR's column constraints (``column=expression`` lines, astroquery's ``column_filters``),
+  from VizieR's help page on query constraints: see :mod:`tests.integration.vizier_constraints`.
+  A row is answered when it satisfies every constraint and is in the cone;
+* how VizieR fails: an unknown catalogue is a VOTable with an ``Error`` INFO and no table, and
+  so is a constraint it cannot read; scripted replies give HTTP errors, delays and non-VOTable
+  pages (a maintenance page). A constraint on a column the table does not have is refused as
+  well (VizieR's help does not say what it does with one; astromon never sends one).
 
 The positions at J2000 are computed with astropy (:func:`move`), not with astromon's code.
+Each request is recorded (:attr:`FakeVizier.requests`) with the number of rows answered.
 """
 
 from __future__ import annotations
@@ -44,7 +50,9 @@ import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
+from numpy.typing import NDArray
 
+from tests.integration.vizier_constraints import ConstraintError, constraint_mask
 from tests.local_http import QuietHandler, serve
 
 # --- the tables, as their ReadMe files describe them ---------------------------------------
@@ -159,6 +167,7 @@ TITLES = {
 }
 VIZIER_CONE_EPOCH = 2000.0
 """VizieR's computed positions, and its cone, are at epoch J2000."""
+Floats = NDArray[np.float64]
 
 
 def move(
@@ -166,19 +175,32 @@ def move(
 ) -> tuple[float, float]:
     """A position (degrees) moved by its proper motion (mas/yr, pmra*cos(dec)) from the Julian
     epoch ``start`` to ``end``: uniform motion in space (astropy's ``apply_space_motion``)."""
+    moved_ra, moved_dec = move_many(
+        np.array([ra]), np.array([dec]), np.array([pmra]), np.array([pmdec]),
+        np.array([start]), end,
+    )  # fmt: skip
+    return float(moved_ra[0]), float(moved_dec[0])
+
+
+def move_many(
+    ra: Floats, dec: Floats, pmra: Floats, pmdec: Floats, start: Floats, end: float
+) -> tuple[Floats, Floats]:
+    """:func:`move` for arrays of positions, motions and epochs."""
+    if len(ra) == 0:
+        return np.zeros(0), np.zeros(0)
     star = SkyCoord(
         ra=ra * u.deg,
         dec=dec * u.deg,
         pm_ra_cosdec=pmra * u.mas / u.yr,
         pm_dec=pmdec * u.mas / u.yr,
-        distance=1 * u.kpc,
-        radial_velocity=0 * u.km / u.s,
+        distance=np.ones(len(ra)) * u.kpc,
+        radial_velocity=np.zeros(len(ra)) * u.km / u.s,
         obstime=Time(start, format="jyear", scale="tt"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         moved = star.apply_space_motion(new_obstime=Time(end, format="jyear", scale="tt"))
-    return float(moved.ra.deg), float(moved.dec.deg)
+    return np.asarray(moved.ra.deg, dtype=float), np.asarray(moved.dec.deg, dtype=float)
 
 
 def _value(row: dict[str, Any], column: str) -> float:
@@ -194,22 +216,30 @@ def _epoch(spec: Astrometry, row: dict[str, Any]) -> float:
     return 2000.0 + (value - 2451545.0) / 365.25 if unit == "d" else value + added
 
 
-def j2000_position(table_id: str, row: dict[str, Any]) -> tuple[float, float] | None:
-    """VizieR's ``_RAJ2000``/``_DEJ2000`` of a row: at J2000, proper motions taken into
-    account; None for a row without any position."""
+def j2000_positions(table_id: str, rows: list[dict[str, Any]]) -> tuple[Floats, Floats]:
+    """VizieR's ``_RAJ2000``/``_DEJ2000`` of ``rows``: at J2000, proper motions taken into
+    account; NaN for a row without any position."""
     spec = ASTROMETRY[table_id]
-    ra, dec = _value(row, spec.ra), _value(row, spec.dec)
-    if math.isfinite(ra) and math.isfinite(dec):
-        pm = [math.nan, math.nan] if spec.pm is None else [_value(row, c) for c in spec.pm]
-        epoch = _epoch(spec, row)
-        if all(math.isfinite(v) for v in (*pm, epoch)):
-            return move(ra, dec, pm[0], pm[1], epoch, VIZIER_CONE_EPOCH)
-        return ra, dec
+    ra = np.array([_value(r, spec.ra) for r in rows])
+    dec = np.array([_value(r, spec.dec) for r in rows])
+    pm = np.full((2, len(rows)), np.nan)
+    if spec.pm is not None:
+        pm = np.array([[_value(r, c) for r in rows] for c in spec.pm]).reshape(2, len(rows))
+    epoch = np.array([_epoch(spec, r) for r in rows])
+    moving = np.isfinite(ra) & np.isfinite(dec) & np.isfinite(pm).all(axis=0) & np.isfinite(epoch)
+    ra[moving], dec[moving] = move_many(
+        ra[moving], dec[moving], pm[0][moving], pm[1][moving], epoch[moving], VIZIER_CONE_EPOCH
+    )
     if spec.observed is not None:
-        ra, dec = _value(row, spec.observed[0]), _value(row, spec.observed[1])
-        if math.isfinite(ra) and math.isfinite(dec):
-            return ra, dec
-    return None
+        blank = ~(np.isfinite(ra) & np.isfinite(dec))
+        ra[blank] = [_value(r, spec.observed[0]) for r, b in zip(rows, blank, strict=True) if b]
+        dec[blank] = [_value(r, spec.observed[1]) for r, b in zip(rows, blank, strict=True) if b]
+    return ra, dec
+
+
+def _unit_vectors(ra: Floats, dec: Floats) -> Floats:
+    ra_r, dec_r = np.radians(ra), np.radians(dec)
+    return np.stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)], 1)
 
 
 # --- the VOTable answers -------------------------------------------------------------------
@@ -344,30 +374,61 @@ class FakeVizier:
         table_id = TABLES.get(request["-source"], request["-source"])
         if table_id not in FIELDS:
             return 200, vizier_error(f"Unknown catalogue {request['-source']}")
-        rows = [
-            {**row, "_RAJ2000": pos[0], "_DEJ2000": pos[1]}
-            for row in self.catalogs.get(table_id, [])
-            if (pos := j2000_position(table_id, row)) is not None
-        ]
+        try:
+            stored = constrained(table_id, self.catalogs.get(table_id, []), request["constraints"])
+        except ConstraintError as exc:
+            return 200, vizier_error(str(exc))
+        ra, dec = j2000_positions(table_id, stored)
+        placed = np.flatnonzero(np.isfinite(ra) & np.isfinite(dec))
+        rows = [{**stored[i], "_RAJ2000": ra[i], "_DEJ2000": dec[i]} for i in placed]
         if not request["positions"]:  # no cone: the first -out.max rows (get_catalogs)
             limit = request.get("-out.max", "50")
-            return 200, votable(table_id, rows[: None if limit == "unlimited" else int(limit)],
-                                request["out"])  # fmt: skip
+            rows = rows[: None if limit == "unlimited" else int(limit)]
+            request["rows"] = len(rows)
+            return 200, votable(table_id, rows, request["out"])
         (key,) = [k for k in _RADIUS_UNITS if k in request]
         radius = float(request[key]) * _RADIUS_UNITS[key] / 3600.0  # degrees
+        stars = _unit_vectors(ra[placed], dec[placed])
         found = []
-        for q, (ra, dec) in enumerate(request["positions"], start=1):
-            target = SkyCoord(ra * u.deg, dec * u.deg)
-            for row in rows:
-                star = SkyCoord(row["_RAJ2000"] * u.deg, row["_DEJ2000"] * u.deg)
-                if target.separation(star).deg <= radius:
-                    found.append({**row, "_q": q})
+        for q, (t_ra, t_dec) in enumerate(request["positions"], start=1):
+            chord = np.linalg.norm(
+                stars - _unit_vectors(np.array([t_ra]), np.array([t_dec])), axis=1
+            )
+            distance = np.degrees(2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0)))
+            found += [{**rows[i], "_q": q} for i in np.flatnonzero(distance <= radius)]
+        request["rows"] = len(found)
         return 200, votable(table_id, found, request["out"])
 
 
+def constrained(
+    table_id: str, rows: list[dict[str, Any]], constraints: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The ``rows`` that satisfy every constraint (``{column: expression}``).
+
+    Raises
+    ------
+    ConstraintError
+        A constraint VizieR cannot read, on a column the table does not have, or on a
+        character column (not modelled).
+    """
+    types = {name: datatype for name, datatype, _ in FIELDS[table_id]}
+    keep = np.ones(len(rows), dtype=bool)
+    for column, expression in constraints.items():
+        if column not in types:
+            raise ConstraintError(f"no column {column} in table {table_id}")
+        if types[column] == "char":
+            raise ConstraintError(f"constraints on the character column {column}: not modelled")
+        try:
+            keep &= constraint_mask(expression, np.array([_value(r, column) for r in rows]))
+        except ConstraintError as exc:
+            raise ConstraintError(f"constraint {column}={expression}: {exc}") from None
+    return [row for row, kept in zip(rows, keep.tolist(), strict=True) if kept]
+
+
 def parse_script(body: str) -> dict[str, Any]:
-    """The astroquery/VizieR query script: ``key=value`` lines and the list of positions."""
-    result: dict[str, Any] = {"positions": [], "out": []}
+    """The astroquery/VizieR query script: ``-key=value`` lines, the list of positions and the
+    column constraints (``column=expression``)."""
+    result: dict[str, Any] = {"positions": [], "out": [], "constraints": {}}
     lines = iter(body.splitlines())
     for line in lines:
         if line.endswith("=<<====AstroqueryList"):
@@ -379,7 +440,10 @@ def parse_script(body: str) -> dict[str, Any]:
             result["positions"].append(_position(line[3:]))
         elif "=" in line:
             key, value = line.split("=", 1)
-            result[key] = value
+            if key.startswith("-"):
+                result[key] = value
+            else:  # a column constraint
+                result["constraints"][key] = value
     for key in ("-out", "-out.add"):
         if key in result:
             result["out"] += result[key].split(",")
@@ -392,10 +456,9 @@ def _position(text: str) -> tuple[float, float]:
     return float(found.group(1)), float(found.group(2))
 
 
-@pytest.fixture
-def fake_vizier() -> Iterator[FakeVizier]:
-    """A fresh fake VizieR server; ``.url`` is its base URL."""
-    state = FakeVizier()
+@contextlib.contextmanager
+def running(state: FakeVizier) -> Iterator[FakeVizier]:
+    """``state`` served on 127.0.0.1 (its ``url`` set) until the block ends."""
 
     class Handler(QuietHandler):
         def do_POST(self) -> None:
@@ -412,3 +475,10 @@ def fake_vizier() -> Iterator[FakeVizier]:
             yield state
         finally:
             state.release.set()  # before the shutdown: a handler may wait for it
+
+
+@pytest.fixture
+def fake_vizier() -> Iterator[FakeVizier]:
+    """A fresh fake VizieR server; ``.url`` is its base URL."""
+    with running(FakeVizier()) as state:
+        yield state

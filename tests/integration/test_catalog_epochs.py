@@ -145,7 +145,7 @@ def test_a_star_that_moved_out_of_the_radius_is_not_found(
     catalog: str, services: dict[str, CatalogService]
 ) -> None:
     """A source on the star's catalog position: by 2025 the star has moved away from it; it is
-    cut at the exact radius around its 2025 position (VizieR's wider cone holds it)."""
+    cut at the exact radius around its 2025 position (VizieR's wider cones hold it)."""
     star = fast_star(catalog)
     epoch = float(OBSERVATIONS[2025].tt.jyear)
     moderate = next(s for s in catalog_of_every_kind()[catalog] if s.name == name(catalog, 3))

@@ -91,22 +91,39 @@ def service(fake: FakeVizier, **kwargs: Any) -> VizierCatalogService:
 # --- the tests ------------------------------------------------------------------------------
 
 
-def test_tycho2_stars_come_at_the_observation_epoch_in_one_request(
+def test_tycho2_stars_come_at_the_observation_epoch_from_a_slow_and_two_fast_cones(
     fake_vizier: FakeVizier,
 ) -> None:
     fake_vizier.catalogs = vizier_rows()
     src = x_ray_sources()
     stars = service(fake_vizier).query("Tycho2", src["ra"], src["dec"], 3.0, EPOCH_2015)
-    assert len(fake_vizier.requests) == 1
-    request = fake_vizier.requests[0]
-    assert request["-source"] == "I/259/tyc2"
-    assert len(request["positions"]) == 4
-    assert {"RAmdeg", "DEmdeg", "pmRA", "pmDE", "TYC1", "TYC2", "TYC3", "VTmag", "RA(ICRS)",
-            "DE(ICRS)", "EpRA-1990"} == set(request["out"]) - {"_q"}  # fmt: skip
-    # VizieR's cone is at J2000: widened by how far Tycho-2's fastest star moves in 15 years
-    # (its ReadMe: |pmRA| <= 6544.2, |pmDE| <= 10277.3 mas/yr)
+    assert len(fake_vizier.requests) == 3  # one request for each cone
+    for request in fake_vizier.requests:
+        assert request["-source"] == "I/259/tyc2"
+        assert {"RAmdeg", "DEmdeg", "pmRA", "pmDE", "TYC1", "TYC2", "TYC3", "VTmag", "RA(ICRS)",
+                "DE(ICRS)", "EpRA-1990"} == set(request["out"]) - {"_q"}  # fmt: skip
+    slow, fast_ra, fast_dec = fake_vizier.requests
+    # VizieR's cone is at J2000. Every star: widened by how far a star moving 500 mas/yr
+    # (Tycho-2's fast-star motion) goes in 15 years
+    assert slow["constraints"] == {}
+    assert float(slow["-c.rs"]) == pytest.approx(3.0 + 0.5 * 15, rel=2e-3)
+    positions = list(zip(src["ra"], src["dec"], strict=True))
+    assert slow["positions"] == [(round(r, 8), round(d, 8)) for r, d in positions]
+    # the fast stars (a component above 500/sqrt(2) = 353.5534 mas/yr): widened by how far
+    # Tycho-2's fastest star moves (its ReadMe: |pmRA| <= 6544.2, |pmDE| <= 10277.3 mas/yr)
     fastest = math.hypot(6544.2, 10277.3) / 1000.0
-    assert float(request["-c.rs"]) == pytest.approx(3.0 + fastest * 15, rel=2e-3)
+    assert fast_ra["constraints"] == {"pmRA": "<-353.553|>353.553"}
+    assert fast_dec["constraints"] == {"pmDE": "<-353.553|>353.553"}
+    # each around one position, the centre of the sources (within 220" of it): one cone of
+    # 3" + 183" + 220" around it answers less than four of 3" + 183"
+    centre = SkyCoord(*fast_ra["positions"][0], unit="deg")
+    spread = max(centre.separation(SkyCoord(r, d, unit="deg")).arcsec for r, d in positions)
+    assert 150.0 < spread < 220.0 and fast_dec["positions"] == fast_ra["positions"]
+    for fast in (fast_ra, fast_dec):
+        assert float(fast["-c.rs"]) == pytest.approx(3.0 + fastest * 15 + spread, rel=2e-3)
+    # slow: two stars near sources; fast: only the fast star (900, 1200 mas/yr), in both fast
+    # answers; it is given once
+    assert [r["rows"] for r in fake_vizier.requests] == [2, 1, 1]
     assert stars.colnames == ["catalog", "name", "ra", "dec", "mag"]
     assert stars["name"].tolist() == ["7870-965-1", "7870-965-2", "7870-967-1"]
     assert set(stars["catalog"]) == {"Tycho2"}
@@ -251,10 +268,13 @@ def test_long_position_lists_are_split_and_stars_given_once(
     monkeypatch.setattr(astromon_adapters.vizier, "MAX_POSITIONS_PER_REQUEST", 2)
     fake_vizier.catalogs = vizier_rows()
     ra, dec = offset(10.5, -5.5)
-    # five positions around one 2MASS star: three requests, the star once
-    result = service(fake_vizier).query("2MASS", [ra] * 5, [dec] * 5, 1.0, EPOCH_2015)
+    # five positions a degree apart, three of them on one 2MASS star: three requests, the star
+    # once
+    ras, decs = [ra, ra, ra + 1.0, ra, ra - 1.0], [dec, dec, dec, dec, dec]
+    result = service(fake_vizier).query("2MASS", ras, decs, 1.0, EPOCH_2015)
     assert len(fake_vizier.requests) == 3
     assert [len(r["positions"]) for r in fake_vizier.requests] == [2, 2, 1]
+    assert [r["rows"] for r in fake_vizier.requests] == [2, 1, 0]
     assert result["name"].tolist() == ["17121072-3830281"]
 
 

@@ -154,12 +154,19 @@ class ProperMotion:
     pmra_includes_cosdec : bool
         True when ``pmra`` is the motion on the sky (mu_alpha * cos(dec)), as in every
         built-in catalog; False when it is d(ra)/dt and is multiplied by cos(dec) here.
+    fast_mas_yr : float
+        The motion (mas/yr) above which a star is *fast*: an online catalog is searched
+        around each source within the radius plus how far a star moving this fast goes, and
+        the fast stars in their own, wider searches (:mod:`astromon.domain.cone_plan`). It
+        decides only how large the answers are, never which stars are found. The default,
+        100 mas/yr, suits dense catalogs with precise motions (Gaia, UCAC4).
     """
 
     pmra: str
     pmdec: str
     max_mas_yr: float
     pmra_includes_cosdec: bool = True
+    fast_mas_yr: float = 100.0
 
     def check(self, catalog: str) -> None:
         """Raise ValidationError (naming ``catalog``) unless the motion is well defined."""
@@ -169,6 +176,11 @@ class ProperMotion:
         if self.max_mas_yr < 0:
             raise ValidationError(
                 f"catalog {catalog!r}: max_mas_yr must be >= 0, got {self.max_mas_yr!r}"
+            )
+        _check_finite(catalog, "fast_mas_yr", self.fast_mas_yr)
+        if self.fast_mas_yr <= 0:
+            raise ValidationError(
+                f"catalog {catalog!r}: fast_mas_yr must be > 0, got {self.fast_mas_yr!r}"
             )
         if not isinstance(self.pmra_includes_cosdec, bool):
             raise ValidationError(
@@ -279,8 +291,8 @@ class CatalogSpec:
             add(column, "star name")
         add(self.mag_column, "magnitude")
         if self.motion is not None:
-            add(self.motion.pmra, "proper motion in right ascension")
-            add(self.motion.pmdec, "proper motion in declination")
+            add(self.motion.pmra, "proper motion in right ascension; selects the fast stars")
+            add(self.motion.pmdec, "proper motion in declination; selects the fast stars")
         if self.fallback is not None:
             add_positions(self.fallback, "stars without a main position")
         return roles

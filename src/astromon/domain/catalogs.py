@@ -83,6 +83,16 @@ _USNO_B_MAX_MAS_YR: Final = math.hypot(10_000.0, 10_000.0)
 """USNO-B1.0 stores each motion component within +-10"/yr (Monet et al. 2003, the
 catalog's format); SDSS DR7's motions are USNO-B1.0's recalibrated on SDSS positions."""
 
+_BRIGHT_FAST_MAS_YR: Final = 500.0
+"""Fast-star motion of the bright-star catalogs (Tycho-2, Hipparcos): their stars are near,
+so motions of hundreds of mas/yr are common, and they are sparse (about 60 and 3 stars per
+square degree), so a wide slow-star cone costs nothing."""
+
+_PLATE_FAST_MAS_YR: Final = 200.0
+"""Fast-star motion of the catalogs with motions from photographic plates (USNO-B1.0, and
+SDSS DR7's, which are USNO-B1.0's recalibrated): dense, with the least precise motions, so
+more of their stars are given large motions than for the other dense catalogs."""
+
 
 def _gaia_like(name: str, vizier_id: str, epoch: float, release: str) -> CatalogSpec:
     return CatalogSpec(
@@ -103,7 +113,7 @@ _BUILTIN: Final = (
         ("TYC1", "TYC2", "TYC3"),
         "VTmag",
         positions=PositionColumns("RAmdeg", "DEmdeg", Epoch(2000.0)),
-        motion=ProperMotion("pmRA", "pmDE", _TYCHO2_MAX_MAS_YR),
+        motion=ProperMotion("pmRA", "pmDE", _TYCHO2_MAX_MAS_YR, fast_mas_yr=_BRIGHT_FAST_MAS_YR),
         fallback=PositionColumns("RA(ICRS)", "DE(ICRS)", Epoch(column="EpRA-1990", zero=1990.0)),
         description="Tycho-2 (Hog+ 2000); mean positions at J2000; the stars without one "
         "(pflag X) at their observed Tycho-2 position, unmoved",
@@ -122,7 +132,7 @@ _BUILTIN: Final = (
         ("USNO-B1.0",),
         "R1mag",
         positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(2000.0)),
-        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR),
+        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR, fast_mas_yr=_PLATE_FAST_MAS_YR),
         description="USNO-B1.0 (Monet+ 2003); positions at epoch J2000",
     ),
     CatalogSpec(
@@ -131,7 +141,7 @@ _BUILTIN: Final = (
         ("HIP",),
         "Vmag",
         positions=PositionColumns("RAICRS", "DEICRS", Epoch(1991.25)),
-        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR, fast_mas_yr=_BRIGHT_FAST_MAS_YR),
         description="Hipparcos (ESA 1997); ICRS positions at epoch J1991.25",
     ),
     CatalogSpec(
@@ -140,7 +150,7 @@ _BUILTIN: Final = (
         ("HIP",),
         "Hpmag",
         positions=PositionColumns("RArad", "DErad", Epoch(1991.25)),
-        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR),
+        motion=ProperMotion("pmRA", "pmDE", FASTEST_STAR_MAS_YR, fast_mas_yr=_BRIGHT_FAST_MAS_YR),
         description="Hipparcos, new reduction (van Leeuwen 2007); epoch J1991.25; Hp magnitude",
     ),
     CatalogSpec(
@@ -167,7 +177,7 @@ _BUILTIN: Final = (
         ("SDSS",),
         "rmag",
         positions=PositionColumns("RAJ2000", "DEJ2000", Epoch(column="ObsDate")),
-        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR),
+        motion=ProperMotion("pmRA", "pmDE", _USNO_B_MAX_MAS_YR, fast_mas_yr=_PLATE_FAST_MAS_YR),
         description="SDSS DR7 photometric catalog; positions at each star's ObsDate",
     ),
     _gaia_like("Gaia2", "I/345/gaia2", 2015.5, "DR2"),
