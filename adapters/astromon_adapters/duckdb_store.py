@@ -3,7 +3,8 @@
 * Schema with primary keys (obsid; (obsid, id); (select_name, obsid, x_id); region_id, and
   unique region_id_str), created inside the first write transaction.
 * Each ``save_many``/``modify_regions`` is one transaction; any error rolls it back, leaving
-  the file as it was. A save that returns is committed (durable in DuckDB's write-ahead log)
+  the file as it was. Before it commits, the rules across rows and tables are checked
+  (:mod:`astromon_adapters.duckdb_rules`: no orphans, ``last_region_id`` >= every region id). A save that returns is committed (durable in DuckDB's write-ahead log)
   and is seen by every later read, in this process or another.
 * Every access runs in a session (:mod:`astromon_adapters.duckdb_connections`) inside the
   file's sidecar lock ``F.lock``: exclusive for writes, shared for reads, for the whole time
@@ -52,6 +53,7 @@ from astromon_adapters.duckdb_connections import (
     release_connections,
 )
 from astromon_adapters.duckdb_errors import database_error
+from astromon_adapters.duckdb_rules import check_references, settle_region_ids
 from astromon_adapters.duckdb_tables import (
     INCOMING,
     JOIN_ALIASES,
@@ -322,8 +324,11 @@ class DuckDBStore:
     def _apply_writes(
         self, handle: Session, prepared: Sequence[tuple[TableSpec, Table, bool]]
     ) -> None:
+        """The writes, then the rules across rows and tables (:mod:`.duckdb_rules`)."""
         for spec, data, ignore_obsid in prepared:
             self._write_one(handle, spec, data, ignore_obsid)
+        settle_region_ids(handle.con, handle.inventory, prepared)
+        check_references(handle.con, handle.inventory, str(self._path), prepared)
 
     def _write_one(self, handle: Session, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
         """One table write inside the open transaction (the obsid-replacement rule)."""

@@ -213,8 +213,12 @@ def test_save_obsid_replacement_rule(work_db: Path) -> None:
     assert len(after) == 11
     assert after.loc[14533]["target"] == "WR 6 — renamed Ω"
     assert after.loc[13276]["target"] == "RCW120"
-    db.save("astromon_obs", new, work_db, ignore_obsid=True)
-    assert list(db.get_table("astromon_obs", work_db)["obsid"]) == [99999]
+    before = digest(work_db)
+    with pytest.raises(ValidationError, match="would leave .* of astromon_xray_src without"):
+        db.save("astromon_obs", new, work_db, ignore_obsid=True)  # sources would lose theirs
+    assert digest(work_db) == before
+    db.save("astromon_obs", Table(np.concatenate([after.as_array()[:-1]])), work_db, True)
+    assert 99999 not in db.get_table("astromon_obs", work_db)["obsid"]
 
 
 def test_tables_without_obsid_are_replaced(work_db: Path) -> None:
@@ -224,7 +228,8 @@ def test_tables_without_obsid_are_replaced(work_db: Path) -> None:
 
 def test_save_creates_the_file_and_the_schema(tmp_path: Path, reference_dir: Path) -> None:
     path = tmp_path / "new.duckdb"
-    db.save("astromon_xcorr", reference(reference_dir, "astromon_xcorr"), path)
+    for name in ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr"):
+        db.save(name, reference(reference_dir, name), path)  # parents first
     release_connections()
     con = duckdb.connect(str(path), read_only=True)
     try:

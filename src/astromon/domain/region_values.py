@@ -17,6 +17,7 @@ from astropy import units as u
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astromon.domain.column_conversion import as_table
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.schema import to_schema, validate_text
 
@@ -39,10 +40,8 @@ _TABLE: Final = "astromon_regions"
 
 
 def _as_table(data: Any, what: str) -> Table:
-    if isinstance(data, Table):
-        return data
     try:
-        return Table(data)
+        return as_table(data)
     except Exception as exc:  # astropy raises many types for bad input
         raise ValidationError(f"{what} must be convertible to an astropy Table: {exc}") from None
 
