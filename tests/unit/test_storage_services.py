@@ -124,7 +124,7 @@ def test_negative_region_radius_is_rejected_on_save() -> None:
         "astromon_regions",
         {
             "region_id": [1],
-            "region_id_str": ["abc"],
+            "region_id_str": ["abc0123456"],
             "last_modified": ["2025:001"],
             "ra": [1.0],
             "dec": [1.0],
