@@ -25,11 +25,13 @@ from typing import Final
 import duckdb
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
+from astromon_adapters._files import fsync_directory, fsync_file
 from astromon_adapters.duckdb_connections import _POOL, release_connections
-from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_duckdb_file, is_lock_error, sql_string
+from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_lock_error, sql_string
 from astromon_adapters.file_lock import SidecarLock
+from astromon_adapters.file_rules import is_duckdb_file
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier"]
 
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 """Seconds to wait for a writer to release the source file."""
@@ -38,24 +40,6 @@ DEFAULT_LOCK_TIMEOUT: Final = 30.0
 def _holder(exc: BaseException) -> str:
     match = LOCK_PATTERN.search(str(exc))
     return f" (held by {match.group(1).strip()})" if match else ""
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class DuckDBCopier:
@@ -134,7 +118,7 @@ class DuckDBCopier:
             Another process holds ``destination`` (a DuckDB file) open for writing.
         """
         stage, dest = Path(staged).absolute(), Path(destination).absolute()
-        _fsync_file(stage)
+        fsync_file(stage)
         release_connections(dest)  # a write session of this process is checkpointed first
         lock = SidecarLock(dest)
         lock.acquire(exclusive=True, timeout=self.lock_timeout, notice=None)
@@ -145,7 +129,7 @@ class DuckDBCopier:
             if wal.exists():  # the log of the replaced file must not be replayed on the copy
                 wal.unlink()
             os.replace(stage, dest)
-            _fsync_directory(dest.parent)
+            fsync_directory(dest.parent)
         finally:
             lock.release()
 

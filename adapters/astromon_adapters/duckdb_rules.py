@@ -92,8 +92,7 @@ def check_references(
     try:
         counts = con.execute(
             " UNION ALL ".join(
-                f"SELECT {i} AS rule, count(*) AS n FROM ("
-                f"{_orphan_query(r, inventory, '1')})"
+                f"SELECT {i} AS rule, count(*) AS n FROM ({_orphan_query(r, inventory, '1')})"
                 for i, r in enumerate(rules)
             )
         ).fetchall()

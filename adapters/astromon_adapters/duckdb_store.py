@@ -4,8 +4,11 @@
   unique region_id_str), created inside the first write transaction.
 * Each ``save_many``/``modify_regions`` is one transaction; any error rolls it back, leaving
   the file as it was. Before it commits, the rules across rows and tables are checked
-  (:mod:`astromon_adapters.duckdb_rules`: no orphans, ``last_region_id`` >= every region id). A save that returns is committed (durable in DuckDB's write-ahead log)
-  and is seen by every later read, in this process or another.
+  (:mod:`astromon_adapters.duckdb_rules`: no orphans, ``last_region_id`` >= every region
+  id). A save that returns is committed (durable in DuckDB's write-ahead log) and is seen by
+  every later read, in this process or another.
+* The file is created by the first write that commits (:mod:`.duckdb_creation`); until then
+  it does not exist, and reading it finds no table.
 * Every access runs in a session (:mod:`astromon_adapters.duckdb_connections`) inside the
   file's sidecar lock ``F.lock``: exclusive for writes, shared for reads, for the whole time
   the file is open. Writers wait up to ``lock_timeout`` seconds, then
@@ -65,6 +68,7 @@ from astromon_adapters.duckdb_tables import (
     quote,
     to_arrow,
 )
+from astromon_adapters.file_rules import check_input_path, path_kind
 
 __all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
 
@@ -81,8 +85,9 @@ class DuckDBStore:
     Parameters
     ----------
     path : str or os.PathLike
-        The DuckDB file. It is created by the first write (its directory must exist); reading
-        a file that does not exist is an error.
+        The DuckDB file. It is created by the first write that commits (its directory must
+        exist); until then it has no table. When it exists it must be a regular file, as its
+        write-ahead log (the input rule of :mod:`astromon_adapters.file_rules`).
     lock_timeout : float
         Seconds to keep retrying when another process holds the file.
     linger : float
@@ -104,8 +109,7 @@ class DuckDBStore:
             raise ValidationError(
                 f"lock_timeout and linger must be seconds, got {lock_timeout!r}, {linger!r}"
             ) from None
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        self._check_files()
 
     def __repr__(self) -> str:
         return f"DuckDBStore({str(self._path)!r})"
@@ -130,6 +134,8 @@ class DuckDBStore:
         _POOL.release(self._path)
 
     def table_names(self) -> list[str]:
+        if not self._check_files():
+            return []  # not created yet: no table
         with self._reading() as handle:
             return [name for name in TABLE_NAMES if name in handle.inventory]
 
@@ -228,12 +234,19 @@ class DuckDBStore:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _check_files(self) -> bool:
+        """The input rule for the file and its write-ahead log; True when the file exists."""
+        check_input_path(self._path, "astromon database file", missing_ok=True)
+        wal = self._path.with_name(self._path.name + ".wal")
+        check_input_path(wal, "write-ahead log", missing_ok=True)
+        return path_kind(self._path) is not None
+
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        if not self._path.exists():
-            raise DatabaseError(f"astromon database file {self._path} does not exist")
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        if not self._check_files():
+            raise MissingTableException(
+                f"astromon database file {self._path} does not exist (nothing was written to it)"
+            )
         with _POOL.session(
             self._path, write=False, lock_timeout=self._lock_timeout, linger=self._linger
         ) as handle:
@@ -242,8 +255,7 @@ class DuckDBStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        self._check_files()
         if not self._path.parent.is_dir():
             raise DatabaseError(
                 f"cannot create database file {self._path}: "

@@ -63,7 +63,8 @@ class Astromon(UseCases):
     ``archive(source='arc5gl', ciao=None)``, ``observation_info()``, ``detector(ciao=None)``,
     ``observation_ports(...)``, ``communicate(...)``, ``executor(workers=None,
     scheduler=None)``, ``renderer()``, ``parameter_files()``, ``toolchain_probe()``,
-    ``calalign_files()``, ``is_legacy_file(path)``, ``set_lock_wait_notice(notice)``. Use
+    ``calalign_files()``, ``is_legacy_file(path)``, ``input_path(path, what)``,
+    ``set_lock_wait_notice(notice)``. Use
     cases: ``check_database``, ``backup_database``, ``restore_database``,
     ``observation_processor``, ``demo_setup``.
     """

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from astromon.cli.common import handle_errors, state
-from astromon.config import resolve_db_file
 from astromon.domain.schema import TABLE_NAMES
+from astromon.services import storage
 
 __all__ = ["db_app"]
 
@@ -20,18 +20,38 @@ db_app = typer.Typer(
 )
 
 
+DropOrphansOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-orphans",
+        help="Leave out rows whose observation, x-ray source or counterpart is absent "
+        "(counted) instead of refusing the import.",
+    ),
+]
+
+
+def _report_import(result: storage.ImportResult, source: Path, target: Path) -> None:
+    typer.echo(f"imported {source} into {target}")
+    for table, rows in result.dropped.items():
+        typer.echo(f"left out {rows} orphan row{'s' if rows != 1 else ''} of {table}")
+
+
 @db_app.command("import-legacy")
 @handle_errors
 def import_legacy(
     ctx: typer.Context,
     h5file: Annotated[Path, typer.Argument(help="Legacy astromon HDF5 file.")],
+    drop_orphans: DropOrphansOpt = False,
 ) -> None:
-    """Import every table of a legacy HDF5 file into the DuckDB database (--db)."""
-    from astromon import db
+    """Import every table of a legacy HDF5 file into the DuckDB database (--db).
 
-    target = resolve_db_file(state(ctx).db)
-    db.import_legacy(h5file, dbfile=target)
-    typer.echo(f"imported {h5file} into {target}")
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans.
+    """
+    app = state(ctx).app
+    target = app.db_file(state(ctx).db)
+    source = app.legacy_store(h5file)
+    result = storage.copy_tables(source, app.store(target, write=True), drop_orphans=drop_orphans)
+    _report_import(result, h5file, target)
 
 
 @db_app.command("import-ecsv")
@@ -39,13 +59,19 @@ def import_legacy(
 def import_ecsv(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Directory of astromon_*.ecsv files.")],
+    drop_orphans: DropOrphansOpt = False,
 ) -> None:
-    """Import a directory of ECSV tables (astromon_obs.ecsv, ...) into the database."""
-    from astromon import db
+    """Import a directory of ECSV tables (astromon_obs.ecsv, ...) into the database.
 
-    target = resolve_db_file(state(ctx).db)
-    db.import_ecsv(directory, dbfile=target)
-    typer.echo(f"imported {directory} into {target}")
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans.
+    """
+    app = state(ctx).app
+    target = app.db_file(state(ctx).db)
+    tables = app.read_table_directory(directory)
+    result = storage.import_tables(
+        tables, app.store(target, write=True), drop_orphans=drop_orphans, source=str(directory)
+    )
+    _report_import(result, directory, target)
 
 
 @db_app.command("export")
@@ -53,7 +79,9 @@ def import_ecsv(
 def export(
     ctx: typer.Context,
     table: Annotated[str, typer.Argument(help=f"One of: {', '.join(TABLE_NAMES)}.")],
-    path: Annotated[Path, typer.Argument(help="Output file (.ecsv, .fits, .parquet).")],
+    path: Annotated[
+        Path, typer.Argument(help="Output file (.ecsv, .csv, .json, .fits, .parquet); - is stdout.")
+    ],
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -66,7 +94,8 @@ def export(
 ) -> None:
     """Export one table to a file, written atomically (the old file stays on failure).
 
-    An existing file is refused unless --overwrite.
+    An existing file is refused unless --overwrite; only regular files are written, never a
+    device, a FIFO or a database file. PATH - writes to standard output (give --format).
     """
     from astromon import db
 
@@ -77,4 +106,5 @@ def export(
         overwrite=overwrite,
         overwrite_hint="--overwrite",
     )
-    typer.echo(f"exported {table} to {path}")
+    if str(path) != "-":  # standard output holds the table
+        typer.echo(f"exported {table} to {path}")

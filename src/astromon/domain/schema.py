@@ -247,8 +247,7 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
     if missing:
         raise SchemaError(f"data for {name} lacks the columns {missing}")
     columns = [
-        convert_column(name, c.name, c.kind, table[c.name], _unit(c.name))
-        for c in spec.columns
+        convert_column(name, c.name, c.kind, table[c.name], _unit(c.name)) for c in spec.columns
     ]
     out = Table(
         [Column(v, name=c.name) for v, c in zip(columns, spec.columns, strict=True)], copy=False
