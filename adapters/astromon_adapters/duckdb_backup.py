@@ -29,7 +29,7 @@ from astromon_adapters._files import fsync_directory, fsync_file
 from astromon_adapters.duckdb_connections import _POOL, release_connections
 from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_lock_error, sql_string
 from astromon_adapters.file_lock import SidecarLock
-from astromon_adapters.file_rules import is_duckdb_file
+from astromon_adapters.file_rules import check_output_path, is_duckdb_file
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier"]
 
@@ -69,13 +69,24 @@ class DuckDBCopier:
         return a.resolve() == b.resolve()
 
     def staging_path(self, destination: str) -> str:
-        """A fresh hidden file name in the destination's directory (same file system)."""
-        dest = Path(destination).absolute()
-        if not dest.parent.is_dir():
-            raise DatabaseError(f"cannot write {dest}: directory {dest.parent} does not exist")
-        if dest.is_dir():
-            raise DatabaseError(f"cannot write {dest}: it is a directory")
+        """A fresh hidden file name in the destination's directory (same file system).
+
+        Raises
+        ------
+        OutputFileError
+            ``destination`` breaks the output rule (:mod:`.file_rules`): it is not a regular
+            file (a device, a FIFO, a directory...), or is a legacy HDF5 file, or the lock
+            file or write-ahead log of a database; or its directory does not exist.
+        """
+        dest = self._destination(destination)
         return str(dest.parent / f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.staging")
+
+    @staticmethod
+    def _destination(destination: str) -> Path:
+        """The file a copy replaces: ``destination`` (a link: its target) under the output
+        rule, where a DuckDB file may be replaced but never a legacy one."""
+        dest = Path(destination).absolute()
+        return check_output_path(dest, overwrite=True, replace_database=True)
 
     def snapshot(self, source: str, target: str) -> None:
         """Copy every table of the DuckDB file ``source`` (with its constraints) into ``target``.
@@ -116,13 +127,16 @@ class DuckDBCopier:
         ------
         DatabaseLockedError
             Another process holds ``destination`` (a DuckDB file) open for writing.
+        OutputFileError
+            ``destination`` breaks the output rule (checked again holding its lock).
         """
-        stage, dest = Path(staged).absolute(), Path(destination).absolute()
+        stage, dest = Path(staged).absolute(), self._destination(destination)
         fsync_file(stage)
         release_connections(dest)  # a write session of this process is checkpointed first
         lock = SidecarLock(dest)
         lock.acquire(exclusive=True, timeout=self.lock_timeout, notice=None)
         try:
+            dest = self._destination(destination)  # unchanged since the copy began
             if dest.exists() and is_duckdb_file(dest):
                 self._wait_unlocked(dest)  # a DuckDB process that ignores the sidecar lock
             wal = dest.with_name(dest.name + ".wal")

@@ -88,6 +88,11 @@ def _give_notice(path: Path, pid: int | None) -> None:
         _log.warning("waiting for the database lock", path=str(path), holder_pid=pid)
 
 
+def _creation_error(path: Path | None, exc: BaseException) -> DatabaseError:
+    first = " ".join(str(exc).split())[:300]
+    return DatabaseError(f"cannot create database file {path}: {first}")
+
+
 @dataclass
 class Session:
     """One attachment of a database file, inside its sidecar lock."""
@@ -234,6 +239,8 @@ class _SessionPool:
                 except duckdb.Error as exc:
                     if not is_lock_error(exc):  # damaged, foreign, too new: at once
                         con.close()
+                        if staged is not None:
+                            raise _creation_error(path, exc) from None
                         raise database_error(path, exc) from None
                     now = time.monotonic()
                     if now >= deadline:  # a DuckDB process that ignores the sidecar lock
@@ -280,11 +287,9 @@ class _SessionPool:
                 try:
                     con.execute(f"CHECKPOINT {session.alias}")
                 except duckdb.Error as exc:  # the commits stay in the write-ahead log
-                    _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
-                    first = " ".join(str(exc).split())[:300]
-                    failure = DatabaseError(
-                        f"cannot create database file {session.target}: {first}"
-                    )
+                    if session.staged is None:
+                        _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
+                    failure = _creation_error(session.target, exc)
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"DETACH {session.alias}")
             with contextlib.suppress(duckdb.Error):

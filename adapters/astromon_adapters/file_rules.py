@@ -23,12 +23,13 @@ import stat
 from pathlib import Path
 from typing import Final
 
-from astromon.domain.errors import AstromonError, DatabaseError
+from astromon.domain.errors import AstromonError, DatabaseError, ValidationError
 
 __all__ = [
     "DUCKDB_MAGIC",
     "HDF5_SIGNATURE",
     "OutputFileError",
+    "OutputPathError",
     "check_input_path",
     "check_output_path",
     "is_duckdb_file",
@@ -51,6 +52,15 @@ class OutputFileError(DatabaseError):
     is a database, bad directory, I/O error).
 
     A :class:`DatabaseError`, as table exports raised before this class existed.
+    """
+
+
+class OutputPathError(OutputFileError, ValidationError):
+    """An output path that the output rule refuses: not a regular file, a database (or its
+    lock file or write-ahead log), a dangling link, a missing directory.
+
+    Also a :class:`ValidationError`: the path given is a bad value (a usage error on the
+    command line).
     """
 
 
@@ -206,9 +216,11 @@ def check_output_path(
 
     Raises
     ------
-    OutputFileError
+    OutputPathError
         ``path`` is not a regular file (naming what it is), is a database (or its lock file
-        or write-ahead log), exists without ``overwrite``, or its directory does not exist.
+        or write-ahead log), or its directory does not exist.
+    OutputFileError
+        ``path`` exists and ``overwrite`` is false.
     """
     given = Path(path)
     kind = path_kind(given)
@@ -216,18 +228,18 @@ def check_output_path(
     if kind is not None and kind.startswith("a symbolic link to a regular file"):
         target = Path(os.path.realpath(given))
     elif kind is not None and kind != "a regular file":
-        raise OutputFileError(
+        raise OutputPathError(
             f"cannot write {str(given)!r}: it is {kind}; astromon writes regular files only"
         )
     if kind is None:
         if not target.parent.is_dir():
-            raise OutputFileError(
+            raise OutputPathError(
                 f"cannot write {str(given)!r}: directory {str(target.parent)!r} does not exist"
             )
         return target
     protected = _database_kind(target, replace_database=replace_database)
     if protected:
-        raise OutputFileError(f"refusing to replace {str(given)!r}: it is {protected}")
+        raise OutputPathError(f"refusing to replace {str(given)!r}: it is {protected}")
     if not overwrite:
         raise OutputFileError(f"{str(given)!r} exists; give {overwrite_hint} to replace it")
     return target

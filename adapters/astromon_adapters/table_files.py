@@ -36,7 +36,7 @@ from astropy.table import MaskedColumn, Table
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.domain.schema import TABLE_NAMES
 from astromon_adapters._files import OutputFileError, atomic_write
-from astromon_adapters.file_rules import check_input_path
+from astromon_adapters.file_rules import check_input_path, check_output_path
 
 __all__ = [
     "FORMATS",
@@ -252,16 +252,17 @@ def write_table_file(
     """Write ``table`` to ``path`` as ECSV, CSV, JSON, FITS or Parquet, atomically.
 
     The file is written under a temporary name in the same directory, flushed to disk and
-    renamed onto ``path``: a failure (a full disk, an interrupt) leaves the old file, or no
-    file, never a truncated one. Text formats (ECSV, CSV, JSON) keep the full precision of
-    every float column (display formats are ignored).
+    moved onto ``path``: a failure (a full disk, an interrupt) leaves the old file, or no
+    file, never a truncated one. The output rule applies (only regular files, never a
+    database file; ``"-"`` is standard output). Every value is written exactly (see the
+    module documentation); display formats are ignored.
 
     Parameters
     ----------
     table : astropy.table.Table
         The table.
     path : str or os.PathLike
-        Output file; its directory must exist.
+        Output file (its directory must exist), or ``"-"``.
     format : str, optional
         'ecsv', 'csv', 'json', 'fits' or 'parquet'; default from the suffix of ``path``.
     overwrite : bool
@@ -277,11 +278,15 @@ def write_table_file(
     Raises
     ------
     ValidationError
-        Unknown format.
+        Unknown format; text that FITS would change.
+    OutputPathError
+        The output rule refuses ``path`` (also a :class:`ValidationError`).
     OutputFileError
-        The file exists (without ``overwrite``), its directory does not exist, or writing
-        failed (a :class:`DatabaseError`).
+        The file exists (without ``overwrite``), or writing failed (a
+        :class:`DatabaseError`).
     """
+    if os.fspath(path) != "-":  # the output rule first: it outranks the format
+        check_output_path(path, overwrite=overwrite, overwrite_hint=overwrite_hint)
     key = table_file_format(path, format)
     plain = _data_copy(table)
 
