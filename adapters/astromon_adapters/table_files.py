@@ -6,9 +6,9 @@ Every table file astromon writes (``db export``, ``--output`` of the commands) g
 that reading the file back gives the same table:
 
 * **ECSV**: numbers with full precision; a text column holding a value that plain ECSV
-  cannot carry (empty text, leading or trailing white space, line breaks or other control
-  characters, a leading ``#``) is written as JSON strings (ECSV ``subtype: json``), which
-  ECSV readers decode;
+  cannot carry (empty text, leading or trailing white space, tabs, line breaks or other
+  unprintable characters, a leading ``#``) is written as JSON strings (ECSV
+  ``subtype: json``), which ECSV readers decode;
 * **CSV**: every text value in double quotes (so empty text, white space, commas and line
   breaks survive), numbers unquoted with full precision (``nan``, ``inf``);
 * **JSON**: a list of row objects; NaN is ``null``, infinities are ``1e999``/``-1e999``
@@ -26,7 +26,6 @@ import csv
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -140,19 +139,23 @@ def _data_copy(table: Table) -> Table:
     return plain
 
 
-_PLAIN_TEXT: Final = re.compile(r"[^\s#\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*\S)?")
-"""Text that plain ECSV carries exactly: not empty, no white space at either end, no
-control characters, not starting with ``#`` (a comment line when it starts a row)."""
+def _plain_ecsv(text: str) -> bool:
+    """Whether plain ECSV carries ``text`` exactly: not empty, printable (no control
+    characters, tabs or line separators), no white space at either end, no leading ``#`` (a
+    comment line when it starts a row)."""
+    return bool(text) and text.isprintable() and text == text.strip() and text[0] != "#"
 
-_FITS_TEXT: Final = re.compile(r"(?:[\x20-\x7e]*[\x21-\x7e])?")
-"""Text that FITS keeps exactly: printable ASCII, no trailing space."""
+
+def _fits_text(text: str) -> bool:
+    """Whether FITS keeps ``text`` exactly: printable ASCII without trailing spaces."""
+    return text.isascii() and text.isprintable() and not text.endswith(" ")
 
 
 def _ecsv_ready(table: Table) -> Table:
     """Text columns that plain ECSV would change become JSON-string columns (object)."""
     for name in table.colnames:
         values = np.asarray(table[name])
-        if values.dtype.kind == "U" and not all(_PLAIN_TEXT.fullmatch(v) for v in values.tolist()):
+        if values.dtype.kind == "U" and not all(_plain_ecsv(v) for v in values.tolist()):
             column = np.empty(len(values), dtype=object)
             column[:] = values.tolist()
             table[name] = column
@@ -165,7 +168,7 @@ def _require_fits_text(table: Table, path: str | os.PathLike[str]) -> None:
         if values.dtype.kind != "U":
             continue
         for row, value in enumerate(values.tolist()):
-            if not _FITS_TEXT.fullmatch(value):
+            if not _fits_text(value):
                 raise ValidationError(
                     f"cannot write {str(path)!r} as FITS: {name}={value!r} in row {row} is not "
                     "printable ASCII without trailing spaces, which FITS would change; write "

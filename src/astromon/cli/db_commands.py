@@ -9,7 +9,6 @@ import typer
 
 from astromon.cli.common import handle_errors, state
 from astromon.domain.schema import TABLE_NAMES
-from astromon.services import storage
 
 __all__ = ["db_app"]
 
@@ -30,12 +29,6 @@ DropOrphansOpt = Annotated[
 ]
 
 
-def _report_import(result: storage.ImportResult, source: Path, target: Path) -> None:
-    typer.echo(f"imported {source} into {target}")
-    for table, rows in result.dropped.items():
-        typer.echo(f"left out {rows} orphan row{'s' if rows != 1 else ''} of {table}")
-
-
 @db_app.command("import-legacy")
 @handle_errors
 def import_legacy(
@@ -45,13 +38,14 @@ def import_legacy(
 ) -> None:
     """Import every table of a legacy HDF5 file into the DuckDB database (--db).
 
-    Rows without the rows they point at (orphans) are refused unless --drop-orphans.
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
+    leaves them out with a warning naming how many.
     """
-    app = state(ctx).app
-    target = app.db_file(state(ctx).db)
-    source = app.legacy_store(h5file)
-    result = storage.copy_tables(source, app.store(target, write=True), drop_orphans=drop_orphans)
-    _report_import(result, h5file, target)
+    from astromon import db
+
+    target = state(ctx).app.db_file(state(ctx).db)
+    db.import_legacy(h5file, dbfile=target, drop_orphans=drop_orphans)
+    typer.echo(f"imported {h5file} into {target}")
 
 
 @db_app.command("import-ecsv")
@@ -63,15 +57,14 @@ def import_ecsv(
 ) -> None:
     """Import a directory of ECSV tables (astromon_obs.ecsv, ...) into the database.
 
-    Rows without the rows they point at (orphans) are refused unless --drop-orphans.
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
+    leaves them out with a warning naming how many.
     """
-    app = state(ctx).app
-    target = app.db_file(state(ctx).db)
-    tables = app.read_table_directory(directory)
-    result = storage.import_tables(
-        tables, app.store(target, write=True), drop_orphans=drop_orphans, source=str(directory)
-    )
-    _report_import(result, directory, target)
+    from astromon import db
+
+    target = state(ctx).app.db_file(state(ctx).db)
+    db.import_ecsv(directory, dbfile=target, drop_orphans=drop_orphans)
+    typer.echo(f"imported {directory} into {target}")
 
 
 @db_app.command("export")

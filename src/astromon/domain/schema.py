@@ -17,7 +17,7 @@ from astropy import units as u
 from astropy.table import Column, Table
 
 from astromon.domain.column_conversion import as_table, convert_column
-from astromon.domain.errors import MissingTableException, SchemaError
+from astromon.domain.errors import MissingTableException, SchemaError, ValidationError
 
 __all__ = [
     "CATEGORIES",
@@ -204,7 +204,15 @@ def get_spec(name: str) -> TableSpec:
 
 
 def set_formats(table: Table) -> Table:
-    """Set display formats in place: ra/dec-like columns and pileup '.4f', other floats '.2f'."""
+    """Set display formats in place: ra/dec-like columns and pileup '.4f', other floats '.2f'.
+
+    Raises
+    ------
+    ValidationError
+        ``table`` is not an astropy Table.
+    """
+    if not isinstance(table, Table):
+        raise ValidationError(f"set_formats needs an astropy Table, got {table!r}")
     for name in table.colnames:
         col = table[name]
         if isinstance(col, Column) and col.dtype.kind == "f":
