@@ -216,7 +216,7 @@ def test_dash_is_standard_output(sound_db: Path, tmp_path: Path) -> None:
     assert not (Path.cwd() / "-").exists()
 
 
-def import_ecsv_file(path: Path) -> Any:
+def import_ecsv_file(path: Path, sound: Path) -> Any:
     """A directory whose astromon_obs.ecsv is ``path``'s kind."""
     directory = path.parent / "ecsv"
     directory.mkdir()
