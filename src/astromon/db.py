@@ -26,7 +26,7 @@ from astromon.bootstrap import current
 from astromon.db_files import export_table, import_ecsv, import_legacy
 from astromon.domain.errors import MissingTableException
 from astromon.domain.excluded_regions import in_excluded_regions
-from astromon.domain.region_values import position_degrees
+from astromon.domain.region_values import as_input_table, position_degrees
 from astromon.domain.regions import as_obsids
 from astromon.domain.schema import empty_table, set_formats
 from astromon.legacy.db_names import (
@@ -316,7 +316,7 @@ def is_in_excluded_region(
     if regions is None:
         regions = _regions.read_regions(_store(dbfile))
     elif not isinstance(regions, Table):
-        regions = Table(regions)
+        regions = as_input_table(regions, "regions")
     shape = np.shape(ra)
     mask = in_excluded_regions(ra, dec, obsid, regions)
     if shape == ():

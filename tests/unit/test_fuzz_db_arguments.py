@@ -133,7 +133,7 @@ def test_bad_arguments_raise_astromon_errors_only(work: Path, data: st.DataObjec
         ("import_ecsv", {"directory": None}, "directory"),
         ("import_legacy", {"h5file": b"x.h5"}, "h5file"),
         ("sync_regions", {"from_file": 1, "to_file": "b.duckdb"}, "dbfile"),
-        ("set_formats", {"table": 5}, "table"),
+        ("set_formats", {"table": 5}, "Table"),
     ],
 )  # fmt: skip
 def test_examples_of_wrong_types_name_the_argument(

@@ -24,6 +24,7 @@ from astromon.domain.schema import to_schema, validate_text
 __all__ = [
     "MAX_RADIUS_ARCSEC",
     "REGION_FIELDS",
+    "as_input_table",
     "as_obsids",
     "position_degrees",
     "prepare_new_regions",
@@ -39,7 +40,14 @@ _REQUIRED: Final[tuple[str, ...]] = ("ra", "dec")
 _TABLE: Final = "astromon_regions"
 
 
-def _as_table(data: Any, what: str) -> Table:
+def as_input_table(data: Any, what: str) -> Table:
+    """``data`` (anything ``astropy.table.Table()`` accepts) as a Table.
+
+    Raises
+    ------
+    ValidationError
+        ``data`` cannot be made a Table (the message names ``what``).
+    """
     try:
         return as_table(data)
     except Exception as exc:  # astropy raises many types for bad input
@@ -176,7 +184,7 @@ def prepare_new_regions(data: Any) -> Table:
     ValidationError
         Invalid values (see :func:`validate_region_values`).
     """
-    table = _as_table(data, "regions")
+    table = as_input_table(data, "regions")
     missing = [c for c in _REQUIRED if c not in table.colnames]
     if missing:
         raise SchemaError(f"regions lack the column(s) {missing}; they have {table.colnames}")
