@@ -224,8 +224,10 @@ class _SessionPool:
         deadline = time.monotonic() + max(lock_timeout, 0.0)
         lock = SidecarLock(path)
         lock.acquire(exclusive=write, timeout=lock_timeout, notice=_give_notice)
-        staged = staging_file(path) if write and not path.exists() else None
+        staged: Path | None = None
         try:
+            if write and not path.exists():  # checked holding the lock: nobody creates it now
+                staged = staging_file(path)
             con = self._cursor()
             alias = f"astromon_db_{os.getpid()}_{next(self._aliases)}"
             mode = "" if write else " (READ_ONLY)"
@@ -286,10 +288,11 @@ class _SessionPool:
             if not session.read_only:
                 try:
                     con.execute(f"CHECKPOINT {session.alias}")
-                except duckdb.Error as exc:  # the commits stay in the write-ahead log
-                    if session.staged is None:
+                except duckdb.Error as exc:
+                    if session.staged is None:  # the commits stay in the write-ahead log
                         _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
-                    failure = _creation_error(session.target, exc)
+                    else:  # a staging file without its log is not published
+                        failure = _creation_error(session.target, exc)
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"DETACH {session.alias}")
             with contextlib.suppress(duckdb.Error):

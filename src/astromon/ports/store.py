@@ -37,9 +37,11 @@ class Store(Protocol):
     """A database of astromon tables.
 
     Every write is one transaction: it happens whole or not at all. Every value written
-    follows the rules of :mod:`astromon.domain.value_rules` (a ValidationError otherwise,
-    before anything changes). A write that returns is durable and seen by every later read,
-    from any process; reads never see part of a write.
+    follows the rules of :mod:`astromon.domain.value_rules`, and no write leaves a row
+    without the row it points at (:mod:`astromon.domain.references`) or ``last_region_id``
+    below a region id (a ValidationError otherwise, before anything changes). A write that
+    returns is durable and seen by every later read, from any process; reads never see part
+    of a write.
     """
 
     @property
