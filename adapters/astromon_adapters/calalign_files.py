@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from astromon.domain.calalign import calalign_rows, calalign_table, parse_calalign_name
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon_adapters._files import OutputFileError, atomic_write
+from astromon_adapters.file_rules import check_input_path
 
 __all__ = ["FitsCalalignFiles"]
 
@@ -46,13 +47,15 @@ class FitsCalalignFiles:
         Raises
         ------
         ProcessingError
-            The name is not a CALALIGN name, or the file is unreadable or lacks a column.
+            The name is not a CALALIGN name, the path is not a regular file (a FIFO...), or
+            the file is unreadable or lacks a column.
         """
         path = Path(path)
         if parse_calalign_name(path.name) is None:
             raise ProcessingError(
                 f"{path} is not named like a CALALIGN file (pcadD<YYYY-MM-DD>align<Nxxxx>.fits)"
             )
+        check_input_path(path, "CALALIGN file", error=ProcessingError)
         try:
             with fits.open(path) as hdus:
                 hdu = _table_hdu(hdus, path)

@@ -6,7 +6,8 @@ to one of those, a dangling link, a database file (DuckDB or legacy HDF5) or a d
 lock file or write-ahead log is refused and left exactly as it was; a new path becomes a
 regular file; an existing one is replaced only when asked (a link: its target). Input: every
 reader (database, legacy import, ECSV import, backup source, restore source, ``--file``,
-``--obsid-file``) refuses what is not a regular file (or directory) at once, never blocking.
+``--obsid-file``, CALALIGN files) refuses what is not a regular file (or directory) at once,
+never blocking.
 
 Devices are made with ``mknod`` (``/dev/null``'s numbers) when the tests run as root.
 """
@@ -224,6 +225,13 @@ def import_ecsv_file(path: Path, sound: Path) -> Any:
     return db.import_ecsv(directory, path.parent / "new.duckdb")
 
 
+def read_calalign_file(path: Path, sound: Path) -> Any:
+    """A CALALIGN file named as one, of ``path``'s kind."""
+    named = path.with_name("pcadD2022-06-01alignN0010.fits")
+    os.rename(path, named)
+    return FitsCalalignFiles().read_file(named)
+
+
 READERS: dict[str, Callable[[Path, Path], Any]] = {
     "database": lambda path, sound: db.get_table("astromon_obs", path),
     "database (write)": lambda path, sound: db.add_regions({"ra": [1], "dec": [1]}, path),
@@ -231,6 +239,7 @@ READERS: dict[str, Callable[[Path, Path], Any]] = {
     "legacy import": lambda path, sound: db.import_legacy(path, path.parent / "new.duckdb"),
     "ECSV import": lambda path, sound: db.import_ecsv(path, path.parent / "new.duckdb"),
     "ECSV table": import_ecsv_file,
+    "CALALIGN file": read_calalign_file,
     "backup source": lambda path, sound: bootstrap().backup_database(path, path.parent / "b"),
     "restore source": lambda path, sound: bootstrap().restore_database(path, path.parent / "r"),
     "sync source": lambda path, sound: db.sync_regions(path, path.parent / "to.duckdb"),
@@ -258,7 +267,8 @@ def test_readers_refuse_what_is_not_a_regular_file(sound_db: Path, kind: str, re
         if reader == "ECSV import" and kind in ("directory", "link-directory"):
             assert "holds no astromon ECSV table" in message  # a directory is what it asks for
         else:
-            name = "astromon_obs.ecsv" if reader == "ECSV table" else path.name
+            renamed = {"ECSV table": "astromon_obs.ecsv", "CALALIGN file": "alignN0010.fits"}
+            name = renamed.get(reader, path.name)
             assert name in message, message
         assert not (directory / "new.duckdb").exists() and not (directory / "to.duckdb").exists()
 

@@ -38,9 +38,7 @@ HOSTILE = st.one_of(
 )
 
 FUNCTIONS = sorted(
-    name
-    for name in db.__all__
-    if inspect.isfunction(getattr(db, name)) or name == "connect"
+    name for name in db.__all__ if inspect.isfunction(getattr(db, name)) or name == "connect"
 )
 
 
@@ -99,7 +97,9 @@ def call(name: str, arguments: dict[str, Any]) -> Any:
 def calls(draw: Any, work: Path) -> tuple[str, dict[str, Any]]:
     name = draw(st.sampled_from(FUNCTIONS))
     parameters = [
-        p for p in inspect.signature(getattr(db, name)).parameters.values() if p.kind != p.VAR_KEYWORD
+        p
+        for p in inspect.signature(getattr(db, name)).parameters.values()
+        if p.kind != p.VAR_KEYWORD
     ]
     hostile = draw(st.sampled_from([p.name for p in parameters])) if parameters else None
     arguments = {}
