@@ -57,7 +57,7 @@ class OutputFileError(DatabaseError):
 
 class OutputPathError(OutputFileError, ValidationError):
     """An output path that the output rule refuses: not a regular file, a database (or its
-    lock file or write-ahead log), a dangling link, a missing directory.
+    lock file or write-ahead log), a dangling link.
 
     Also a :class:`ValidationError`: the path given is a bad value (a usage error on the
     command line).
@@ -217,10 +217,10 @@ def check_output_path(
     Raises
     ------
     OutputPathError
-        ``path`` is not a regular file (naming what it is), is a database (or its lock file
-        or write-ahead log), or its directory does not exist.
+        ``path`` is not a regular file (naming what it is), or is a database (or its lock
+        file or write-ahead log).
     OutputFileError
-        ``path`` exists and ``overwrite`` is false.
+        ``path`` exists and ``overwrite`` is false, or its directory does not exist.
     """
     given = Path(path)
     kind = path_kind(given)
@@ -233,7 +233,7 @@ def check_output_path(
         )
     if kind is None:
         if not target.parent.is_dir():
-            raise OutputPathError(
+            raise OutputFileError(
                 f"cannot write {str(given)!r}: directory {str(target.parent)!r} does not exist"
             )
         return target
