@@ -1,14 +1,17 @@
-"""Write rules that span rows and tables, checked in SQL inside the write transaction.
+"""Write rules that span rows and tables, checked inside the write transaction.
 
 After a transaction's writes are applied, and before it commits:
 
-* **references** (:data:`astromon.domain.references.REFERENCES`): no row of the obsids the
-  writes touched (every row after a whole-table write) may lack its observation, x-ray
-  source or counterpart. One query counts the orphans of every rule; only when there are
-  some is a second one run to name them. An incoming row without its parent is named with
-  its table, column, row and value; stored rows left without their parent by the writes
-  (a replaced observation whose sources now lack their counterparts' ids, say) are counted
-  and named by key.
+* **references** (:data:`astromon.domain.references.REFERENCES`, evaluated by
+  :func:`astromon.domain.references.orphans`): no row of the obsids the writes touched
+  (every row after a whole-table write) may lack its observation, x-ray source or
+  counterpart. Only the rules whose table or parent table was written can break. The rows
+  of the touched obsids are the written rows where a write replaced all of them (the batch
+  pipeline's save of a whole observation needs no query), else they are read from the file
+  (a lookup of a few obsids, given as constants so that DuckDB's zone maps skip the other
+  row groups). A written row without its parent is named with its table, column, row and
+  value; stored rows left without their parent by the writes (sources replaced while their
+  counterparts point at the old ids, say) are counted and named by key.
 * **region ids**: ``astromon_meta.last_region_id`` must be >= the largest ``region_id``.
   A write of ``astromon_meta`` that breaks it is refused; a write of regions alone raises
   ``last_region_id`` to the largest id (creating ``astromon_meta`` when needed), so ids are
@@ -24,11 +27,10 @@ from typing import Any, Final
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
-from astromon.domain.references import REFERENCES, Reference
+from astromon.domain.references import REFERENCES, Reference, orphans
 from astromon.domain.schema import TABLES, TableSpec
 from astromon_adapters.duckdb_tables import ddl, expected_columns, quote
 
@@ -37,9 +39,8 @@ __all__ = ["check_references", "settle_region_ids"]
 Written = Sequence[tuple[TableSpec, Table, bool]]
 """The writes of a transaction: (table spec, rows in the schema, ignore_obsid)."""
 
-_TOUCHED: Final = "_astromon_touched_obsids"
-_LINKED: Final = frozenset(r.table for r in REFERENCES) | frozenset(r.parent for r in REFERENCES)
 _EXAMPLES: Final = 5
+_LINKED: Final = frozenset(r.table for r in REFERENCES) | frozenset(r.parent for r in REFERENCES)
 
 
 def _touched(written: Written) -> set[int] | None:
@@ -54,15 +55,38 @@ def _touched(written: Written) -> set[int] | None:
     return obsids
 
 
-def _orphan_query(reference: Reference, inventory: dict[str, Any], select: str) -> str:
-    where = f"c.obsid IN (SELECT obsid FROM {_TOUCHED})"
-    if reference.parent in inventory:
-        same = " AND ".join(
-            f"p.{quote(p)} = c.{quote(c)}"
-            for c, p in zip(reference.columns, reference.parent_columns, strict=True)
-        )
-        where += f" AND NOT EXISTS (SELECT 1 FROM {quote(reference.parent)} p WHERE {same})"
-    return f"SELECT {select} FROM {quote(reference.table)} c WHERE {where}"
+def _key_columns(name: str, rules: Sequence[Reference]) -> list[str]:
+    columns = {c for r in rules if r.table == name for c in r.columns}
+    columns |= {c for r in rules if r.parent == name for c in r.parent_columns}
+    return sorted(columns)
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection,
+    inventory: dict[str, Any],
+    name: str,
+    columns: list[str],
+    touched: set[int] | None,
+    written: Written,
+) -> Any:
+    """The rows of ``name`` of the touched obsids as the transaction sees them (a Table, or a
+    structured array of the key ``columns``; None when the table does not exist)."""
+    for spec, data, ignore_obsid in written:
+        if spec.name != name:
+            continue
+        whole = ignore_obsid or touched is None
+        if whole or set(np.unique(np.asarray(data["obsid"])).tolist()) == touched:
+            return data  # every row of the touched obsids was written
+    if name not in inventory:
+        return None
+    where = "" if touched is None else f" WHERE obsid IN ({', '.join(map(str, sorted(touched)))})"
+    fetched = con.execute(
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(name)}{where}"
+    ).fetchnumpy()
+    rows = np.empty(len(fetched[columns[0]]), dtype=[(c, np.int64) for c in columns])
+    for column in columns:
+        rows[column] = fetched[column]
+    return rows
 
 
 def check_references(
@@ -75,36 +99,24 @@ def check_references(
     ValidationError
         An orphan (see the module documentation).
     """
-    if not any(spec.name in _LINKED for spec, _, _ in written):
-        return
+    names = {spec.name for spec, _, _ in written}
+    rules = [r for r in REFERENCES if r.table in names or r.parent in names]
     touched = _touched(written)
-    rules = [r for r in REFERENCES if r.table in inventory]
-    if not rules:
+    if not rules or touched == set():
         return
-    if touched is None:
-        obsids = con.execute(
-            " UNION ".join(f"SELECT obsid FROM {quote(r.table)}" for r in rules)
-        ).fetchall()
-        touched = {int(row[0]) for row in obsids}
-    if not touched:
-        return
-    con.register(_TOUCHED, pa.table({"obsid": pa.array(sorted(touched), type=pa.int64())}))
-    try:
-        counts = con.execute(
-            " UNION ALL ".join(
-                f"SELECT {i} AS rule, count(*) AS n FROM ({_orphan_query(r, inventory, '1')})"
-                for i, r in enumerate(rules)
-            )
-        ).fetchall()
-        failing = [(rules[int(i)], int(n)) for i, n in counts if n]
-        if failing:
-            reference, count = failing[0]
-            columns = ", ".join(f"c.{quote(c)}" for c in reference.columns)
-            query = _orphan_query(reference, inventory, columns) + f" LIMIT {_EXAMPLES}"
-            keys = [tuple(int(v) for v in row) for row in con.execute(query).fetchall()]
-            raise _orphan_error(reference, count, keys, written, location)
-    finally:
-        con.unregister(_TOUCHED)
+    involved = sorted({r.table for r in rules} | {r.parent for r in rules})
+    tables = {
+        name: rows
+        for name in involved
+        if (rows := _rows(con, inventory, name, _key_columns(name, rules), touched, written))
+        is not None
+    }
+    for reference in rules:
+        bad = orphans(reference, tables)
+        if bad.any():
+            child = tables[reference.table]
+            keys = [tuple(int(child[c][r]) for c in reference.columns) for r in np.flatnonzero(bad)]
+            raise _orphan_error(reference, keys, written, location)
 
 
 def _incoming_row(reference: Reference, key: tuple[int, ...], written: Written) -> int | None:
@@ -120,7 +132,7 @@ def _incoming_row(reference: Reference, key: tuple[int, ...], written: Written) 
 
 
 def _orphan_error(
-    reference: Reference, count: int, keys: list[tuple[int, ...]], written: Written, where: str
+    reference: Reference, keys: list[tuple[int, ...]], written: Written, where: str
 ) -> ValidationError:
     parent = ", ".join(reference.parent_columns)
     for key in keys:
@@ -133,10 +145,10 @@ def _orphan_error(
                 f"{reference.what} ({parent}) = {shown} in {reference.parent} of {where}; "
                 f"save the {reference.what} first, or with it in one transaction"
             )
-    shown_keys = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys)
-    more = " ..." if count > len(keys) else ""
+    shown_keys = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys[:_EXAMPLES])
+    more = " ..." if len(keys) > _EXAMPLES else ""
     return ValidationError(
-        f"this write would leave {count} stored row(s) of {reference.table} "
+        f"this write would leave {len(keys)} stored row(s) of {reference.table} "
         f"{reference.description} in {where}: {shown_keys}{more}; write the tables of those "
         "observations together (one transaction), or remove those rows first"
     )
