@@ -145,8 +145,9 @@ def _orphan_error(
                 f"{reference.what} ({parent}) = {shown} in {reference.parent} of {where}; "
                 f"save the {reference.what} first, or with it in one transaction"
             )
-    shown_keys = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys[:_EXAMPLES])
-    more = " ..." if len(keys) > _EXAMPLES else ""
+    distinct = sorted(set(keys))
+    shown_keys = ", ".join(str(k[0] if len(k) == 1 else k) for k in distinct[:_EXAMPLES])
+    more = " ..." if len(distinct) > _EXAMPLES else ""
     return ValidationError(
         f"this write would leave {len(keys)} stored row(s) of {reference.table} "
         f"{reference.description} in {where}: {shown_keys}{more}; write the tables of those "

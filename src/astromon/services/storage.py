@@ -165,11 +165,11 @@ def _without_orphans(
         if bad.any():
             rows = np.flatnonzero(bad)
             child = tables[reference.table]
-            keys = [tuple(int(child[c][r]) for c in reference.columns) for r in rows[:5]]
-            shown = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys)
+            keys = sorted({tuple(int(child[c][r]) for c in reference.columns) for r in rows})
+            shown = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys[:5])
             raise ValidationError(
                 f"{source} holds {rows.size} row(s) of {reference.table} "
-                f"{reference.description}: {shown}{' ...' if rows.size > 5 else ''}; "
+                f"{reference.description}: {shown}{' ...' if len(keys) > 5 else ''}; "
                 "a database keeps no such rows: import with drop_orphans=True "
                 "(--drop-orphans) to leave them out"
             )
