@@ -64,7 +64,12 @@ def _to_stdout(write: Callable[[Path], None]) -> None:
                 shutil.copyfileobj(handle, binary)
                 binary.flush()
             else:  # a text stream without a byte buffer (some test harnesses)
-                sys.stdout.write(handle.read().decode("utf-8"))
+                try:
+                    sys.stdout.write(handle.read().decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise OutputFileError(
+                        "cannot write a binary format to standard output: it takes text only"
+                    ) from None
                 sys.stdout.flush()
 
 

@@ -91,7 +91,8 @@ def read_ecsv_directory(directory: str | os.PathLike[str]) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for name in TABLE_NAMES:
         path = root / f"{name}.ecsv"
-        if check_input_path(path, "ECSV table", missing_ok=True) and not path.exists():
+        check_input_path(path, "ECSV table", missing_ok=True)
+        if not path.exists():
             continue
         try:
             tables[name] = _text_read_back(Table.read(path, format="ascii.ecsv"))

@@ -87,6 +87,9 @@ def orphans(reference: Reference, tables: Mapping[str, Any]) -> NDArray[np.bool_
 def drop_orphans(tables: Mapping[str, Table]) -> tuple[dict[str, Table], dict[str, int]]:
     """The tables without their orphans (also rows orphaned by dropping others).
 
+    Only the rules whose table and parent table are both given apply (a parent table not
+    given may be stored elsewhere).
+
     Returns
     -------
     tables : dict of str to Table
@@ -97,6 +100,8 @@ def drop_orphans(tables: Mapping[str, Table]) -> tuple[dict[str, Table], dict[st
     kept = dict(tables)
     dropped: dict[str, int] = {}
     for reference in REFERENCES:
+        if reference.table not in kept or reference.parent not in kept:
+            continue
         bad = orphans(reference, kept)
         if bad.any():
             kept[reference.table] = kept[reference.table][~bad]
