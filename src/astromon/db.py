@@ -10,8 +10,8 @@ comes from the application object (:func:`astromon.bootstrap.current`).
 time. Reading a file that does not exist is an error; the first write that commits creates
 it (a failed first write leaves no file). A path that is not a regular file (a directory, a
 FIFO, a device) is refused before it is opened; an argument of the wrong type is a
-``ValidationError`` naming it. A store
-yielded by :func:`connect` is accepted wherever a ``dbfile`` is.
+``ValidationError`` naming it. A store yielded by :func:`connect` is accepted wherever a
+``dbfile`` is.
 
 Units: ``ra``/``dec`` in degrees; region ``radius`` in arcsec (or an astropy Quantity where
 stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
