@@ -27,17 +27,17 @@ from typing import Any, Final
 
 import duckdb
 import numpy as np
-from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
 from astromon.domain.references import REFERENCES, Reference, orphans
-from astromon.domain.schema import TABLES, TableSpec
+from astromon.domain.schema import TABLES
+from astromon.ports.store import TableWrite
 from astromon_adapters.duckdb_tables import ddl, expected_columns, quote
 
 __all__ = ["check_references", "settle_region_ids"]
 
-Written = Sequence[tuple[TableSpec, Table, bool]]
-"""The writes of a transaction: (table spec, rows in the schema, ignore_obsid)."""
+Written = Sequence[TableWrite]
+"""The writes of a transaction, their data in the schema."""
 
 _EXAMPLES: Final = 5
 _LINKED: Final = frozenset(r.table for r in REFERENCES) | frozenset(r.parent for r in REFERENCES)
@@ -46,12 +46,12 @@ _LINKED: Final = frozenset(r.table for r in REFERENCES) | frozenset(r.parent for
 def _touched(written: Written) -> set[int] | None:
     """The obsids whose rows the writes replaced (None: whole tables were replaced)."""
     obsids: set[int] = set()
-    for spec, data, ignore_obsid in written:
-        if spec.name not in _LINKED:
+    for write in written:
+        if write.table not in _LINKED:
             continue
-        if ignore_obsid or not spec.has_obsid:
+        if write.ignore_obsid or not TABLES[write.table].has_obsid:
             return None
-        obsids.update(int(v) for v in np.unique(np.asarray(data["obsid"])))
+        obsids.update(write.replaced_obsids())
     return obsids
 
 
@@ -71,12 +71,12 @@ def _rows(
 ) -> Any:
     """The rows of ``name`` of the touched obsids as the transaction sees them (a Table, or a
     structured array of the key ``columns``; None when the table does not exist)."""
-    for spec, data, ignore_obsid in written:
-        if spec.name != name:
+    for write in written:
+        if write.table != name:
             continue
-        whole = ignore_obsid or touched is None
-        if whole or set(np.unique(np.asarray(data["obsid"])).tolist()) == touched:
-            return data  # every row of the touched obsids was written
+        whole = write.ignore_obsid or not TABLES[name].has_obsid
+        if whole or (touched is not None and set(write.replaced_obsids()) == touched):
+            return write.data  # every row of the touched obsids was written
     if name not in inventory:
         return None
     where = "" if touched is None else f" WHERE obsid IN ({', '.join(map(str, sorted(touched)))})"
@@ -99,7 +99,7 @@ def check_references(
     ValidationError
         An orphan (see the module documentation).
     """
-    names = {spec.name for spec, _, _ in written}
+    names = {write.table for write in written}
     rules = [r for r in REFERENCES if r.table in names or r.parent in names]
     touched = _touched(written)
     if not rules or touched == set():
@@ -120,8 +120,9 @@ def check_references(
 
 
 def _incoming_row(reference: Reference, key: tuple[int, ...], written: Written) -> int | None:
-    for spec, data, _ in written:
-        if spec.name != reference.table or not len(data):
+    for write in written:
+        data = write.data
+        if write.table != reference.table or not len(data):
             continue
         match = np.ones(len(data), dtype=bool)
         for column, value in zip(reference.columns, key, strict=True):
@@ -165,7 +166,7 @@ def settle_region_ids(
     ValidationError
         ``astromon_meta`` was written with a ``last_region_id`` below the largest region id.
     """
-    names = {spec.name for spec, _, _ in written}
+    names = {write.table for write in written}
     if not names & {"astromon_regions", "astromon_meta"} or "astromon_regions" not in inventory:
         return
     row = con.execute("SELECT max(region_id) FROM astromon_regions").fetchone()

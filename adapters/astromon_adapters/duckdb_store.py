@@ -26,11 +26,11 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
-import numpy as np
 from astropy.table import Table
 
 from astromon.domain.crossmatch import COLUMN_KINDS, JOINED_COLUMNS
@@ -42,7 +42,6 @@ from astromon.domain.errors import (
 from astromon.domain.schema import (
     TABLE_NAMES,
     TABLES,
-    TableSpec,
     empty_table,
     get_spec,
     set_formats,
@@ -189,10 +188,12 @@ class DuckDBStore:
         return attach_observations(matches, obs, select_name)
 
     def save_many(self, writes: Sequence[TableWrite]) -> None:
-        prepared = [(get_spec(w.table), conform(w.table, w.data), w.ignore_obsid) for w in writes]
-        for write, (spec, data, _) in zip(writes, prepared, strict=True):
-            if not (write.checked and data is write.data):  # every write is checked once
-                check_values(spec.name, data)
+        for write in writes:
+            get_spec(write.table)  # an unknown name: MissingTableException listing the known
+        prepared = [replace(w, data=conform(w.table, w.data)) for w in writes]
+        for write, given in zip(prepared, writes, strict=True):
+            if not (write.checked and write.data is given.data):  # every write is checked once
+                check_values(write.table, write.data)
         with self._writing() as handle:
             self._transaction(handle, lambda: self._apply_writes(handle, prepared))
 
@@ -219,8 +220,8 @@ class DuckDBStore:
             self._apply_writes(
                 handle,
                 [
-                    (TABLES["astromon_regions"], new_regions, True),
-                    (TABLES["astromon_meta"], meta, True),
+                    TableWrite("astromon_regions", new_regions, ignore_obsid=True),
+                    TableWrite("astromon_meta", meta, ignore_obsid=True),
                 ],
             )
             result.append(new_regions)
@@ -333,18 +334,18 @@ class DuckDBStore:
                 raise database_error(self._path, exc) from None
             raise
 
-    def _apply_writes(
-        self, handle: Session, prepared: Sequence[tuple[TableSpec, Table, bool]]
-    ) -> None:
-        """The writes, then the rules across rows and tables (:mod:`.duckdb_rules`)."""
-        for spec, data, ignore_obsid in prepared:
-            self._write_one(handle, spec, data, ignore_obsid)
-        settle_region_ids(handle.con, handle.inventory, prepared)
-        check_references(handle.con, handle.inventory, str(self._path), prepared)
+    def _apply_writes(self, handle: Session, writes: Sequence[TableWrite]) -> None:
+        """The writes (data in the schema), then the rules across rows and tables
+        (:mod:`.duckdb_rules`)."""
+        for write in writes:
+            self._write_one(handle, write)
+        settle_region_ids(handle.con, handle.inventory, writes)
+        check_references(handle.con, handle.inventory, str(self._path), writes)
 
-    def _write_one(self, handle: Session, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
+    def _write_one(self, handle: Session, write: TableWrite) -> None:
         """One table write inside the open transaction (the obsid-replacement rule)."""
         con = handle.con
+        spec, data = TABLES[write.table], write.data
         name = quote(spec.name)
         if spec.name not in handle.inventory:
             con.execute(ddl(spec))
@@ -352,9 +353,9 @@ class DuckDBStore:
         incoming = to_arrow(spec, data)
         con.register(INCOMING, incoming)
         try:
-            if spec.has_obsid and not ignore_obsid:
-                obsids = np.unique(np.asarray(data["obsid"])).tolist()
-                if 0 < len(obsids) <= 1000:
+            if spec.has_obsid and not write.ignore_obsid:
+                obsids = write.replaced_obsids()
+                if 0 < len(obsids) <= 1000 or write.obsids:
                     marks = ", ".join("?" * len(obsids))
                     con.execute(f"DELETE FROM {name} WHERE obsid IN ({marks})", obsids)
                 elif obsids:

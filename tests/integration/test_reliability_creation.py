@@ -114,9 +114,14 @@ def test_a_write_of_nothing_creates_no_file(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_of_first_saves(tmp_path: Path) -> None:
-    """60 forked first writers, each killed after a random delay: the file is absent, or
-    sound and whole; the staging files of killed writers are removed by the next creator."""
+    """60 forked first writers, each killed after a random delay up to 1.3 times a first
+    save's duration on this machine: the file is absent, or sound and whole; the staging
+    files of killed writers are removed by the next creator."""
     rng = random.Random(20261206)
+    started = time.monotonic()
+    harness.save_observation(tmp_path / "timed.duckdb", 3, 2)
+    release_connections()
+    duration = time.monotonic() - started
     outcomes = {"absent": 0, "whole": 0}
     for round_number in range(60):
         directory = tmp_path / f"round{round_number}"
@@ -129,7 +134,7 @@ def test_sigkill_at_random_moments_of_first_saves(tmp_path: Path) -> None:
                 release_connections()
             finally:
                 os._exit(0)
-        time.sleep(rng.uniform(0.0, 0.25))
+        time.sleep(rng.uniform(0.0, 1.3 * duration))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         if path.exists():

@@ -15,6 +15,7 @@ all-or-nothing behaviour; ``writable=False`` mimics a read-only (legacy) store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,8 @@ class InMemoryStore:
             data = to_schema(write.table, write.data)
             current = staged.get(write.table)
             if spec.has_obsid and not write.ignore_obsid and current is not None:
-                keep = ~np.isin(np.asarray(current["obsid"]), np.asarray(data["obsid"]))
+                replaced = replace(write, data=data).replaced_obsids()
+                keep = ~np.isin(np.asarray(current["obsid"]), replaced)
                 data = vstack([current[keep], data], join_type="exact")
             staged[write.table] = to_schema(write.table, data)
         _check_references(staged, writes)
@@ -163,7 +165,7 @@ def _check_references(tables: dict[str, Table], writes: Sequence[TableWrite]) ->
             touched = None
             break
         assert touched is not None
-        touched.update(int(v) for v in np.asarray(to_schema(write.table, write.data)["obsid"]))
+        touched.update(replace(write, data=to_schema(write.table, write.data)).replaced_obsids())
     if touched is not None and not touched:
         return
     for reference in REFERENCES:
