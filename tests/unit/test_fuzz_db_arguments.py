@@ -3,9 +3,10 @@ TypeError or AttributeError.
 
 Every function of :mod:`astromon.db` (``astromon.db_files`` included) is called, 1,000 times,
 with each argument either a good value or a hostile one: numbers, None, booleans, bytes,
-lists, dicts, arrays, objects, empty tables, odd paths (``""``, ``"-"``, a directory, a
-device). Each call returns, or raises an :class:`~astromon.domain.errors.AstromonError`
-with a message. The calls run in a temporary directory with ``$ASTROMON_FILE`` there.
+lists, dicts, arrays, objects, empty tables, odd paths (``""``, ``"-"``, a directory; the
+system's devices are left to the path tests, which make their own). Each call returns, or
+raises an :class:`~astromon.domain.errors.AstromonError` with a message. The calls run in a
+temporary directory with ``$ASTROMON_FILE`` there.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ HOSTILE = st.one_of(
     st.lists(SCALARS, max_size=3),
     st.dictionaries(st.text(max_size=3), SCALARS, max_size=2),
     st.sampled_from([object(), Table(), np.zeros((2, 2)), np.array(["a"]), Path("."), "", "-"]),
-    st.sampled_from([Path("/dev/null"), b"astromon.duckdb", 2.5, -1, 2**70, float("nan")]),
+    st.sampled_from([b"astromon.duckdb", 2.5, -1, 2**70, float("nan")]),
 )
 
 FUNCTIONS = sorted(
