@@ -193,10 +193,23 @@ def test_writers_write_regular_files_only(sound_db: Path, kind: str, writer: str
         assert not [n for n in leftovers if n.endswith((".tmp", ".staging", ".creating"))]
 
 
-def test_dev_null_as_root_stays_a_device(sound_db: Path) -> None:
-    """The report of the defect, literally: ``--output /dev/null --overwrite`` as root."""
+def test_dev_null_as_root_stays_a_device(sound_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report of the defect, literally: ``--output /dev/null --overwrite`` as root.
+
+    A guard makes a regression fail this test instead of replacing the machine's device.
+    """
     if not ROOT_DEVICES:
         pytest.skip("needs root to see whether the device node would be replaced")
+
+    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
+        def move(source: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+            assert os.path.realpath(target) != "/dev/null", "about to replace /dev/null"
+            return real(source, target, *args, **kwargs)
+
+        return move
+
+    monkeypatch.setattr(os, "replace", guarded(os.replace))
+    monkeypatch.setattr(os, "link", guarded(os.link))
     before = os.stat("/dev/null")
     args = ["--db", str(sound_db), "show", "astromon_obs", "--output", "/dev/null"]
     result = CliRunner().invoke(app, [*args, "--overwrite", "--format", "csv"])
