@@ -24,6 +24,7 @@ from astromon_adapters.duckdb_store import DuckDBStore, release_connections
 from astromon import db
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import DatabaseError, MissingTableException
+from astromon.ports.store import TableWrite
 from tests.integration import crash_harness as harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,11 +86,11 @@ def test_an_exception_in_the_middle_of_a_first_save_leaves_no_file(
     original = DuckDBStore._write_one
     calls: list[str] = []
 
-    def second_write_fails(self: DuckDBStore, handle: object, spec: object, *args: object) -> None:
-        calls.append(str(getattr(spec, "name", "")))
+    def second_write_fails(self: DuckDBStore, handle: object, write: TableWrite) -> None:
+        calls.append(write.table)
         if len(calls) == 2:
             raise error
-        original(self, handle, spec, *args)  # type: ignore[arg-type]
+        original(self, handle, write)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DuckDBStore, "_write_one", second_write_fails)
     with pytest.raises(type(error)):
@@ -114,14 +115,18 @@ def test_a_write_of_nothing_creates_no_file(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_of_first_saves(tmp_path: Path) -> None:
-    """60 forked first writers, each killed after a random delay up to 1.3 times a first
-    save's duration on this machine: the file is absent, or sound and whole; the staging
-    files of killed writers are removed by the next creator."""
+    """60 forked first writers, each killed after a random delay: the file is absent, or
+    sound and whole; the staging files of killed writers are removed by the next creator.
+
+    The delays are drawn up to a scale that starts at one first save's duration and follows
+    the machine's load: it grows after a writer killed before its commit and shrinks after
+    one killed after it, so that the kills land before, during and after the commit.
+    """
     rng = random.Random(20261206)
     started = time.monotonic()
     harness.save_observation(tmp_path / "timed.duckdb", 3, 2)
     release_connections()
-    duration = time.monotonic() - started
+    scale = time.monotonic() - started
     outcomes = {"absent": 0, "whole": 0}
     for round_number in range(60):
         directory = tmp_path / f"round{round_number}"
@@ -134,15 +139,17 @@ def test_sigkill_at_random_moments_of_first_saves(tmp_path: Path) -> None:
                 release_connections()
             finally:
                 os._exit(0)
-        time.sleep(rng.uniform(0.0, 1.3 * duration))
+        time.sleep(rng.uniform(0.0, scale))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         if path.exists():
             outcomes["whole"] += 1
+            scale *= 0.8
             assert bootstrap().check_database(path).ok
             assert harness.whole_observation_problems(path) == ([], {3: 2})
         else:
             outcomes["absent"] += 1
+            scale *= 1.25
             assert all(".creating" in name for name in leftovers(directory))
             with pytest.raises(DatabaseError, match="does not exist"):
                 db.get_table("astromon_obs", path)

@@ -264,9 +264,9 @@ def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) 
     original = DuckDBStore._write_one
     calls: list[str] = []
 
-    def failing(self: DuckDBStore, handle: object, spec: object, data: Table, ignore: bool) -> None:
-        original(self, handle, spec, data, ignore)  # type: ignore[arg-type]
-        calls.append(spec.name)  # type: ignore[attr-defined]
+    def failing(self: DuckDBStore, handle: object, write: TableWrite) -> None:
+        original(self, handle, write)  # type: ignore[arg-type]
+        calls.append(write.table)
         if len(calls) == 2:
             raise RuntimeError("injected failure after the second write")
 
