@@ -9,8 +9,6 @@ FTS_MISALIGN (3×3 per row), validity in the header keywords CVSD0001/CVED0001.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +19,8 @@ from numpy.typing import NDArray
 
 from astromon.domain.calalign import calalign_rows, calalign_table, parse_calalign_name
 from astromon.domain.errors import ProcessingError, ValidationError
+from astromon_adapters._files import OutputFileError, atomic_write
+from astromon_adapters.file_rules import check_input_path
 
 __all__ = ["FitsCalalignFiles"]
 
@@ -47,13 +47,15 @@ class FitsCalalignFiles:
         Raises
         ------
         ProcessingError
-            The name is not a CALALIGN name, or the file is unreadable or lacks a column.
+            The name is not a CALALIGN name, the path is not a regular file (a FIFO...), or
+            the file is unreadable or lacks a column.
         """
         path = Path(path)
         if parse_calalign_name(path.name) is None:
             raise ProcessingError(
                 f"{path} is not named like a CALALIGN file (pcadD<YYYY-MM-DD>align<Nxxxx>.fits)"
             )
+        check_input_path(path, "CALALIGN file", error=ProcessingError)
         try:
             with fits.open(path) as hdus:
                 hdu = _table_hdu(hdus, path)
@@ -108,8 +110,9 @@ class FitsCalalignFiles:
     ) -> Path:
         """Write ``target`` from ``base`` with new matrices, header keywords and HISTORY.
 
-        The file is written under a temporary name in the target directory and linked into
-        place, so it appears complete or not at all; an existing ``target`` is left alone.
+        The file is written by the one atomic writer (:func:`astromon_adapters._files.atomic_write`:
+        a temporary name in the target directory, fsync, a link into place), so it appears
+        complete or not at all; an existing ``target`` is left alone.
 
         Raises
         ------
@@ -145,14 +148,13 @@ class FitsCalalignFiles:
                         hdu.header[key] = value
             for line in history:
                 hdus[0].header["HISTORY"] = line
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            try:
-                hdus.writeto(tmp, overwrite=True, checksum=True)
-                os.link(tmp, target)
-            finally:
-                tmp.unlink(missing_ok=True)
+            atomic_write(target, lambda tmp: hdus.writeto(tmp, overwrite=True, checksum=True))
+        except OutputFileError as exc:
+            if target.exists() or target.is_symlink():  # created meanwhile: never replaced
+                raise FileExistsError(f"CALALIGN file {target} exists: not overwritten") from None
+            raise ProcessingError(
+                f"cannot write CALALIGN file {target} from {base}: {exc}"
+            ) from None
         except (FileExistsError, ProcessingError):
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:

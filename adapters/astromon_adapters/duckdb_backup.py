@@ -25,11 +25,13 @@ from typing import Final
 import duckdb
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
+from astromon_adapters._files import fsync_directory, fsync_file
 from astromon_adapters.duckdb_connections import _POOL, release_connections
-from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_duckdb_file, is_lock_error, sql_string
+from astromon_adapters.duckdb_errors import LOCK_PATTERN, is_lock_error, sql_string
 from astromon_adapters.file_lock import SidecarLock
+from astromon_adapters.file_rules import check_output_path, is_duckdb_file
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier", "is_duckdb_file"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier"]
 
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
 """Seconds to wait for a writer to release the source file."""
@@ -38,24 +40,6 @@ DEFAULT_LOCK_TIMEOUT: Final = 30.0
 def _holder(exc: BaseException) -> str:
     match = LOCK_PATTERN.search(str(exc))
     return f" (held by {match.group(1).strip()})" if match else ""
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class DuckDBCopier:
@@ -85,13 +69,24 @@ class DuckDBCopier:
         return a.resolve() == b.resolve()
 
     def staging_path(self, destination: str) -> str:
-        """A fresh hidden file name in the destination's directory (same file system)."""
-        dest = Path(destination).absolute()
-        if not dest.parent.is_dir():
-            raise DatabaseError(f"cannot write {dest}: directory {dest.parent} does not exist")
-        if dest.is_dir():
-            raise DatabaseError(f"cannot write {dest}: it is a directory")
+        """A fresh hidden file name in the destination's directory (same file system).
+
+        Raises
+        ------
+        OutputFileError
+            ``destination`` breaks the output rule (:mod:`.file_rules`): it is not a regular
+            file (a device, a FIFO, a directory...), or is a legacy HDF5 file, or the lock
+            file or write-ahead log of a database; or its directory does not exist.
+        """
+        dest = self._destination(destination)
         return str(dest.parent / f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.staging")
+
+    @staticmethod
+    def _destination(destination: str) -> Path:
+        """The file a copy replaces: ``destination`` (a link: its target) under the output
+        rule, where a DuckDB file may be replaced but never a legacy one."""
+        dest = Path(destination).absolute()
+        return check_output_path(dest, overwrite=True, replace_database=True)
 
     def snapshot(self, source: str, target: str) -> None:
         """Copy every table of the DuckDB file ``source`` (with its constraints) into ``target``.
@@ -132,20 +127,23 @@ class DuckDBCopier:
         ------
         DatabaseLockedError
             Another process holds ``destination`` (a DuckDB file) open for writing.
+        OutputFileError
+            ``destination`` breaks the output rule (checked again holding its lock).
         """
-        stage, dest = Path(staged).absolute(), Path(destination).absolute()
-        _fsync_file(stage)
+        stage, dest = Path(staged).absolute(), self._destination(destination)
+        fsync_file(stage)
         release_connections(dest)  # a write session of this process is checkpointed first
         lock = SidecarLock(dest)
         lock.acquire(exclusive=True, timeout=self.lock_timeout, notice=None)
         try:
+            dest = self._destination(destination)  # unchanged since the copy began
             if dest.exists() and is_duckdb_file(dest):
                 self._wait_unlocked(dest)  # a DuckDB process that ignores the sidecar lock
             wal = dest.with_name(dest.name + ".wal")
             if wal.exists():  # the log of the replaced file must not be replayed on the copy
                 wal.unlink()
             os.replace(stage, dest)
-            _fsync_directory(dest.parent)
+            fsync_directory(dest.parent)
         finally:
             lock.release()
 

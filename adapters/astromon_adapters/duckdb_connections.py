@@ -13,6 +13,9 @@
   for the lock (after :data:`QUANTUM` seconds), after :data:`MAX_CONNECTION_AGE` seconds in
   any case, at exit, and by a daemon thread (the reaper) when the linger time is over.
   Reads never keep anything.
+* A write session on a file that does not exist works on a staging file that becomes the
+  file only when the operation committed something (:mod:`.duckdb_creation`); such a
+  session is never kept.
 * Sessions inherited across ``fork`` are never touched again (their locks are not released by
   the child); the child opens its own.
 * Opening errors are classified (:mod:`.duckdb_errors`): a file held by a foreign DuckDB
@@ -37,7 +40,8 @@ from typing import Final
 import duckdb
 import structlog
 
-from astromon.domain.errors import DatabaseLockedError
+from astromon.domain.errors import DatabaseError, DatabaseLockedError
+from astromon_adapters.duckdb_creation import discard_staging, publish_staging, staging_file
 from astromon_adapters.duckdb_errors import (
     LOCK_PATTERN,
     database_error,
@@ -84,6 +88,11 @@ def _give_notice(path: Path, pid: int | None) -> None:
         _log.warning("waiting for the database lock", path=str(path), holder_pid=pid)
 
 
+def _creation_error(path: Path | None, exc: BaseException) -> DatabaseError:
+    first = " ".join(str(exc).split())[:300]
+    return DatabaseError(f"cannot create database file {path}: {first}")
+
+
 @dataclass
 class Session:
     """One attachment of a database file, inside its sidecar lock."""
@@ -97,6 +106,9 @@ class Session:
     inspected: bool = False
     expires: float | None = None
     opened: float = field(default_factory=time.monotonic)
+    staged: Path | None = None
+    """The staging file attached instead of ``target`` while ``target`` does not exist."""
+    target: Path | None = None
 
 
 @dataclass
@@ -190,8 +202,8 @@ class _SessionPool:
         return kept
 
     def _after(self, state: _FileState, current: Session, linger: float) -> None:
-        if current.read_only or linger <= 0:
-            self._close(current)
+        if current.read_only or linger <= 0 or current.staged is not None:
+            self._close(current, publish=True)
             return
         age = time.monotonic() - current.opened
         if age > MAX_CONNECTION_AGE:
@@ -212,19 +224,25 @@ class _SessionPool:
         deadline = time.monotonic() + max(lock_timeout, 0.0)
         lock = SidecarLock(path)
         lock.acquire(exclusive=write, timeout=lock_timeout, notice=_give_notice)
+        staged: Path | None = None
         try:
+            if write and not path.exists():  # checked holding the lock: nobody creates it now
+                staged = staging_file(path)
             con = self._cursor()
             alias = f"astromon_db_{os.getpid()}_{next(self._aliases)}"
             mode = "" if write else " (READ_ONLY)"
             delay = 0.01
             while True:
                 try:
-                    con.execute(f"ATTACH {sql_string(str(path))} AS {alias}{mode}")
+                    attached = path if staged is None else staged
+                    con.execute(f"ATTACH {sql_string(str(attached))} AS {alias}{mode}")
                     con.execute(f"USE {alias}")
                     break
                 except duckdb.Error as exc:
                     if not is_lock_error(exc):  # damaged, foreign, too new: at once
                         con.close()
+                        if staged is not None:
+                            raise _creation_error(path, exc) from None
                         raise database_error(path, exc) from None
                     now = time.monotonic()
                     if now >= deadline:  # a DuckDB process that ignores the sidecar lock
@@ -238,28 +256,54 @@ class _SessionPool:
                     time.sleep(min(delay * (1.0 + random.random()), deadline - now))
                     delay = min(delay * 2.0, 0.5)
         except BaseException:
+            if staged is not None:
+                discard_staging(staged)
             lock.release()
             raise
-        return Session(con=con, alias=alias, read_only=not write, pid=os.getpid(), lock=lock)
+        return Session(
+            con=con,
+            alias=alias,
+            read_only=not write,
+            pid=os.getpid(),
+            lock=lock,
+            staged=staged,
+            target=path,
+        )
 
-    def _close(self, session: Session) -> None:
-        """Checkpoint (writers), detach and unlock; errors here never lose a commit."""
+    def _close(self, session: Session, *, publish: bool = False) -> None:
+        """Checkpoint (writers), detach and unlock; errors here never lose a commit.
+
+        A session on a staging file publishes it as its target when ``publish`` and something
+        was written (else removes it); a failed checkpoint of a staging file then fails the
+        operation instead, since the target does not exist yet.
+        """
         if session.pid != os.getpid():
             self._orphans.append(session)
             return
         con = session.con
+        failure: DatabaseError | None = None
         try:
             with contextlib.suppress(duckdb.Error):
                 con.execute("USE memory")
             if not session.read_only:
                 try:
                     con.execute(f"CHECKPOINT {session.alias}")
-                except duckdb.Error as exc:  # the commits stay in the write-ahead log
-                    _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
+                except duckdb.Error as exc:
+                    if session.staged is None:  # the commits stay in the write-ahead log
+                        _log.warning("checkpoint failed", alias=session.alias, error=str(exc))
+                    else:  # a staging file without its log is not published
+                        failure = _creation_error(session.target, exc)
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"DETACH {session.alias}")
             with contextlib.suppress(duckdb.Error):
                 con.close()
+            if session.staged is not None and session.target is not None:
+                if publish and failure is None and session.inventory:
+                    publish_staging(session.staged, session.target)
+                else:
+                    discard_staging(session.staged)
+                    if publish and failure is not None:
+                        raise failure
         finally:
             session.lock.release()
 

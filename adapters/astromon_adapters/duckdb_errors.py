@@ -20,11 +20,11 @@ from typing import Final
 import duckdb
 
 from astromon.domain.errors import DatabaseError
+from astromon_adapters.file_rules import DUCKDB_MAGIC
 
 __all__ = [
     "LOCK_PATTERN",
     "database_error",
-    "is_duckdb_file",
     "is_lock_error",
     "sql_string",
     "writer_version",
@@ -47,7 +47,6 @@ _DAMAGE_MARKERS: Final = (
     "WAL checkpoint iteration",
     "Failed to load metadata",
 )
-_MAGIC: Final = b"DUCK"
 
 
 def sql_string(value: str) -> str:
@@ -59,16 +58,6 @@ def is_lock_error(exc: BaseException) -> bool:
     """True for DuckDB's conflicting-lock errors (another process holds the file)."""
     text = str(exc)
     return "Could not set lock" in text or "Conflicting lock" in text
-
-
-def is_duckdb_file(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` starts like a DuckDB database file (``DUCK`` at byte 8)."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(12)
-    except OSError:
-        return False
-    return header[8:12] == _MAGIC
 
 
 def _parse_version(text: str) -> tuple[int, ...] | None:
@@ -83,7 +72,7 @@ def writer_version(path: str | os.PathLike[str]) -> str | None:
             header = handle.read(84)
     except OSError:
         return None
-    if header[8:12] != _MAGIC or len(header) < 84:
+    if header[8:12] != DUCKDB_MAGIC or len(header) < 84:
         return None
     text = header[52:84].split(b"\x00", 1)[0].decode("ascii", "replace").strip()
     return text if _parse_version(text) else None

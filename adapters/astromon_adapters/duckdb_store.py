@@ -3,8 +3,12 @@
 * Schema with primary keys (obsid; (obsid, id); (select_name, obsid, x_id); region_id, and
   unique region_id_str), created inside the first write transaction.
 * Each ``save_many``/``modify_regions`` is one transaction; any error rolls it back, leaving
-  the file as it was. A save that returns is committed (durable in DuckDB's write-ahead log)
-  and is seen by every later read, in this process or another.
+  the file as it was. Before it commits, the rules across rows and tables are checked
+  (:mod:`astromon_adapters.duckdb_rules`: no orphans, ``last_region_id`` >= every region
+  id). A save that returns is committed (durable in DuckDB's write-ahead log) and is seen by
+  every later read, in this process or another.
+* The file is created by the first write that commits (:mod:`.duckdb_creation`); until then
+  it does not exist, and reading it finds no table.
 * Every access runs in a session (:mod:`astromon_adapters.duckdb_connections`) inside the
   file's sidecar lock ``F.lock``: exclusive for writes, shared for reads, for the whole time
   the file is open. Writers wait up to ``lock_timeout`` seconds, then
@@ -22,11 +26,11 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
-import numpy as np
 from astropy.table import Table
 
 from astromon.domain.crossmatch import COLUMN_KINDS, JOINED_COLUMNS
@@ -38,7 +42,6 @@ from astromon.domain.errors import (
 from astromon.domain.schema import (
     TABLE_NAMES,
     TABLES,
-    TableSpec,
     empty_table,
     get_spec,
     set_formats,
@@ -52,6 +55,7 @@ from astromon_adapters.duckdb_connections import (
     release_connections,
 )
 from astromon_adapters.duckdb_errors import database_error
+from astromon_adapters.duckdb_rules import check_references, settle_region_ids
 from astromon_adapters.duckdb_tables import (
     INCOMING,
     JOIN_ALIASES,
@@ -63,6 +67,7 @@ from astromon_adapters.duckdb_tables import (
     quote,
     to_arrow,
 )
+from astromon_adapters.file_rules import check_input_path, path_kind
 
 __all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
 
@@ -79,8 +84,9 @@ class DuckDBStore:
     Parameters
     ----------
     path : str or os.PathLike
-        The DuckDB file. It is created by the first write (its directory must exist); reading
-        a file that does not exist is an error.
+        The DuckDB file. It is created by the first write that commits (its directory must
+        exist); until then it has no table. When it exists it must be a regular file, as its
+        write-ahead log (the input rule of :mod:`astromon_adapters.file_rules`).
     lock_timeout : float
         Seconds to keep retrying when another process holds the file.
     linger : float
@@ -102,8 +108,7 @@ class DuckDBStore:
             raise ValidationError(
                 f"lock_timeout and linger must be seconds, got {lock_timeout!r}, {linger!r}"
             ) from None
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        self._check_files()
 
     def __repr__(self) -> str:
         return f"DuckDBStore({str(self._path)!r})"
@@ -128,6 +133,8 @@ class DuckDBStore:
         _POOL.release(self._path)
 
     def table_names(self) -> list[str]:
+        if not self._check_files():
+            return []  # not created yet: no table
         with self._reading() as handle:
             return [name for name in TABLE_NAMES if name in handle.inventory]
 
@@ -181,10 +188,12 @@ class DuckDBStore:
         return attach_observations(matches, obs, select_name)
 
     def save_many(self, writes: Sequence[TableWrite]) -> None:
-        prepared = [(get_spec(w.table), conform(w.table, w.data), w.ignore_obsid) for w in writes]
-        for write, (spec, data, _) in zip(writes, prepared, strict=True):
-            if not (write.checked and data is write.data):  # every write is checked once
-                check_values(spec.name, data)
+        for write in writes:
+            get_spec(write.table)  # an unknown name: MissingTableException listing the known
+        prepared = [replace(w, data=conform(w.table, w.data)) for w in writes]
+        for write, given in zip(prepared, writes, strict=True):
+            if not (write.checked and write.data is given.data):  # every write is checked once
+                check_values(write.table, write.data)
         with self._writing() as handle:
             self._transaction(handle, lambda: self._apply_writes(handle, prepared))
 
@@ -211,8 +220,8 @@ class DuckDBStore:
             self._apply_writes(
                 handle,
                 [
-                    (TABLES["astromon_regions"], new_regions, True),
-                    (TABLES["astromon_meta"], meta, True),
+                    TableWrite("astromon_regions", new_regions, ignore_obsid=True),
+                    TableWrite("astromon_meta", meta, ignore_obsid=True),
                 ],
             )
             result.append(new_regions)
@@ -226,12 +235,19 @@ class DuckDBStore:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _check_files(self) -> bool:
+        """The input rule for the file and its write-ahead log; True when the file exists."""
+        check_input_path(self._path, "astromon database file", missing_ok=True)
+        wal = self._path.with_name(self._path.name + ".wal")
+        check_input_path(wal, "write-ahead log", missing_ok=True)
+        return path_kind(self._path) is not None
+
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        if not self._path.exists():
-            raise DatabaseError(f"astromon database file {self._path} does not exist")
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        if not self._check_files():
+            raise MissingTableException(
+                f"astromon database file {self._path} does not exist (nothing was written to it)"
+            )
         with _POOL.session(
             self._path, write=False, lock_timeout=self._lock_timeout, linger=self._linger
         ) as handle:
@@ -240,8 +256,7 @@ class DuckDBStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
+        self._check_files()
         if not self._path.parent.is_dir():
             raise DatabaseError(
                 f"cannot create database file {self._path}: "
@@ -319,15 +334,18 @@ class DuckDBStore:
                 raise database_error(self._path, exc) from None
             raise
 
-    def _apply_writes(
-        self, handle: Session, prepared: Sequence[tuple[TableSpec, Table, bool]]
-    ) -> None:
-        for spec, data, ignore_obsid in prepared:
-            self._write_one(handle, spec, data, ignore_obsid)
+    def _apply_writes(self, handle: Session, writes: Sequence[TableWrite]) -> None:
+        """The writes (data in the schema), then the rules across rows and tables
+        (:mod:`.duckdb_rules`)."""
+        for write in writes:
+            self._write_one(handle, write)
+        settle_region_ids(handle.con, handle.inventory, writes)
+        check_references(handle.con, handle.inventory, str(self._path), writes)
 
-    def _write_one(self, handle: Session, spec: TableSpec, data: Table, ignore_obsid: bool) -> None:
+    def _write_one(self, handle: Session, write: TableWrite) -> None:
         """One table write inside the open transaction (the obsid-replacement rule)."""
         con = handle.con
+        spec, data = TABLES[write.table], write.data
         name = quote(spec.name)
         if spec.name not in handle.inventory:
             con.execute(ddl(spec))
@@ -335,9 +353,9 @@ class DuckDBStore:
         incoming = to_arrow(spec, data)
         con.register(INCOMING, incoming)
         try:
-            if spec.has_obsid and not ignore_obsid:
-                obsids = np.unique(np.asarray(data["obsid"])).tolist()
-                if 0 < len(obsids) <= 1000:
+            if spec.has_obsid and not write.ignore_obsid:
+                obsids = write.replaced_obsids()
+                if 0 < len(obsids) <= 1000 or write.obsids:
                     marks = ", ".join("?" * len(obsids))
                     con.execute(f"DELETE FROM {name} WHERE obsid IN ({marks})", obsids)
                 elif obsids:

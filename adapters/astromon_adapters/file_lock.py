@@ -25,6 +25,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,15 +91,26 @@ class SidecarLock:
         """True while this process holds the lock."""
         return self._fd is not None and self._pid == os.getpid()
 
+    def _regular(self, fd: int) -> int:
+        """``fd`` when it is a regular file; else closes it and refuses (the input rule)."""
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            return fd
+        os.close(fd)
+        raise DatabaseError(
+            f"cannot use {self.database}: its lock file {self.path} is not a regular file"
+        )
+
     def _open(self, write: bool) -> int | None:
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        # non-blocking: opening a FIFO placed at the lock file's name must not wait
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
         try:
-            return os.open(self.path, flags, 0o666)
+            return self._regular(os.open(self.path, flags, 0o666))
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
                 raise DatabaseError(f"cannot open the lock file {self.path}: {exc}") from None
         try:  # another user's lock file: flock works on a read-only descriptor too
-            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            return self._regular(os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
         except OSError:
             pass
         if write:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import h5py
 import numpy as np
@@ -21,26 +21,9 @@ from astromon.domain.crossmatch import join_cross_matches
 from astromon.domain.errors import DatabaseError, MissingTableException, ReadOnlyDatabaseError
 from astromon.domain.schema import TABLE_NAMES, get_spec, set_formats, to_schema
 from astromon.ports.store import RegionChange, TableWrite
+from astromon_adapters.file_rules import HDF5_SIGNATURE, check_input_path, is_hdf5_file
 
 __all__ = ["HDF5_SIGNATURE", "HDF5Store", "is_hdf5_file"]
-
-HDF5_SIGNATURE: Final = b"\x89HDF\r\n\x1a\n"
-"""The 8 bytes an HDF5 file starts with (at offset 0, 512, 1024, ... with a user block)."""
-
-_SIGNATURE_OFFSETS: Final = (0, 512, 1024, 2048, 4096)
-
-
-def is_hdf5_file(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` is a file carrying the HDF5 signature."""
-    try:
-        with open(path, "rb") as handle:
-            for offset in _SIGNATURE_OFFSETS:
-                handle.seek(offset)
-                if handle.read(8) == HDF5_SIGNATURE:
-                    return True
-    except (IsADirectoryError, FileNotFoundError, PermissionError):
-        return False
-    return False
 
 
 def _decode(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -63,15 +46,12 @@ class HDF5Store:
     Raises
     ------
     DatabaseError
-        The file does not exist, is a directory, or is not an HDF5 file.
+        The file does not exist, is not a regular file (a directory, a FIFO...: the input
+        rule of :mod:`astromon_adapters.file_rules`), or is not an HDF5 file.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = Path(path).absolute()
-        if self._path.is_dir():
-            raise DatabaseError(f"database path {self._path} is a directory, not a file")
-        if not self._path.exists():
-            raise DatabaseError(f"astromon database file {self._path} does not exist")
+        self._path = check_input_path(Path(path).absolute(), "astromon database file")
         if not is_hdf5_file(self._path):
             raise DatabaseError(f"{self._path} is not an HDF5 file")
 

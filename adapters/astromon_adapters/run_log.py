@@ -37,7 +37,7 @@ from typing import Final
 from astromon.domain.daily_run import DailyRun, run_from_json, run_to_json
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.domain.run_history import RunHistory, read_run_lines
-from astromon_adapters._files import OutputFileError, _fsync_directory
+from astromon_adapters._files import OutputFileError, fsync_directory
 
 __all__ = ["LOG_NAME", "JsonLinesRunLog"]
 
@@ -126,7 +126,7 @@ class JsonLinesRunLog:
         finally:
             os.close(fd)  # releases the lock
         if created:
-            _fsync_directory(self.log_dir)
+            fsync_directory(self.log_dir)
 
     def history(self, last: int | None = None) -> RunHistory:
         """The recorded runs, oldest first (see :meth:`astromon.ports.run_log.RunLog.history`).

@@ -7,8 +7,11 @@ comes from the application object (:func:`astromon.bootstrap.current`).
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
 ``~/.local/share/astromon/astromon.duckdb`` (``$XDG_DATA_HOME`` when set), decided at call
-time. Reading a file that does not exist is an error; the first write creates it. A store
-yielded by :func:`connect` is accepted wherever a ``dbfile`` is.
+time. Reading a file that does not exist is an error; the first write that commits creates
+it (a failed first write leaves no file). A path that is not a regular file (a directory, a
+FIFO, a device) is refused before it is opened; an argument of the wrong type is a
+``ValidationError`` naming it. A store yielded by :func:`connect` is accepted wherever a
+``dbfile`` is.
 
 Units: ``ra``/``dec`` in degrees; region ``radius`` in arcsec (or an astropy Quantity where
 stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
@@ -26,7 +29,7 @@ from astromon.bootstrap import current
 from astromon.db_files import export_table, import_ecsv, import_legacy
 from astromon.domain.errors import MissingTableException
 from astromon.domain.excluded_regions import in_excluded_regions
-from astromon.domain.region_values import position_degrees
+from astromon.domain.region_values import as_input_table, position_degrees
 from astromon.domain.regions import as_obsids
 from astromon.domain.schema import empty_table, set_formats
 from astromon.legacy.db_names import (
@@ -149,9 +152,13 @@ def save(table_name: str, data: Any, dbfile: DBFile = None, ignore_obsid: bool =
     MissingTableException
         Unknown table name.
     SchemaError
-        Missing columns, no common column, or values of the wrong type (named).
+        Missing columns, no common column, or a value that cannot be stored exactly (text
+        that is not text or holds a NUL, integers beyond int32, float32 overflow, an unknown
+        unit), named with its table, column, row and value.
     ValidationError
-        NaN or out-of-range ra/dec, negative radius, repeated keys (named).
+        NaN or out-of-range ra/dec, negative radius, repeated keys (named); rows whose
+        observation, x-ray source or counterpart is not stored (orphans), or a save that
+        would leave stored rows without theirs; ``last_region_id`` below a region id.
     ReadOnlyDatabaseError
         ``dbfile`` is a legacy HDF5 file.
     DatabaseLockedError
@@ -316,7 +323,7 @@ def is_in_excluded_region(
     if regions is None:
         regions = _regions.read_regions(_store(dbfile))
     elif not isinstance(regions, Table):
-        regions = Table(regions)
+        regions = as_input_table(regions, "regions")
     shape = np.shape(ra)
     mask = in_excluded_regions(ra, dec, obsid, regions)
     if shape == ():

@@ -6,19 +6,43 @@ the same default-file rule.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+import numpy as np
+
 from astromon.bootstrap import current
+from astromon.domain.errors import ValidationError
+from astromon.domain.validation import path_argument
 from astromon.services import storage as _storage
 
 __all__ = ["export_table", "import_ecsv", "import_legacy"]
 
 DBFile = str | os.PathLike[str] | None
 
+logger = logging.getLogger(__name__)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValidationError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _imported(result: _storage.ImportResult, source: str, target: object) -> list[str]:
+    for table, rows in result.dropped.items():
+        logger.warning("left out %d orphan row(s) of %s from %s", rows, table, source)
+    logger.info("imported %s from %s into %s", ", ".join(result.tables), source, target)
+    return result.tables
+
 
 def import_legacy(
-    h5file: str | os.PathLike[str], dbfile: DBFile = None, *, overwrite: bool = False
+    h5file: str | os.PathLike[str],
+    dbfile: DBFile = None,
+    *,
+    overwrite: bool = False,
+    drop_orphans: bool = False,
 ) -> list[str]:
     """Import a legacy HDF5 file (all six tables) into a DuckDB file, without loss.
 
@@ -30,6 +54,11 @@ def import_legacy(
         The DuckDB file written (default: see the module documentation).
     overwrite : bool
         Replace tables that already hold rows in ``dbfile`` (otherwise an error).
+    drop_orphans : bool
+        Leave out rows the database cannot keep because what they point at is absent (x-ray
+        sources without their observation, counterparts without their x-ray source,
+        cross-match rows without their pair), logging how many; otherwise such rows make the
+        import fail, naming them.
 
     Returns
     -------
@@ -40,13 +69,23 @@ def import_legacy(
     ------
     DatabaseError
         ``h5file`` is not an HDF5 file, or ``dbfile`` already holds data.
+    ValidationError
+        Orphan rows (without ``drop_orphans``), a bad argument.
     """
-    source = current().legacy_store(h5file)
-    return _storage.copy_tables(source, current().store(dbfile, write=True), overwrite=overwrite)
+    path = path_argument("h5file", h5file)
+    flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
+    source = current().legacy_store(path)
+    target = current().store(dbfile, write=True)
+    result = _storage.copy_tables(source, target, flags[0], drop_orphans=flags[1])
+    return _imported(result, path, target.location)
 
 
 def import_ecsv(
-    directory: str | os.PathLike[str], dbfile: DBFile = None, *, overwrite: bool = False
+    directory: str | os.PathLike[str],
+    dbfile: DBFile = None,
+    *,
+    overwrite: bool = False,
+    drop_orphans: bool = False,
 ) -> list[str]:
     """Import a directory of ECSV tables (``astromon_obs.ecsv`` ...) into a DuckDB file.
 
@@ -58,14 +97,20 @@ def import_ecsv(
         The DuckDB file written (default: see the module documentation).
     overwrite : bool
         Replace tables that already hold rows in ``dbfile`` (otherwise an error).
+    drop_orphans : bool
+        Leave out orphan rows (see :func:`import_legacy`) instead of failing.
 
     Returns
     -------
     list of str
         The imported tables.
     """
-    tables = current().read_table_directory(directory)
-    return _storage.import_tables(tables, current().store(dbfile, write=True), overwrite=overwrite)
+    path = path_argument("directory", directory)
+    flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
+    tables = current().read_table_directory(path)
+    target = current().store(dbfile, write=True)
+    result = _storage.import_tables(tables, target, flags[0], drop_orphans=flags[1], source=path)
+    return _imported(result, path, target.location)
 
 
 def export_table(
@@ -78,8 +123,10 @@ def export_table(
 ) -> Path:
     """Export a table to an ECSV, CSV, JSON, FITS or Parquet file, written atomically.
 
-    The file is written under a temporary name in its directory and renamed into place: a
-    failure leaves the old file (or none), never a truncated one.
+    The file is written under a temporary name in its directory and moved into place: a
+    failure leaves the old file (or none), never a truncated one. Only regular files are
+    written, never a database file (the output rule); ``path`` ``"-"`` writes to standard
+    output.
 
     Parameters
     ----------
@@ -99,5 +146,9 @@ def export_table(
     pathlib.Path
         The file written.
     """
+    out = path_argument("path", path)
+    replace = _flag("overwrite", overwrite)
+    if format is not None and not isinstance(format, str):
+        raise ValidationError(f"format must be a format name or None, got {format!r}")
     table = _storage.read_named_table(lambda: current().store(dbfile), table_name)
-    return current().write_table_file(table, path, format=format, overwrite=overwrite)
+    return current().write_table_file(table, out, format=format, overwrite=replace)

@@ -176,3 +176,24 @@ def test_local_catalog_fits_with_missing_columns(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as info:
         service.query("Tycho2", [1.0], [0.0], 10.0, 2020.0)
     assert "dec" in str(info.value) or "name" in str(info.value)
+
+
+def doctor_database_line(path: Path) -> str:
+    result = CliRunner().invoke(app, ["--db", str(path), "doctor", "--offline"])
+    return next(line for line in result.output.splitlines() if "database file" in line)
+
+
+def test_doctor_calls_only_a_sound_database_writable(
+    sound_db: Path, tmp_path: Path, reference_dir: Path
+) -> None:
+    assert doctor_database_line(sound_db).startswith("ok ")
+    damaged = tmp_path / "damaged.duckdb"
+    damaged.write_bytes(sound_db.read_bytes()[:12288])
+    line = doctor_database_line(damaged)
+    assert line.startswith("FAIL") and "damaged" in line, line
+    legacy = tmp_path / "legacy.h5"
+    legacy.write_bytes((reference_dir / "astromon_legacy.h5").read_bytes())
+    line = doctor_database_line(legacy)
+    assert line.startswith("FAIL") and "read-only" in line, line
+    assert doctor_database_line(tmp_path / "new.duckdb").startswith("ok ")  # can be created
+    assert not (tmp_path / "new.duckdb").exists()

@@ -45,7 +45,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, reference_dir: Path) -> dict
     """DuckDB files imported from the ECSV tables and from the legacy HDF5 file."""
     root = tmp_path_factory.mktemp("storage")
     files = {"ecsv": root / "from_ecsv.duckdb", "legacy": root / "from_legacy.duckdb"}
-    assert db.import_ecsv(reference_dir, files["ecsv"]) == TABLE_NAMES
+    assert db.import_ecsv(reference_dir, files["ecsv"]) == ECSV_TABLES  # meta: the store's rule
     assert db.import_legacy(reference_dir / "astromon_legacy.h5", files["legacy"]) == TABLE_NAMES
     files["h5"] = reference_dir / "astromon_legacy.h5"
     release_connections()
@@ -213,8 +213,12 @@ def test_save_obsid_replacement_rule(work_db: Path) -> None:
     assert len(after) == 11
     assert after.loc[14533]["target"] == "WR 6 — renamed Ω"
     assert after.loc[13276]["target"] == "RCW120"
-    db.save("astromon_obs", new, work_db, ignore_obsid=True)
-    assert list(db.get_table("astromon_obs", work_db)["obsid"]) == [99999]
+    before = digest(work_db)
+    with pytest.raises(ValidationError, match=r"would leave .* of astromon_xray_src without"):
+        db.save("astromon_obs", new, work_db, ignore_obsid=True)  # sources would lose theirs
+    assert digest(work_db) == before
+    db.save("astromon_obs", Table(np.concatenate([after.as_array()[:-1]])), work_db, True)
+    assert 99999 not in db.get_table("astromon_obs", work_db)["obsid"]
 
 
 def test_tables_without_obsid_are_replaced(work_db: Path) -> None:
@@ -224,7 +228,8 @@ def test_tables_without_obsid_are_replaced(work_db: Path) -> None:
 
 def test_save_creates_the_file_and_the_schema(tmp_path: Path, reference_dir: Path) -> None:
     path = tmp_path / "new.duckdb"
-    db.save("astromon_xcorr", reference(reference_dir, "astromon_xcorr"), path)
+    for name in ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr"):
+        db.save(name, reference(reference_dir, name), path)  # parents first
     release_connections()
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -259,9 +264,9 @@ def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) 
     original = DuckDBStore._write_one
     calls: list[str] = []
 
-    def failing(self: DuckDBStore, handle: object, spec: object, data: Table, ignore: bool) -> None:
-        original(self, handle, spec, data, ignore)  # type: ignore[arg-type]
-        calls.append(spec.name)  # type: ignore[attr-defined]
+    def failing(self: DuckDBStore, handle: object, write: TableWrite) -> None:
+        original(self, handle, write)  # type: ignore[arg-type]
+        calls.append(write.table)
         if len(calls) == 2:
             raise RuntimeError("injected failure after the second write")
 

@@ -64,8 +64,12 @@ def test_foreign_hdf5_layout(tmp_path: Path) -> None:
 
 
 def test_ecsv_directory_errors(tmp_path: Path) -> None:
-    with pytest.raises(DatabaseError, match="not a directory"):
+    with pytest.raises(DatabaseError, match="does not exist"):
         read_ecsv_directory(tmp_path / "absent")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DatabaseError, match="is a regular file, not a directory"):
+        read_ecsv_directory(tmp_path / "file")
+    (tmp_path / "file").unlink()
     with pytest.raises(DatabaseError, match="no astromon ECSV table"):
         read_ecsv_directory(tmp_path)
     (tmp_path / "astromon_obs.ecsv").write_text("this is not ECSV\n")
@@ -81,8 +85,8 @@ def test_ecsv_import_of_a_partial_directory(tmp_path: Path, reference_dir: Path)
     )
     (src / "astromon_unrelated.ecsv").write_text("ignored\n")
     target = tmp_path / "r.duckdb"
-    assert db.import_ecsv(src, target) == ["astromon_regions", "astromon_meta"]
-    assert list(db.get_table("astromon_meta", target)["last_region_id"]) == [13]
+    assert db.import_ecsv(src, target) == ["astromon_regions"]
+    assert list(db.get_table("astromon_meta", target)["last_region_id"]) == [13]  # the store's
     with pytest.raises(MissingTableException, match="available tables"):
         db.get_table("astromon_obs", target)
 
@@ -138,3 +142,42 @@ def test_two_processes_write_one_file(tmp_path: Path, reference_dir: Path) -> No
     stored = np.asarray(db.get_table("astromon_obs", path)["obsid"])
     assert len(stored) == 51
     assert set(range(100000, 100025)) | set(range(200000, 200025)) <= set(stored.tolist())
+
+
+def legacy_with_orphans(reference_dir: Path, path: Path) -> Path:
+    """The reference legacy file without the observation 14536 (its sources, counterparts and
+    cross-match rows become orphans), as the system astromon replaced could leave it."""
+    with h5py.File(reference_dir / "astromon_legacy.h5", "r") as source, h5py.File(path, "w") as h5:
+        for name in source:
+            data = source[name][()]
+            if name == "astromon_obs":
+                data = data[data["obsid"] != 14536]
+            h5[name] = data
+    return path
+
+
+def test_a_legacy_file_with_orphans_is_refused_or_imported_without_them(
+    tmp_path: Path, reference_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from astromon.cli.app import app
+
+    legacy = legacy_with_orphans(reference_dir, tmp_path / "old.h5")
+    target = tmp_path / "new.duckdb"
+    with pytest.raises(ValidationError, match=r"astromon_xray_src without their observation"):
+        db.import_legacy(legacy, target)
+    assert not target.exists()
+    refused = CliRunner().invoke(app, ["--db", str(target), "db", "import-legacy", str(legacy)])
+    assert refused.exit_code == 2 and "--drop-orphans" in refused.stderr
+    args = ["--db", str(target), "db", "import-legacy", str(legacy), "--drop-orphans"]
+    imported = CliRunner().invoke(app, args)
+    assert imported.exit_code == 0, imported.output
+    release_connections()
+    assert bootstrap().check_database(target).ok
+    xray = db.get_table("astromon_xray_src", target)
+    everything = db.get_table("astromon_xray_src", legacy)
+    lost = int(np.sum(np.asarray(everything["obsid"]) == 14536))
+    assert lost > 0 and len(xray) == len(everything) - lost
+    assert 14536 not in set(db.get_table("astromon_cat_src", target)["obsid"])
+    assert len(db.get_table("astromon_xray_src", legacy)) == len(everything)  # left as it was

@@ -149,3 +149,55 @@ def test_db_check_lists_each_invalid_stored_value(dbfile: Path) -> None:
     result = CliRunner().invoke(app, ["--db", str(dbfile), "db", "check"])
     assert result.exit_code == 1
     assert "detector='NOPE'" in result.output
+
+
+def test_rows_without_their_observation_or_source_are_refused(dbfile: Path) -> None:
+    before = digest(dbfile)
+    sources = harness.observation_tables(99, 1)["astromon_xray_src"]
+    with pytest.raises(
+        ValidationError, match=r"astromon_xray_src\.obsid=99 in row 0 .*observation"
+    ):
+        db.save("astromon_xray_src", sources, dbfile)
+    counterparts = Table(db.get_table("astromon_cat_src", dbfile)[:1])
+    counterparts["x_id"] = 4000
+    with pytest.raises(ValidationError, match=r"astromon_cat_src\.x_id=4000 in row 0"):
+        db.save("astromon_cat_src", counterparts, dbfile)
+    with pytest.raises(ValidationError, match=r"would leave .* without their observation"):
+        db.save("astromon_obs", db.get_table("astromon_obs", dbfile)[:1], dbfile, True)
+    release_connections()
+    assert digest(dbfile) == before
+
+
+def test_an_observation_saved_again_without_counterparts_loses_its_old_ones(dbfile: Path) -> None:
+    """The pipeline writes absent tables empty for the obsid (``TableWrite.obsids``)."""
+    store = bootstrap.bootstrap().store(dbfile, write=True)
+    tables = harness.observation_tables(1, 5)  # other source ids than version 1
+    tables["astromon_xray_src"]["id"] += 1000
+    empty = {n: to_schema(n, tables[n])[:0] for n in ("astromon_cat_src", "astromon_xcorr")}
+    parents = [
+        TableWrite(n, to_schema(n, tables[n])) for n in ("astromon_obs", "astromon_xray_src")
+    ]
+    before = digest(dbfile)
+    with pytest.raises(ValidationError, match=r"would leave .* astromon_cat_src without"):
+        store.save_many([*parents, *(TableWrite(n, t) for n, t in empty.items())])
+    release_connections()
+    assert digest(dbfile) == before
+    store.save_many([*parents, *(TableWrite(n, t, obsids=(1,)) for n, t in empty.items())])
+    release_connections()
+    assert 1 not in set(db.get_table("astromon_cat_src", dbfile)["obsid"])
+    assert bootstrap.bootstrap().check_database(dbfile).ok
+
+
+def test_last_region_id_follows_the_regions(dbfile: Path) -> None:
+    regions = {
+        "region_id": [7], "region_id_str": ["0123456789"], "last_modified": ["2020:001"],
+        "ra": [1.0], "dec": [2.0], "radius": [3.0], "obsid": [0], "user": [""], "comments": [""],
+    }  # fmt: skip
+    db.save("astromon_regions", regions, dbfile)
+    assert list(db.get_table("astromon_meta", dbfile)["last_region_id"]) == [7]
+    with pytest.raises(ValidationError, match=r"last_region_id=6 in row 0 .* largest region_id"):
+        db.save("astromon_meta", {"last_region_id": [6]}, dbfile)
+    db.save("astromon_meta", {"last_region_id": [9]}, dbfile)
+    added = db.add_regions({"ra": [5.0], "dec": [5.0]}, dbfile)
+    assert list(added["region_id"]) == [10]
+    assert bootstrap.bootstrap().check_database(dbfile).ok

@@ -1,9 +1,12 @@
 """An in-memory :class:`~astromon.ports.store.Store` for unit tests.
 
 It follows the port's contract exactly: tables in schema order with unicode strings and an
-obsid index; ``save_many`` applies every write or none (obsid-replacement rule); region changes
-read and write ``astromon_regions`` and ``astromon_meta`` together; ``read_cross_matches`` uses
-the same pure join as the legacy HDF5 store.
+obsid index; ``save_many`` applies every write or none (obsid-replacement rule) and, like the
+DuckDB store (``astromon_adapters.duckdb_rules``), refuses writes that leave rows of the
+obsids they touched without their parent rows (:mod:`astromon.domain.references`) and keeps
+``last_region_id`` >= every region id; region changes read and write ``astromon_regions``
+and ``astromon_meta`` together; ``read_cross_matches`` uses the same pure join as the legacy
+HDF5 store.
 
 ``fail_after`` injects a failure after that many writes of the next ``save_many`` to test
 all-or-nothing behaviour; ``writable=False`` mimics a read-only (legacy) store.
@@ -12,13 +15,15 @@ all-or-nothing behaviour; ``writable=False`` mimics a read-only (legacy) store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from astropy.table import Table, vstack
 
 from astromon.domain.crossmatch import join_cross_matches
-from astromon.domain.errors import MissingTableException, ReadOnlyDatabaseError
+from astromon.domain.errors import MissingTableException, ReadOnlyDatabaseError, ValidationError
+from astromon.domain.references import REFERENCES, orphans
 from astromon.domain.schema import TABLE_NAMES, empty_table, get_spec, set_formats, to_schema
 from astromon.ports.store import RegionChange, Store, TableWrite
 
@@ -108,9 +113,12 @@ class InMemoryStore:
             data = to_schema(write.table, write.data)
             current = staged.get(write.table)
             if spec.has_obsid and not write.ignore_obsid and current is not None:
-                keep = ~np.isin(np.asarray(current["obsid"]), np.asarray(data["obsid"]))
+                replaced = replace(write, data=data).replaced_obsids()
+                keep = ~np.isin(np.asarray(current["obsid"]), replaced)
                 data = vstack([current[keep], data], join_type="exact")
             staged[write.table] = to_schema(write.table, data)
+        _check_references(staged, writes)
+        _settle_region_ids(staged, {w.table for w in writes})
         self._tables = staged
         self.transactions += 1
 
@@ -144,6 +152,50 @@ class InMemoryStore:
     def _check_writable(self) -> None:
         if not self._writable:
             raise ReadOnlyDatabaseError(f"{self._location} is read-only")
+
+
+def _check_references(tables: dict[str, Table], writes: Sequence[TableWrite]) -> None:
+    """The DuckDB store's rule: no orphan among the rows of the obsids the writes touched."""
+    linked = {r.table for r in REFERENCES} | {r.parent for r in REFERENCES}
+    touched: set[int] | None = set()
+    for write in writes:
+        if write.table not in linked:
+            continue
+        if write.ignore_obsid or not get_spec(write.table).has_obsid:
+            touched = None
+            break
+        assert touched is not None
+        touched.update(replace(write, data=to_schema(write.table, write.data)).replaced_obsids())
+    if touched is not None and not touched:
+        return
+    for reference in REFERENCES:
+        bad = orphans(reference, tables)
+        if bad.any() and touched is not None:
+            obsids = np.asarray(tables[reference.table]["obsid"])
+            bad &= np.isin(obsids, sorted(touched))
+        if bad.any():
+            raise ValidationError(
+                f"this write would leave {int(bad.sum())} row(s) of {reference.table} "
+                f"{reference.description}"
+            )
+
+
+def _settle_region_ids(tables: dict[str, Table], written: set[str]) -> None:
+    """The DuckDB store's rule: ``last_region_id`` >= the largest region id."""
+    regions = tables.get("astromon_regions")
+    if not written & {"astromon_regions", "astromon_meta"} or regions is None or not len(regions):
+        return
+    largest = int(np.max(np.asarray(regions["region_id"])))
+    meta = tables.get("astromon_meta")
+    last = int(meta["last_region_id"][0]) if meta is not None and len(meta) else None
+    if last is not None and last >= largest:
+        return
+    if "astromon_meta" in written:
+        raise ValidationError(
+            f"astromon_meta.last_region_id={last} in row 0 is invalid (must be >= the largest "
+            f"region_id, {largest})"
+        )
+    tables["astromon_meta"] = to_schema("astromon_meta", {"last_region_id": [largest]})
 
 
 def _check_protocol() -> None:

@@ -87,8 +87,9 @@ def test_text_to_stdout_keeps_full_precision(store: InMemoryStore, fmt: str) -> 
 
 
 def disk_full_after(monkeypatch: pytest.MonkeyPatch, nbytes: int) -> None:
-    """Make every file write of astropy and pathlib fail with ENOSPC after ``nbytes`` bytes,
-    as on a full file system: the bytes before are written, then ``OSError(ENOSPC)``."""
+    """Make every file write of astropy, pathlib and the CSV writer fail with ENOSPC after
+    ``nbytes`` bytes, as on a full file system: the bytes before are written, then
+    ``OSError(ENOSPC)``."""
 
     def partial(path: Any) -> None:
         with open(path, "wb") as handle:
@@ -102,8 +103,12 @@ def disk_full_after(monkeypatch: pytest.MonkeyPatch, nbytes: int) -> None:
         partial(self)
         return 0
 
+    def csv_write(table: Table, path: Path) -> None:
+        partial(path)
+
     monkeypatch.setattr(Table, "write", table_write)
     monkeypatch.setattr(Path, "write_text", write_text)
+    monkeypatch.setattr(table_files, "_write_csv", csv_write)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ecsv", "json", "parquet", "fits"])

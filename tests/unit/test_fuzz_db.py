@@ -13,10 +13,12 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astromon_adapters.duckdb_store import release_connections
+from astropy.table import Table
 from hypothesis import given
 from hypothesis import strategies as st
 
 from astromon import db
+from astromon.bootstrap import bootstrap
 from astromon.domain.errors import AstromonError
 from astromon.domain.schema import TABLE_NAMES
 from tests.integration import crash_harness as harness
@@ -111,7 +113,69 @@ def test_fuzz_save(
     if ok:
         stored = db.get_table(table, path)
         assert stored.colnames[:2] == list(stored.colnames[:2])
-        release_connections()
+        assert_sound(path)
+
+
+def assert_sound(path: Path) -> None:
+    """An accepted write leaves a file that ``db check`` passes."""
+    report = bootstrap().check_database(path)
+    release_connections()
+    assert report.ok, "\n".join(report.lines())
+
+
+@st.composite
+def nearly_valid(draw: Any) -> tuple[str, Table, bool]:
+    """Rows that a database accepts, but for one value drawn from the hostile pools, and
+    obsids and ids moved around (so that rows may lack their observation or source)."""
+    name = draw(st.sampled_from(TABLE_NAMES))
+    if name == "astromon_meta":
+        rows = Table({"last_region_id": [draw(st.one_of(st.integers(-2, 5), NUMBERS))]})
+        return name, rows, False
+    if name == "astromon_regions":
+        rows = Table(VALID_REGIONS, copy=True)
+        rows["region_id"] = draw(st.lists(st.integers(0, 6), min_size=2, max_size=2, unique=True))
+    else:
+        obsid = draw(st.integers(0, 5))
+        rows = Table(harness.observation_tables(max(obsid, 1), draw(st.integers(1, 3)))[name])
+        rows["obsid"] = obsid
+    if len(rows) and draw(st.booleans()):
+        column = draw(st.sampled_from(rows.colnames))
+        values = list(rows[column])
+        values[draw(st.integers(0, len(rows) - 1))] = draw(
+            st.one_of(NUMBERS, STRINGS, OBSIDS, DATES, st.integers(-3, 45))
+        )
+        rows.replace_column(column, as_array(values))
+    return name, rows, draw(st.booleans())
+
+
+VALID_REGIONS = Table(
+    {
+        "region_id": [5, 6],
+        "region_id_str": ["0123456789", "abcdef0123"],
+        "last_modified": ["2020:001:00:00:00.000", "2021:100"],
+        "ra": [1.0, 359.5],
+        "dec": [-2.0, 89.0],
+        "radius": [3.0, 0.0],
+        "obsid": [0, 2],
+        "user": ["", "me"],
+        "comments": [" padded ", ""],
+    }
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(case=nearly_valid())
+def test_fuzz_save_then_check(tmp_path_factory: pytest.TempPathFactory, case: Any) -> None:
+    """Every save either is refused (file unchanged) or leaves a file ``db check`` passes."""
+    _count("db.save then db check")
+    path = tmp_path_factory.getbasetemp() / "fuzz-save-check.duckdb"
+    if not path.exists():
+        build(path)
+    name, rows, ignore_obsid = case
+    ok, _ = attempt(path, lambda: db.save(name, rows, path, ignore_obsid), read=False)
+    if ok:
+        assert_sound(path)
 
 
 @pytest.mark.slow
@@ -169,6 +233,7 @@ def test_fuzz_add_regions(tmp_path_factory: pytest.TempPathFactory, regions: Any
         build(path)
     ok, added = attempt(path, lambda: db.add_regions(regions, dbfile=path), read=False)
     if ok:
+        assert_sound(path)
         ra = np.asarray(added["ra"], dtype=float)
         dec = np.asarray(added["dec"], dtype=float)
         radius = np.asarray(added["radius"], dtype=float)

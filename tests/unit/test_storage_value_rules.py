@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from astropy import units as u
 from astropy.table import Table
+from hypothesis import given
+from hypothesis import strategies as st
 
 from astromon.domain.errors import SchemaError, ValidationError
-from astromon.domain.schema import to_schema
+from astromon.domain.schema import TABLE_NAMES, TABLES, to_schema
 from astromon.domain.value_rules import MAX_TEXT_LENGTH, check_values, invalid_values
+from tests.unit.fuzz_strategies import FUZZ, NUMBERS, STRINGS
 
 
 def obs(n: int = 1, **columns: object) -> Table:
@@ -132,3 +137,48 @@ def test_units_convert_or_are_refused() -> None:
         to_schema("astromon_obs", dict(obs(), sim_z=[1.0] * u.deg))
     with pytest.raises(SchemaError, match=r"category_id has unit m.*no unit"):
         to_schema("astromon_obs", dict(obs(), category_id=[10] * u.m))
+
+
+VALUES = st.one_of(
+    NUMBERS, STRINGS, st.none(), st.booleans(), st.binary(max_size=4), st.floats(width=32)
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    name=st.sampled_from(TABLE_NAMES),
+    data=st.data(),
+    value=VALUES,
+    row=st.integers(0, 2),
+)
+def test_a_value_is_stored_exactly_or_refused_naming_it(
+    name: str, data: st.DataObject, value: Any, row: int
+) -> None:
+    """Conversion to the stored type never changes a value silently: each value of the fuzz
+    pools, put in any column, is refused with its table, column and row, or comes back
+    exactly (text identical, integers identical, float64 identical, float32 the nearest
+    float32, never turned infinite)."""
+    spec = TABLES[name]
+    column = data.draw(st.sampled_from(spec.names))
+    good = {"str": "x", "i32": 1, "f32": 1.5, "f64": 2.5}
+    columns = {c.name: [good[c.kind]] * 3 for c in spec.columns}
+    values: list[Any] = list(columns[column])
+    values[row] = value
+    columns[column] = values
+    try:
+        stored = to_schema(name, columns)[column][row]
+    except SchemaError as exc:
+        assert f"{name}.{column}=" in str(exc) and f"in row {row}" in str(exc), exc
+        return
+    kind = spec.column(column).kind
+    if kind == "str":
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        assert isinstance(text, str) and str(stored) == text
+    elif kind == "i32":
+        assert not isinstance(value, str | bytes) and value is not None
+        assert int(stored) == value
+    else:
+        expected = np.float64(value).astype(np.float32 if kind == "f32" else np.float64)
+        assert np.array_equal(stored, expected, equal_nan=True), (value, stored)
+        assert bool(np.isfinite(stored)) == bool(np.isfinite(np.float64(value)))

@@ -12,6 +12,7 @@ from astromon.domain.errors import (
     MissingTableException,
     ReadOnlyDatabaseError,
     SchemaError,
+    ValidationError,
 )
 from astromon.domain.schema import TABLES
 from astromon.ports.store import TableWrite
@@ -47,18 +48,39 @@ def test_save_replaces_rows_of_the_saved_obsids(store: InMemoryStore) -> None:
     before = store.read_table("astromon_xray_src")
     new = before[before["obsid"] == 14577][:2]
     new["snr"] = [100.0, 200.0]
-    store.save_many([TableWrite("astromon_xray_src", new)])
+    with pytest.raises(ValidationError, match="astromon_cat_src without their x-ray source"):
+        store.save_many([TableWrite("astromon_xray_src", new)])  # counterparts would lose theirs
+    cat = store.read_table("astromon_cat_src")
+    kept = cat[(cat["obsid"] == 14577) & np.isin(cat["x_id"], new["id"])]
+    xcorr = store.read_table("astromon_xcorr")
+    matches = xcorr[(xcorr["obsid"] == 14577) & np.isin(xcorr["c_id"], kept["id"])]
+    store.save_many(
+        [
+            TableWrite("astromon_xray_src", new),
+            TableWrite("astromon_cat_src", kept, obsids=(14577,)),  # also when none is kept
+            TableWrite("astromon_xcorr", matches, obsids=(14577,)),
+        ]
+    )
     after = store.read_table("astromon_xray_src")
     assert (after["obsid"] == 14577).sum() == 2
     assert sorted(after[after["obsid"] == 14577]["snr"]) == [100.0, 200.0]
     others = before[before["obsid"] != 14577]
     assert len(after) == len(others) + 2
     assert set(after["obsid"]) == set(before["obsid"])
+    cat_after = store.read_table("astromon_cat_src")
+    assert int((cat_after["obsid"] == 14577).sum()) == len(kept)
 
 
 def test_ignore_obsid_replaces_the_table(store: InMemoryStore) -> None:
     obs = store.read_table("astromon_obs")[:2]
-    store.save_many([TableWrite("astromon_obs", obs, ignore_obsid=True)])
+    children = [
+        TableWrite(name, table[np.isin(table["obsid"], obs["obsid"])], ignore_obsid=True)
+        for name in ("astromon_xray_src", "astromon_cat_src", "astromon_xcorr")
+        for table in [store.read_table(name)]
+    ]
+    with pytest.raises(ValidationError, match="without their observation"):
+        store.save_many([TableWrite("astromon_obs", obs, ignore_obsid=True)])
+    store.save_many([TableWrite("astromon_obs", obs, ignore_obsid=True), *children])
     assert len(store.read_table("astromon_obs")) == 2
     # a table without obsid (regions are keyed by region_id) is always replaced
     regions = store.read_table("astromon_regions")[:1]

@@ -64,6 +64,7 @@ class Astromon(UseCases):
     ``observation_ports(...)``, ``communicate(...)``, ``executor(workers=None,
     scheduler=None)``, ``renderer()``, ``parameter_files()``, ``toolchain_probe()``,
     ``calalign_files()``, ``notifier(smtp=None, ...)``, ``is_legacy_file(path)``,
+    ``input_path(path, what)``,
     ``set_lock_wait_notice(notice)``. Use
     cases: ``check_database``, ``backup_database``, ``restore_database``,
     ``observation_processor``, ``demo_setup``.

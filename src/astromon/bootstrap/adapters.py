@@ -18,9 +18,10 @@ __all__ = ["ADAPTERS", "load_adapter"]
 ADAPTERS: Final[dict[str, str]] = {
     "store.duckdb": "astromon_adapters.duckdb_store:DuckDBStore",
     "store.hdf5": "astromon_adapters.hdf5_store:HDF5Store",
-    "store.is_hdf5": "astromon_adapters.hdf5_store:is_hdf5_file",
+    "store.is_hdf5": "astromon_adapters.file_rules:is_hdf5_file",
     "store.copier": "astromon_adapters.duckdb_backup:DuckDBCopier",
     "store.lock_wait_notice": "astromon_adapters.duckdb_connections:set_wait_notice",
+    "files.check_input": "astromon_adapters.file_rules:check_input_path",
     "process.alive": "astromon_adapters.file_lock:process_alive",
     "tables.read_directory": "astromon_adapters.table_files:read_ecsv_directory",
     "tables.write_file": "astromon_adapters.table_files:write_table_file",

@@ -18,6 +18,7 @@ from typing import Protocol, TypedDict, cast
 from astromon.bootstrap.adapters import load_adapter
 from astromon.config import Settings
 from astromon.domain.errors import DatabaseError, ValidationError
+from astromon.domain.validation import path_argument
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
@@ -117,7 +118,15 @@ class PortsBase:
     # --- storage ------------------------------------------------------------------------
 
     def db_file(self, dbfile: DBFile = None) -> Path:
-        """``dbfile`` as a path, or the default file of the settings when None."""
+        """``dbfile`` as a path, or the default file of the settings when None.
+
+        Raises
+        ------
+        ValidationError
+            ``dbfile`` is neither None nor a path (a number, bytes...).
+        """
+        if dbfile is not None:
+            path_argument("dbfile", dbfile)
         return self.settings.resolve_db_file(dbfile)
 
     def _lock_options(self) -> dict[str, object]:
@@ -134,14 +143,14 @@ class PortsBase:
         Raises
         ------
         DatabaseError
-            The path is a directory; the file does not exist (read); its directory does not
-            exist or it has an HDF5 suffix (write).
+            The path is not a regular file (a directory, a FIFO, a device); the file does not
+            exist (read); its directory does not exist or it has an HDF5 suffix (write).
         """
         if "store" in self.overrides:
             return cast(StoreOpener, self.overrides["store"])(dbfile, write=write)
         path = self.db_file(dbfile)
-        if path.is_dir():
-            raise DatabaseError(f"database path {path} is a directory, not a file")
+        check = cast(Callable[..., Path], load_adapter("files.check_input"))
+        check(path, "astromon database file", missing_ok=True)  # never open a FIFO
         if path.exists():
             if cast(Callable[[Path], bool], load_adapter("store.is_hdf5"))(path):
                 return cast(Store, make_adapter("store.hdf5", path))

@@ -1,6 +1,6 @@
-"""Ports for files and the toolchain around the pipeline: table files, parameter files, the
-doctor's probe, CALALIGN files, the legacy-file test, the lock-waiting notice and the notifier
-of the daily run's alerts.
+"""Ports for files and the toolchain around the pipeline: table files, the input rule,
+parameter files, the doctor's probe, CALALIGN files, the legacy-file test, the lock-waiting
+notice and the notifier of the daily run's alerts.
 
 They are methods of :class:`astromon.bootstrap.Astromon` (through
 :class:`astromon.bootstrap.use_cases.UseCases`), built from the adapter table like the others.
@@ -17,7 +17,7 @@ from astropy.table import Table
 
 from astromon.bootstrap.adapters import load_adapter
 from astromon.bootstrap.application import PathArg, PortsBase, make_adapter
-from astromon.domain.errors import ValidationError
+from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.notifier import Notifier
 from astromon.ports.observation import ParameterFiles, ToolchainProbe
@@ -62,6 +62,20 @@ class ToolingPorts(PortsBase):
         """Write a text file atomically, with the overwrite rule of :meth:`write_table_file`."""
         writer = cast(Callable[..., Path], load_adapter("tables.write_text"))
         return writer(text, path, overwrite=overwrite, overwrite_hint=overwrite_hint)
+
+    def input_path(
+        self, path: PathArg, what: str, *, directory: bool = False, usage: bool = False
+    ) -> Path:
+        """``path`` checked to be a regular file (a directory with ``directory``) before it is
+        opened, so that a FIFO or a device never blocks (the input rule).
+
+        ``what`` names the path in messages (``'--obsid-file'``); ``usage`` makes the error a
+        :class:`ValidationError` (a bad command-line value) instead of a
+        :class:`DatabaseError`.
+        """
+        check = cast(Callable[..., Path], load_adapter("files.check_input"))
+        error = ValidationError if usage else DatabaseError
+        return check(path, what, directory=directory, error=error)
 
     def parameter_files(self) -> ParameterFiles:
         """The reader of CIAO parameter files (obspar) on the local file system."""

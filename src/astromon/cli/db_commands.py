@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from astromon.cli.common import handle_errors, state
-from astromon.config import resolve_db_file
 from astromon.domain.schema import TABLE_NAMES
 
 __all__ = ["db_app"]
@@ -20,17 +19,32 @@ db_app = typer.Typer(
 )
 
 
+DropOrphansOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-orphans",
+        help="Leave out rows whose observation, x-ray source or counterpart is absent "
+        "(counted) instead of refusing the import.",
+    ),
+]
+
+
 @db_app.command("import-legacy")
 @handle_errors
 def import_legacy(
     ctx: typer.Context,
     h5file: Annotated[Path, typer.Argument(help="Legacy astromon HDF5 file.")],
+    drop_orphans: DropOrphansOpt = False,
 ) -> None:
-    """Import every table of a legacy HDF5 file into the DuckDB database (--db)."""
+    """Import every table of a legacy HDF5 file into the DuckDB database (--db).
+
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
+    leaves them out with a warning naming how many.
+    """
     from astromon import db
 
-    target = resolve_db_file(state(ctx).db)
-    db.import_legacy(h5file, dbfile=target)
+    target = state(ctx).app.db_file(state(ctx).db)
+    db.import_legacy(h5file, dbfile=target, drop_orphans=drop_orphans)
     typer.echo(f"imported {h5file} into {target}")
 
 
@@ -39,12 +53,17 @@ def import_legacy(
 def import_ecsv(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Directory of astromon_*.ecsv files.")],
+    drop_orphans: DropOrphansOpt = False,
 ) -> None:
-    """Import a directory of ECSV tables (astromon_obs.ecsv, ...) into the database."""
+    """Import a directory of ECSV tables (astromon_obs.ecsv, ...) into the database.
+
+    Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
+    leaves them out with a warning naming how many.
+    """
     from astromon import db
 
-    target = resolve_db_file(state(ctx).db)
-    db.import_ecsv(directory, dbfile=target)
+    target = state(ctx).app.db_file(state(ctx).db)
+    db.import_ecsv(directory, dbfile=target, drop_orphans=drop_orphans)
     typer.echo(f"imported {directory} into {target}")
 
 
@@ -53,7 +72,9 @@ def import_ecsv(
 def export(
     ctx: typer.Context,
     table: Annotated[str, typer.Argument(help=f"One of: {', '.join(TABLE_NAMES)}.")],
-    path: Annotated[Path, typer.Argument(help="Output file (.ecsv, .fits, .parquet).")],
+    path: Annotated[
+        Path, typer.Argument(help="Output file (.ecsv, .csv, .json, .fits, .parquet); - is stdout.")
+    ],
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -66,7 +87,8 @@ def export(
 ) -> None:
     """Export one table to a file, written atomically (the old file stays on failure).
 
-    An existing file is refused unless --overwrite.
+    An existing file is refused unless --overwrite; only regular files are written, never a
+    device, a FIFO or a database file. PATH - writes to standard output (give --format).
     """
     from astromon import db
 
@@ -77,4 +99,5 @@ def export(
         overwrite=overwrite,
         overwrite_hint="--overwrite",
     )
-    typer.echo(f"exported {table} to {path}")
+    if str(path) != "-":  # standard output holds the table
+        typer.echo(f"exported {table} to {path}")

@@ -71,7 +71,12 @@ def doctor(
         db_file=app.db_file(state(ctx).db),
         offline=offline,
     )
-    checks = doctor_service.run_doctor(app.toolchain_probe(), catalog_probe, settings)
+    checks = doctor_service.run_doctor(
+        app.toolchain_probe(),
+        catalog_probe,
+        settings,
+        open_store=lambda path: app.store(path) if path.exists() or path.is_symlink() else None,
+    )
     for line in format_table(checks):
         typer.echo(line)
     raise typer.Exit(ExitCode.OK if doctor_service.all_passed(checks) else ExitCode.ERROR)

@@ -74,7 +74,7 @@ def _obsids(
 ) -> list[int]:
     found = processing.parse_obsids(obsids)
     if obsid_file is not None:
-        found += processing.read_obsid_file(obsid_file)
+        found += processing.read_obsid_file(app.input_path(obsid_file, "--obsid-file", usage=True))
     first = parse_time_option("--start", start)
     last = parse_time_option("--stop", stop)
     if first is not None or last is not None or not found:

@@ -9,6 +9,7 @@ import numpy as np
 import typer
 from astropy.table import Table
 
+from astromon.bootstrap import Astromon
 from astromon.cli.common import OutputFormat, handle_errors, state, write_table
 from astromon.domain.errors import ValidationError
 from astromon.domain.region_values import radius_to_arcsec
@@ -22,7 +23,9 @@ regions_app = typer.Typer(
 )
 
 
-def _read_file(path: Path) -> Table:
+def _read_file(app: Astromon, path: Path) -> Table:
+    """The regions of a table file, checked to be a regular file first (nothing blocks)."""
+    app.input_path(path, "--file", usage=True)
     try:
         return Table.read(path, format="ascii.csv" if path.suffix.lower() == ".csv" else None)
     except Exception as exc:
@@ -105,7 +108,7 @@ def add(
     if file is not None:
         if ra is not None or dec is not None:
             raise ValidationError("give either --file or --ra/--dec, not both")
-        regions: Any = _read_file(file)
+        regions: Any = _read_file(state(ctx).app, file)
     else:
         if ra is None or dec is None:
             raise ValidationError("--ra and --dec are required (or --file)")
@@ -166,7 +169,7 @@ def update(
     if file is not None:
         if region_id_str is not None:
             raise ValidationError("give either REGION_ID_STR or --file, not both")
-        db.update_regions(_read_file(file), dbfile=dbfile)
+        db.update_regions(_read_file(state(ctx).app, file), dbfile=dbfile)
         typer.echo(f"updated regions from {file}")
         return
     if region_id_str is None:

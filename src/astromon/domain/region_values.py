@@ -17,12 +17,14 @@ from astropy import units as u
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astromon.domain.column_conversion import as_table
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.schema import to_schema, validate_text
 
 __all__ = [
     "MAX_RADIUS_ARCSEC",
     "REGION_FIELDS",
+    "as_input_table",
     "as_obsids",
     "position_degrees",
     "prepare_new_regions",
@@ -38,11 +40,16 @@ _REQUIRED: Final[tuple[str, ...]] = ("ra", "dec")
 _TABLE: Final = "astromon_regions"
 
 
-def _as_table(data: Any, what: str) -> Table:
-    if isinstance(data, Table):
-        return data
+def as_input_table(data: Any, what: str) -> Table:
+    """``data`` (anything ``astropy.table.Table()`` accepts) as a Table.
+
+    Raises
+    ------
+    ValidationError
+        ``data`` cannot be made a Table (the message names ``what``).
+    """
     try:
-        return Table(data)
+        return as_table(data)
     except Exception as exc:  # astropy raises many types for bad input
         raise ValidationError(f"{what} must be convertible to an astropy Table: {exc}") from None
 
@@ -177,7 +184,7 @@ def prepare_new_regions(data: Any) -> Table:
     ValidationError
         Invalid values (see :func:`validate_region_values`).
     """
-    table = _as_table(data, "regions")
+    table = as_input_table(data, "regions")
     missing = [c for c in _REQUIRED if c not in table.colnames]
     if missing:
         raise SchemaError(f"regions lack the column(s) {missing}; they have {table.colnames}")

@@ -34,8 +34,8 @@ from astromon.domain.geometry import angular_separation_arcsec
 from astromon.domain.region_values import (
     _TABLE,
     REGION_FIELDS,
-    _as_table,
     _fill_ids,
+    as_input_table,
     as_obsids,
     prepare_new_regions,
     radius_to_arcsec,
@@ -205,7 +205,7 @@ def update_regions(regions: Table | None, updates: Any, now: str) -> tuple[Table
         Invalid values, or the same ``region_id_str`` given twice.
     """
     stored = _stored(regions)
-    table = _as_table(updates, "regions")
+    table = as_input_table(updates, "regions")
     if "region_id_str" not in table.colnames:
         raise SchemaError(
             f"regions to update need a region_id_str column; they have {table.colnames}"

@@ -16,7 +16,8 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Column, Table
 
-from astromon.domain.errors import MissingTableException, SchemaError
+from astromon.domain.column_conversion import as_table, convert_column
+from astromon.domain.errors import MissingTableException, SchemaError, ValidationError
 
 __all__ = [
     "CATEGORIES",
@@ -178,6 +179,10 @@ CATEGORY_IDS: Final[dict[str, int]] = {name.lower(): cid for cid, name in CATEGO
 _FOUR_DECIMALS: Final = frozenset({"ra", "dec", "x_ra", "x_dec", "c_ra", "c_dec", "pileup"})
 
 
+def _unit(column: str) -> u.UnitBase:
+    return UNITS.get(column, u.dimensionless_unscaled)
+
+
 def category_id(name: str) -> int:
     """Category id of a category name (case-insensitive); unknown names give 200 (Unknown)."""
     return CATEGORY_IDS.get(str(name).strip().lower(), 200)
@@ -199,7 +204,15 @@ def get_spec(name: str) -> TableSpec:
 
 
 def set_formats(table: Table) -> Table:
-    """Set display formats in place: ra/dec-like columns and pileup '.4f', other floats '.2f'."""
+    """Set display formats in place: ra/dec-like columns and pileup '.4f', other floats '.2f'.
+
+    Raises
+    ------
+    ValidationError
+        ``table`` is not an astropy Table.
+    """
+    if not isinstance(table, Table):
+        raise ValidationError(f"set_formats needs an astropy Table, got {table!r}")
     for name in table.colnames:
         col = table[name]
         if isinstance(col, Column) and col.dtype.kind == "f":
@@ -214,95 +227,6 @@ def empty_table(name: str) -> Table:
     return set_formats(table)
 
 
-def _as_unicode(values: Any) -> np.ndarray[Any, Any]:
-    arr = np.asarray(values)
-    if arr.dtype.kind == "S":
-        return np.char.decode(arr, "utf-8")
-    if arr.dtype.kind == "U":
-        return arr
-    if arr.dtype.kind == "O" or arr.dtype.kind in "iufb":
-        return np.array(
-            [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in arr], dtype=str
-        )
-    raise SchemaError(f"cannot convert values of dtype {arr.dtype} to strings")
-
-
-def _numeric_objects(
-    table_name: str, spec: ColumnSpec, arr: np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    """An object array of numbers as a numeric array; any non-number is a SchemaError."""
-    for value in arr:
-        if isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.number)):
-            raise SchemaError(
-                f"column {table_name}.{spec.name} must be numeric ({spec.kind}), got {value!r}"
-            )
-    return arr.astype(np.float64)
-
-
-def _strip_unit(table_name: str, spec: ColumnSpec, values: Any) -> Any:
-    """``values`` in the schema unit of the column, as plain numbers (no unit attached)."""
-    unit = getattr(values, "unit", None)
-    if unit is None:
-        return values
-    unit = u.Unit(unit)
-    target = UNITS.get(spec.name, u.dimensionless_unscaled)
-    if spec.kind == "str" or unit == target:
-        scale = 1.0
-    else:
-        try:
-            scale = float(unit.to(target))
-        except u.UnitConversionError:
-            expected = f"unit {target}" if target != u.dimensionless_unscaled else "no unit"
-            raise SchemaError(
-                f"column {table_name}.{spec.name} has unit {unit}, which cannot be converted "
-                f"to the schema's {expected}"
-            ) from None
-    if isinstance(values, u.Quantity):
-        data: Any = values.value
-    elif np.ma.isMaskedArray(values):
-        data = np.ma.MaskedArray(np.ma.getdata(values), mask=np.ma.getmaskarray(values))
-    else:
-        data = np.asarray(values)
-    return data * scale if scale != 1.0 else data
-
-
-def _convert_column(table_name: str, spec: ColumnSpec, values: Any) -> np.ndarray[Any, Any]:
-    values = _strip_unit(table_name, spec, values)
-    if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
-        if spec.kind in ("f32", "f64"):
-            values = np.ma.filled(np.ma.asarray(values, dtype=spec.dtype), np.nan)
-        else:
-            raise SchemaError(
-                f"column {table_name}.{spec.name} has missing (masked) values, "
-                f"which are only allowed in float columns"
-            )
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise SchemaError(f"column {table_name}.{spec.name} must be one-dimensional")
-    if spec.kind == "str":
-        return _as_unicode(arr)
-    if arr.dtype.kind == "O":
-        arr = _numeric_objects(table_name, spec, arr)
-    if arr.dtype.kind in "SU":
-        raise SchemaError(
-            f"column {table_name}.{spec.name} must be numeric ({spec.kind}), "
-            f"got strings such as {arr[:1].tolist()!r}"
-        )
-    if spec.kind == "i32":
-        if arr.dtype.kind == "f":
-            finite = np.isfinite(arr)
-            if not finite.all() or (arr != np.round(arr)).any():
-                bad = arr[~finite | (arr != np.round(np.where(finite, arr, 0)))][:1].tolist()
-                raise SchemaError(
-                    f"column {table_name}.{spec.name} must hold integers, got {bad!r}"
-                )
-        info = np.iinfo(np.int32)
-        if arr.size and (arr.min() < info.min or arr.max() > info.max):
-            raise SchemaError(f"column {table_name}.{spec.name} has values outside the int32 range")
-        return arr.astype(np.int32)
-    return arr.astype(spec.dtype)
-
-
 def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Table:
     """Convert ``data`` to the schema of table ``name``.
 
@@ -314,10 +238,13 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
         ``name`` is not an astromon table.
     SchemaError
         ``data`` has no column in common with the schema, lacks schema columns (named in the
-        message), or has values that cannot be converted (wrong type, masked integers...).
+        message), or has a value that cannot be stored exactly (the rules of
+        :mod:`astromon.domain.column_conversion`: text that is not text or holds NUL
+        characters, integers beyond int32, float32 overflow, masked integers or text, units
+        that cannot be converted), named with its table, column, row and value.
     """
     spec = get_spec(name)
-    table = data if isinstance(data, Table) else Table(data)
+    table = as_table(data)
     common = [c for c in spec.names if c in table.colnames]
     if not common:
         raise SchemaError(
@@ -327,9 +254,11 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
     missing = [c for c in spec.names if c not in table.colnames]
     if missing:
         raise SchemaError(f"data for {name} lacks the columns {missing}")
+    columns = [
+        convert_column(name, c.name, c.kind, table[c.name], _unit(c.name)) for c in spec.columns
+    ]
     out = Table(
-        [Column(_convert_column(name, c, table[c.name]), name=c.name) for c in spec.columns],
-        copy=False,
+        [Column(v, name=c.name) for v, c in zip(columns, spec.columns, strict=True)], copy=False
     )
     return set_formats(out)
 

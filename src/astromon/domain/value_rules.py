@@ -3,7 +3,8 @@
 Rules (units as stored: degrees for ``ra``/``dec``/``roll``, arcsec for focal-plane angles,
 offsets, separations and region radii, mm for ``sim_z``, CXC seconds for ``tstart``):
 
-* every text value is at most :data:`MAX_TEXT_LENGTH` (4096) characters;
+* every text value is at most :data:`MAX_TEXT_LENGTH` (4096) characters and holds no NUL
+  character;
 * ``obsid`` is >= 1 (region ``obsid`` <= 0 means every observation);
   source and counterpart ids and ``region_id`` are >= 0;
 * ``ra`` in [0, 360), ``dec`` in [-90, 90], ``roll`` in [0, 360), all finite;
@@ -15,6 +16,7 @@ offsets, separations and region radii, mm for ``sim_z``, CXC seconds for ``tstar
   one of :data:`~astromon.domain.schema.CATEGORIES`;
 * focal-plane angles (``y_angle``, ``z_angle``, ``r_angle``) and offsets (``dy``, ``dz``) finite;
   ``dr``, ``separation`` finite and >= 0; region ``radius`` in [0, 648000] arcsec;
+* ``region_id_str`` is 10 lower-case hexadecimal characters;
 * ``astromon_meta.last_region_id`` >= 0.
 
 Float columns not named here (``net_counts``, ``snr``, ``mag`` ...) may hold NaN (no value).
@@ -29,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from astromon.domain.column_conversion import NUL_RULE, has_nul
 from astromon.domain.errors import ValidationError
 from astromon.domain.schema import CATEGORIES, get_spec, validate_text
 
@@ -181,6 +184,16 @@ def _bad_chandra_date(values: Any) -> Bad:
     return np.asarray(~ok)
 
 
+def _bad_region_id_str(values: Any) -> Bad:
+    """Not 10 characters of ``0-9a-f``."""
+    codes, lengths = _codes(values, 10)
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    letter = (codes >= ord("a")) & (codes <= ord("f"))
+    return np.asarray(~((lengths == 10) & np.all(digit | letter, axis=1)))
+
+
 def _obsid(allow_all: bool) -> Callable[[Any], Bad]:
     def bad(values: Any) -> Bad:
         v = np.asarray(values, dtype=np.int64)
@@ -198,7 +211,7 @@ _OBSID_RULE: Final = "an observation id, must be >= 1"
 _RA = (_range(0, 360, open_hi=True), "degrees, must be finite and in [0, 360)")
 _DEC = (_range(-90, 90), "degrees, must be finite and in [-90, 90]")
 _ANGLE = (_finite, "arcsec, must be finite")
-_DISTANCE = (_range(0, np.inf), "arcsec, must be finite and >= 0")
+_DISTANCE = (_range(0, np.finfo(np.float64).max), "arcsec, must be finite and >= 0")
 _ID = (_non_negative_int, "must be >= 0")
 _OBSID = (_obsid(False), _OBSID_RULE)
 
@@ -248,6 +261,7 @@ _RULES: Final[dict[str, dict[str, tuple[Callable[[Any], Bad], str]]]] = {
     },
     "astromon_regions": {
         "region_id": _ID,
+        "region_id_str": (_bad_region_id_str, "must be 10 hexadecimal characters 0-9a-f"),
         "last_modified": (_bad_chandra_date, "must be a Chandra date YYYY:DDD:hh:mm:ss.sss"),
         "ra": _RA,
         "dec": _DEC,
@@ -288,6 +302,8 @@ def invalid_values(name: str, table: Any, limit: int | None = None) -> list[Inva
         checks: list[tuple[Bad, str]] = []
         if values.dtype.kind == "U" and values.dtype.itemsize // 4 > MAX_TEXT_LENGTH:
             checks.append((_text_too_long(values), f"longer than {MAX_TEXT_LENGTH} characters"))
+        if values.dtype.kind == "U":
+            checks.append((has_nul(values), NUL_RULE))
         if column in rules:
             check, rule = rules[column]
             checks.append((check(values), rule))

@@ -82,7 +82,7 @@ def connect(
     DatabaseError
         Reading a file that does not exist, or a path that is a directory.
     """
-    if mode not in READ_MODES + WRITE_MODES:
+    if not isinstance(mode, str) or mode not in READ_MODES + WRITE_MODES:
         raise ValidationError(
             f"connect mode must be one of {', '.join(READ_MODES + WRITE_MODES)}, got {mode!r}"
         )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 from astropy.table import Table
 
 __all__ = ["RegionChange", "Store", "TableWrite"]
@@ -17,7 +18,8 @@ class TableWrite:
 
     ``data`` is already converted to the schema (:func:`astromon.domain.schema.to_schema`).
     With ``ignore_obsid`` false and a table that has an ``obsid`` column, stored rows whose
-    obsid is in ``data`` are deleted and ``data`` appended; otherwise the table is replaced.
+    obsid is in ``data`` or in ``obsids`` are deleted and ``data`` appended; otherwise the
+    table is replaced.
     """
 
     table: str
@@ -26,6 +28,14 @@ class TableWrite:
     checked: bool = False
     """True when ``data`` already passed :func:`astromon.domain.value_rules.check_values`
     (set by :func:`astromon.services.storage.prepare_write`); stores check the others."""
+    obsids: tuple[int, ...] = ()
+    """Obsids whose stored rows are replaced even when ``data`` has none of their rows (an
+    observation re-processed without counterparts loses its old ones)."""
+
+    def replaced_obsids(self) -> list[int]:
+        """The obsids whose stored rows this write replaces (obsid rule), sorted."""
+        present = np.unique(np.asarray(self.data["obsid"])).tolist() if len(self.data) else []
+        return sorted({int(o) for o in present} | {int(o) for o in self.obsids})
 
 
 RegionChange = Callable[[Table, int], tuple[Table, int]]
@@ -37,9 +47,11 @@ class Store(Protocol):
     """A database of astromon tables.
 
     Every write is one transaction: it happens whole or not at all. Every value written
-    follows the rules of :mod:`astromon.domain.value_rules` (a ValidationError otherwise,
-    before anything changes). A write that returns is durable and seen by every later read,
-    from any process; reads never see part of a write.
+    follows the rules of :mod:`astromon.domain.value_rules`, and no write leaves a row
+    without the row it points at (:mod:`astromon.domain.references`) or ``last_region_id``
+    below a region id (a ValidationError otherwise, before anything changes). A write that
+    returns is durable and seen by every later read, from any process; reads never see part
+    of a write.
     """
 
     @property

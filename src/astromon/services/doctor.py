@@ -19,6 +19,8 @@ from astromon.domain.errors import AstromonError, CatalogError, ProcessingError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, DEFAULT_DOWNLOAD
 from astromon.ports.catalog import CatalogProbe
 from astromon.ports.observation import ToolchainProbe
+from astromon.ports.store import Store
+from astromon.services.storage import require_writable
 
 __all__ = [
     "CIAO_TOOLS",
@@ -250,18 +252,44 @@ def _network_checks(
     return checks
 
 
+def _database(
+    probe: ToolchainProbe,
+    settings: DoctorSettings,
+    open_store: Callable[[Path], Store | None] | None,
+) -> str:
+    """The database file can be written: the file system allows it and, when the file
+    exists, it opens as a writable astromon database (not damaged, not a legacy file)."""
+    detail = probe.writable(settings.db_file)
+    store = open_store(settings.db_file) if open_store is not None else None
+    if store is not None:
+        require_writable(store)
+        tables = store.table_names()  # opens the file: a damaged one fails here
+        if tables:
+            detail += f" ({len(tables)} astromon tables)"
+    return detail
+
+
 def run_doctor(
-    probe: ToolchainProbe, catalog_probe: CatalogProbe | None, settings: DoctorSettings
+    probe: ToolchainProbe,
+    catalog_probe: CatalogProbe | None,
+    settings: DoctorSettings,
+    open_store: Callable[[Path], Store | None] | None = None,
 ) -> list[Check]:
-    """Every check, in the order of the table: CIAO, arc5gl, network, database."""
+    """Every check, in the order of the table: CIAO, arc5gl, network, database.
+
+    ``open_store`` gives the store of the database file when it exists (None when it does
+    not); with it, the database check also opens an existing file, so that a damaged or a
+    legacy (read-only) file fails the check.
+    """
     checks = _ciao_checks(probe, settings)
     checks += _arc5gl_checks(probe)
     checks += _network_checks(probe, catalog_probe, settings)
     checks.append(
         _check(
             "database file",
-            "pass --db with a writable location, or fix the directory's permissions",
-            lambda: probe.writable(settings.db_file),
+            "pass --db with a writable astromon database (restore a damaged one from a backup, "
+            "import a legacy one), or fix the directory's permissions",
+            lambda: _database(probe, settings, open_store),
         )
     )
     return checks

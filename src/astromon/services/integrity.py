@@ -12,18 +12,19 @@ What is checked (each failed check is one :class:`IntegrityProblem`):
   ``astromon_regions`` are ``regions`` problems).
 * ``key`` — no duplicate primary keys (``obsid``; ``(obsid, id)``;
   ``(select_name, obsid, x_id)``; ``region_id``) and no duplicate ``region_id_str``.
-* ``orphan`` — every x-ray source belongs to a stored observation; every counterpart to a
-  stored x-ray source (same obsid, ``x_id`` = source ``id``); every cross-match row to a stored
-  observation, counterpart (``c_id``) and x-ray source (``x_id``).
-* ``regions`` — ``region_id_str`` are 10 hexadecimal characters, radii are finite and >= 0,
-  ``last_region_id`` >= the largest ``region_id``.
+* ``orphan`` — the rules of :mod:`astromon.domain.references`: every x-ray source belongs
+  to a stored observation; every counterpart to a stored x-ray source (same obsid, ``x_id`` =
+  source ``id``); every cross-match row to a stored observation, counterpart (``c_id``) and
+  x-ray source (``x_id``).
+* ``regions`` — invalid region values (``region_id_str`` of 10 hexadecimal characters, radii
+  in [0, 648000] arcsec, ...: the value rules), ``last_region_id`` present and >= the largest
+  ``region_id``.
 
 Absent tables count as empty (a new database holds only what was written so far).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 from astromon.domain.crossmatch.keys import composite_key as _pair_key
 from astromon.domain.crossmatch.keys import split_key as _split_key
 from astromon.domain.errors import AstromonError
+from astromon.domain.references import REFERENCES, orphans
 from astromon.domain.schema import TABLE_NAMES, get_spec
 from astromon.domain.value_rules import invalid_values
 from astromon.ports.store import Store
@@ -43,7 +45,6 @@ __all__ = ["PROBLEM_KINDS", "IntegrityProblem", "IntegrityReport", "check_integr
 _EXAMPLES: Final = 5
 MAX_VALUE_PROBLEMS: Final = 100
 """Invalid values listed one by one per table; further ones are counted in one problem."""
-_HEX10: Final = re.compile(r"^[0-9a-f]{10}$")
 
 
 def _examples(values: Sequence[Any]) -> str:
@@ -149,91 +150,27 @@ def _check_keys(name: str, table: Any) -> list[IntegrityProblem]:
     return problems
 
 
-def _missing(
-    child: NDArray[np.int64], parent: NDArray[np.int64]
-) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
-    bad = ~np.isin(child, parent)
-    return bad, np.unique(child[bad])
-
-
-def _orphan(
-    table: str, what: str, bad_keys: NDArray[np.int64], n_rows: int, pairs: bool
-) -> IntegrityProblem:
-    values: list[Any] = [_split_key(int(k)) for k in bad_keys] if pairs else bad_keys.tolist()
-    return IntegrityProblem("orphan", table, f"{n_rows} row(s) {what}: {_examples(values)}", n_rows)
-
-
 def _check_orphans(tables: dict[str, Any]) -> list[IntegrityProblem]:
     problems: list[IntegrityProblem] = []
-    empty = np.zeros(0, dtype=np.int64)
-    obs = tables.get("astromon_obs")
-    xray = tables.get("astromon_xray_src")
-    cat = tables.get("astromon_cat_src")
-    xcorr = tables.get("astromon_xcorr")
-    obsids = _int_col(obs, "obsid") if obs is not None else empty
-    xray_keys = (
-        _pair_key(_int_col(xray, "obsid"), _int_col(xray, "id")) if xray is not None else empty
-    )
-    cat_keys = _pair_key(_int_col(cat, "obsid"), _int_col(cat, "id")) if cat is not None else empty
-    if xray is not None and len(xray):
-        bad, keys = _missing(_int_col(xray, "obsid"), obsids)
-        if bad.any():
-            problems.append(
-                _orphan(
-                    "astromon_xray_src",
-                    "without their observation (obsid)",
-                    keys,
-                    int(bad.sum()),
-                    False,
-                )
+    for reference in REFERENCES:
+        bad = orphans(reference, tables)
+        if not bad.any():
+            continue
+        child = tables[reference.table]
+        rows = np.flatnonzero(bad)
+        columns = [_int_col(child, c)[rows] for c in reference.columns]
+        if len(columns) == 1:
+            values: list[Any] = np.unique(columns[0]).tolist()
+        else:
+            values = [_split_key(int(k)) for k in np.unique(_pair_key(*columns))]
+        problems.append(
+            IntegrityProblem(
+                "orphan",
+                reference.table,
+                f"{rows.size} row(s) {reference.description}: {_examples(values)}",
+                int(rows.size),
             )
-    if cat is not None and len(cat):
-        bad, keys = _missing(_pair_key(_int_col(cat, "obsid"), _int_col(cat, "x_id")), xray_keys)
-        if bad.any():
-            problems.append(
-                _orphan(
-                    "astromon_cat_src",
-                    "without their x-ray source (obsid, x_id)",
-                    keys,
-                    int(bad.sum()),
-                    True,
-                )
-            )
-    if xcorr is not None and len(xcorr):
-        xobs = _int_col(xcorr, "obsid")
-        bad, keys = _missing(xobs, obsids)
-        if bad.any():
-            problems.append(
-                _orphan(
-                    "astromon_xcorr",
-                    "without their observation (obsid)",
-                    keys,
-                    int(bad.sum()),
-                    False,
-                )
-            )
-        bad, keys = _missing(_pair_key(xobs, _int_col(xcorr, "c_id")), cat_keys)
-        if bad.any():
-            problems.append(
-                _orphan(
-                    "astromon_xcorr",
-                    "without their counterpart (obsid, c_id)",
-                    keys,
-                    int(bad.sum()),
-                    True,
-                )
-            )
-        bad, keys = _missing(_pair_key(xobs, _int_col(xcorr, "x_id")), xray_keys)
-        if bad.any():
-            problems.append(
-                _orphan(
-                    "astromon_xcorr",
-                    "without their x-ray source (obsid, x_id)",
-                    keys,
-                    int(bad.sum()),
-                    True,
-                )
-            )
+        )
     return problems
 
 
@@ -249,28 +186,6 @@ def _check_regions(tables: dict[str, Any]) -> list[IntegrityProblem]:
         )
     if regions is None or len(regions) == 0:
         return problems
-    ids = np.asarray(regions["region_id_str"], dtype=str).tolist()
-    bad_ids = [value for value in ids if not _HEX10.match(value)]
-    if bad_ids:
-        problems.append(
-            IntegrityProblem(
-                "regions",
-                "astromon_regions",
-                f"region_id_str not 10 hex characters: {_examples([repr(v) for v in bad_ids])}",
-                len(bad_ids),
-            )
-        )
-    radius = np.asarray(regions["radius"], dtype=np.float64)
-    bad_radius = ~np.isfinite(radius) | (radius < 0)
-    if bad_radius.any():
-        problems.append(
-            IntegrityProblem(
-                "regions",
-                "astromon_regions",
-                f"radius not finite and >= 0 (arcsec): {_examples(radius[bad_radius].tolist())}",
-                int(bad_radius.sum()),
-            )
-        )
     max_id = int(np.max(_int_col(regions, "region_id")))
     if meta is None or len(meta) == 0:
         problems.append(

@@ -87,7 +87,7 @@ def outcome_writes(outcome: ObservationOutcome) -> list[TableWrite]:
             raise ValidationError(
                 f"obsid {outcome.obsid}: table {name} holds rows of obsids {sorted(obsids)}"
             )
-        writes.append(TableWrite(name, table))
+        writes.append(TableWrite(name, table, obsids=(outcome.obsid,)))
     if len(writes[0].data) == 0:
         raise ValidationError(f"obsid {outcome.obsid}: an OK outcome needs its astromon_obs row")
     return writes

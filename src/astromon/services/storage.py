@@ -5,7 +5,8 @@ Everything is checked before the store is touched, so bad input leaves the file 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,10 @@ from astromon.domain.errors import (
     MissingTableException,
     ReadOnlyDatabaseError,
     SchemaError,
+    ValidationError,
 )
+from astromon.domain.references import REFERENCES, orphans
+from astromon.domain.references import drop_orphans as drop_orphans_of
 from astromon.domain.schema import (
     TABLE_NAMES,
     conforms,
@@ -28,6 +32,7 @@ from astromon.domain.schema import (
 from astromon.ports.store import Store, TableWrite
 
 __all__ = [
+    "ImportResult",
     "copy_tables",
     "import_tables",
     "prepare_write",
@@ -131,16 +136,61 @@ def read_named_table(open_store: Callable[[], Store], table_name: str) -> Table:
     return read_table(open_store(), table_name)
 
 
-def _non_empty(store: Store, names: Iterable[str]) -> list[str]:
-    present = set(store.table_names())
-    return [name for name in names if name in present and len(store.read_table(name))]
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote.
+
+    Attributes
+    ----------
+    tables : list of str
+        Names of the imported tables, in schema order.
+    dropped : dict of str to int
+        Orphan rows left out per table (only with ``drop_orphans``).
+    """
+
+    tables: list[str]
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
-def import_tables(tables: Mapping[str, Any], target: Store, overwrite: bool = False) -> list[str]:
+def _without_orphans(
+    tables: dict[str, Table], source: str, drop_orphans: bool
+) -> tuple[dict[str, Table], dict[str, int]]:
+    """The tables, with the orphans among them left out when asked; else refused."""
+    if drop_orphans:
+        return drop_orphans_of(tables)
+    for reference in REFERENCES:
+        if reference.table not in tables or reference.parent not in tables:
+            continue
+        bad = orphans(reference, tables)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            child = tables[reference.table]
+            keys = sorted({tuple(int(child[c][r]) for c in reference.columns) for r in rows})
+            shown = ", ".join(str(k[0] if len(k) == 1 else k) for k in keys[:5])
+            raise ValidationError(
+                f"{source} holds {rows.size} row(s) of {reference.table} "
+                f"{reference.description}: {shown}{' ...' if len(keys) > 5 else ''}; "
+                "a database keeps no such rows: import with drop_orphans=True "
+                "(--drop-orphans) to leave them out"
+            )
+    return tables, {}
+
+
+def import_tables(
+    tables: Mapping[str, Any],
+    target: Store,
+    overwrite: bool = False,
+    *,
+    drop_orphans: bool = False,
+    source: str = "the imported tables",
+) -> ImportResult:
     """Write whole tables into ``target`` in one transaction.
 
-    When ``astromon_regions`` comes without ``astromon_meta``, ``last_region_id`` is set to
-    the largest region id.
+    Rows must keep the referential rules (:mod:`astromon.domain.references`): an x-ray
+    source whose observation, or a counterpart whose x-ray source is not imported (nor
+    stored) is an orphan. Orphans among the imported tables are refused, or left out with
+    ``drop_orphans``. When ``astromon_regions`` comes without ``astromon_meta``,
+    ``last_region_id`` becomes at least the largest region id (the store's rule).
 
     Parameters
     ----------
@@ -151,64 +201,62 @@ def import_tables(tables: Mapping[str, Any], target: Store, overwrite: bool = Fa
     overwrite : bool
         Replace tables that already hold rows in ``target``; without it such tables are an
         error (nothing is written).
+    drop_orphans : bool
+        Leave orphan rows out (counted in the result) instead of refusing the import.
+    source : str
+        Where the tables come from, named in messages.
 
     Returns
     -------
-    list of str
-        Names of the imported tables, in schema order.
+    ImportResult
+        The imported tables and the orphans left out.
 
     Raises
     ------
     DatabaseError
         A table already holds rows in ``target`` and ``overwrite`` is false.
+    ValidationError
+        Orphan rows (without ``drop_orphans``), invalid values (named).
     """
     require_writable(target)
-    tables = dict(tables)
-    if "astromon_regions" in tables and "astromon_meta" not in tables:
-        # a regions table without its meta row: ids continue after the largest one
-        ids = np.asarray(to_schema("astromon_regions", tables["astromon_regions"])["region_id"])
-        tables["astromon_meta"] = {"last_region_id": [int(ids.max()) if ids.size else 0]}
-    names = [name for name in TABLE_NAMES if name in tables]
     unknown = sorted(set(tables) - set(TABLE_NAMES))
     if unknown:
         raise MissingTableException(
             f"{unknown} are not astromon tables. Known tables: {', '.join(TABLE_NAMES)}"
         )
-    writes = []
-    for name in names:
-        table = to_schema(name, tables[name])
-        if name == "astromon_meta":
-            validate_values(name, table)
-        writes.append(TableWrite(name, table, ignore_obsid=True))
+    names = [name for name in TABLE_NAMES if name in tables]
+    converted = {name: to_schema(name, tables[name]) for name in names}
+    converted, dropped = _without_orphans(converted, source, drop_orphans)
+    for name, table in converted.items():
+        validate_values(name, table)
     if not overwrite:
-        busy = _existing_rows(target, names)
+        present = set(target.table_names())
+        busy = [n for n in names if n in present and len(target.read_table(n))]
         if busy:
             raise DatabaseError(
                 f"{target.location} already holds rows in {busy}; import into a new file or "
                 "pass overwrite=True to replace those tables"
             )
-    target.save_many(writes)
-    return names
+    target.save_many([TableWrite(n, converted[n], ignore_obsid=True, checked=True) for n in names])
+    return ImportResult(names, dropped)
 
 
-def _existing_rows(target: Store, names: list[str]) -> list[str]:
-    try:
-        return _non_empty(target, names)
-    except DatabaseError as exc:
-        if "does not exist" in str(exc):
-            return []
-        raise
-
-
-def copy_tables(source: Store, target: Store, overwrite: bool = False) -> list[str]:
+def copy_tables(
+    source: Store, target: Store, overwrite: bool = False, *, drop_orphans: bool = False
+) -> ImportResult:
     """Copy every astromon table of ``source`` into ``target`` without loss (one transaction).
+
+    Orphan rows of ``source`` are refused, or left out with ``drop_orphans`` (see
+    :func:`import_tables`).
 
     Returns
     -------
-    list of str
-        Names of the copied tables.
+    ImportResult
     """
     names = source.table_names()
     if not names:
         raise DatabaseError(f"{source.location} holds no astromon tables")
-    return import_tables({name: source.read_table(name) for name in names}, target, overwrite)
+    tables = {name: source.read_table(name) for name in names}
+    return import_tables(
+        tables, target, overwrite, drop_orphans=drop_orphans, source=source.location
+    )
