@@ -82,14 +82,18 @@ def path_kind(path: str | os.PathLike[str]) -> str | None:
     ``'a symbolic link to ...'`` or ``'a dangling symbolic link'``."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        raise DatabaseError(f"cannot use {str(path)!r}: {exc.strerror or exc}") from None
     if not stat.S_ISLNK(mode):
         return _mode_kind(mode)
     try:
         return f"a symbolic link to {_mode_kind(os.stat(path).st_mode)}"
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "a dangling symbolic link"
+    except OSError as exc:
+        return f"a symbolic link that cannot be followed ({exc.strerror or exc})"
 
 
 def _regular(path: Path) -> bool:
@@ -223,7 +227,10 @@ def check_output_path(
         ``path`` exists and ``overwrite`` is false, or its directory does not exist.
     """
     given = Path(path)
-    kind = path_kind(given)
+    try:
+        kind = path_kind(given)
+    except DatabaseError as exc:
+        raise OutputPathError(str(exc).replace("cannot use", "cannot write", 1)) from None
     target = given
     if kind is not None and kind.startswith("a symbolic link to a regular file"):
         target = Path(os.path.realpath(given))

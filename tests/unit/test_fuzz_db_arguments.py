@@ -135,6 +135,9 @@ def test_bad_arguments_raise_astromon_errors_only(work: Path, data: st.DataObjec
         ("import_legacy", {"h5file": b"x.h5"}, "h5file"),
         ("sync_regions", {"from_file": 1, "to_file": "b.duckdb"}, "dbfile"),
         ("set_formats", {"table": 5}, "Table"),
+        ("save", {"table_name": "astromon_meta", "data": {"last_region_id": [1]},
+                  "ignore_obsid": np.zeros(2)}, "ignore_obsid"),
+        ("export_table", {"table_name": "astromon_obs", "path": "x" * 1000}, "too long"),
     ],
 )  # fmt: skip
 def test_examples_of_wrong_types_name_the_argument(
