@@ -137,7 +137,7 @@ def test_bad_arguments_raise_astromon_errors_only(work: Path, data: st.DataObjec
         ("set_formats", {"table": 5}, "Table"),
         ("save", {"table_name": "astromon_meta", "data": {"last_region_id": [1]},
                   "ignore_obsid": np.zeros(2)}, "ignore_obsid"),
-        ("export_table", {"table_name": "astromon_regions", "path": "x" * 1000,
+        ("export_table", {"table_name": "astromon_obs", "path": "x" * 1000,
                           "dbfile": "fuzz.duckdb"}, "too long"),
     ],
 )  # fmt: skip
