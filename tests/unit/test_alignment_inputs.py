@@ -89,11 +89,19 @@ BAD_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
         NOT_NUMBERS, NON_FINITE, st.floats(max_value=0), st.floats(30.000001, 1e300), st.none()
     ),
     "min_pairs_roll": st.one_of(
-        NOT_NUMBERS, st.floats(allow_nan=True), st.integers(max_value=1), st.none()
+        NOT_NUMBERS,
+        st.floats(allow_nan=True),
+        st.integers(max_value=1),
+        st.integers(min_value=2**31),
+        st.none(),
     ),
     "min_spread": st.one_of(NOT_NUMBERS, NON_FINITE, st.floats(max_value=-1e-300), st.none()),
     "max_iterations": st.one_of(
-        NOT_NUMBERS, st.floats(allow_nan=True), st.integers(max_value=-1), st.none()
+        NOT_NUMBERS,
+        st.floats(allow_nan=True),
+        st.integers(max_value=-1),
+        st.integers(min_value=2**31),
+        st.none(),
     ),
 }
 GOOD_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
@@ -101,7 +109,7 @@ GOOD_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "residual_limit": st.one_of(st.none(), st.floats(1e-3, 1e3)),
     "flag_threshold": st.floats(0, 1e3),
     "flag_sigma": st.floats(1e-3, 30),
-    "min_pairs_roll": st.integers(2, 100),
+    "min_pairs_roll": st.one_of(st.integers(2, 100), st.just(2**31 - 1)),
     "min_spread": st.floats(0, 1e4),
     "max_iterations": st.integers(0, 100),
 }

@@ -112,9 +112,15 @@ def _number(name: str, value: Any, *, positive: bool = False) -> float:
     return number
 
 
+_MAX_COUNT: Final = 2**31 - 1
+"""Largest count an option may hold (the counts it is compared with are 32-bit)."""
+
+
 def _integer(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise ValidationError(f"{name} must be an integer, got {value!r}")
     if int(value) < minimum:
         raise ValidationError(f"{name} must be at least {minimum}, got {value!r}")
+    if int(value) > _MAX_COUNT:
+        raise ValidationError(f"{name} must be at most {_MAX_COUNT}, got {value!r}")
     return int(value)
