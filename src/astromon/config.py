@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from astromon.domain.errors import ValidationError
+from astromon.ports.executor import MAX_WORKERS
 
 __all__ = ["DEFAULT_FILE_NAME", "Settings", "default_db_file", "resolve_db_file"]
 
@@ -49,8 +50,8 @@ def _workers(environ: Mapping[str, str]) -> int | None:
         value = int(text)
     except ValueError:
         raise ValidationError(f"ASTROMON_WORKERS={text!r} is not an integer") from None
-    if value < 1:
-        raise ValidationError(f"ASTROMON_WORKERS={text!r} must be at least 1")
+    if not 1 <= value <= MAX_WORKERS:
+        raise ValidationError(f"ASTROMON_WORKERS={text!r} must be from 1 to {MAX_WORKERS}")
     return value
 
 
@@ -80,7 +81,7 @@ class Settings:
     | `ASTROMON_INFO_URLS` | `info_urls` | sequence-summary URL templates (`{obsid}`) |
     | `ASTROMON_CIAO_PREFIX` | `ciao_prefix` | CIAO installation (`/soft/ciao`) |
     | `ASTROMON_ARC5GL` | `arc5gl` | the arc5gl executable (`arc5gl`, found on `PATH`) |
-    | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; >= 1) |
+    | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; 1 to 1024) |
     | `ASTROMON_CALALIGN_DIR` | `calalign_dir` | directory of the CALALIGN files |
     | `CALDB` | `caldb` | else `$CALDB/data/chandra/pcad/align` |
     | `ASTROMON_LOG_FORMAT` | `log_format` | worker logging, set by the parent |
@@ -118,7 +119,7 @@ class Settings:
         ------
         ValidationError
             ``ASTROMON_LOCK_TIMEOUT`` or ``ASTROMON_VIZIER_TIMEOUT`` is not a number of
-            seconds, or ``ASTROMON_WORKERS`` is not an integer of at least 1.
+            seconds, or ``ASTROMON_WORKERS`` is not an integer from 1 to 1024.
         """
         env: Mapping[str, str] = os.environ if environ is None else environ
         return cls(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from astromon.cli.common import handle_errors, state
+from astromon.cli.common import handle_errors, require_table, state
 from astromon.config import resolve_db_file
 from astromon.domain.schema import TABLE_NAMES
 
@@ -66,12 +66,13 @@ def export(
 ) -> None:
     """Export one table to a file, written atomically (the old file stays on failure).
 
-    An existing file is refused unless --overwrite.
+    An existing file is refused unless --overwrite. A TABLE that is not an astromon table, or
+    not in the database, is a usage error.
     """
     from astromon import db
 
     state(ctx).app.write_table_file(
-        db.get_table(table, state(ctx).db),
+        require_table(lambda name: db.get_table(name, state(ctx).db), table),
         path,
         format=fmt,
         overwrite=overwrite,

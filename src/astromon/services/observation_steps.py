@@ -16,6 +16,7 @@ from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ProcessingError
 from astromon.domain.observation_rules import DEFAULT_DOWNLOAD, sky_pixel_arcsec
+from astromon.domain.validation import require_text
 from astromon.ports.observation import CiaoRunner
 from astromon.services import observation_sources as src
 from astromon.services import observation_streaks as streaks
@@ -372,6 +373,7 @@ class ObservationSteps(ObservationWorkspace):
 
         Empty typed table when the source list does not exist (detection failed).
         """
+        require_text("version", version)
         path = self._one(f"sources/{self.obsid}_{version}.src")
         if path is None:
             self.log.warning("no source list", version=version)
