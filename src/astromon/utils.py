@@ -73,7 +73,7 @@ def communicate(
     logging_tag : str
         Added to each log event.
     """
-    if not hasattr(process, "stdout") or not hasattr(process, "poll"):
+    if not all(hasattr(process, name) for name in ("stdout", "pid", "wait")):
         raise ValidationError(
             f"process must be a subprocess.Popen started with stdout=PIPE, got {process!r:.80}"
         )
@@ -137,7 +137,8 @@ logging_call_decorator = LoggingCallDecorator()
 
 
 class chdir(contextlib.AbstractContextManager["chdir"]):  # noqa: N801 (seed name)
-    """Context manager to temporarily change to a directory."""
+    """Context manager to temporarily change to a directory (ValidationError when it cannot:
+    a missing directory, a file, no permission)."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(require_path("directory", directory))
@@ -145,7 +146,12 @@ class chdir(contextlib.AbstractContextManager["chdir"]):  # noqa: N801 (seed nam
 
     def __enter__(self) -> chdir:
         self._previous = Path.cwd()
-        os.chdir(self.directory)
+        try:
+            os.chdir(self.directory)
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot change to the directory {self.directory}: {exc}"
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,7 +25,13 @@ from typer.core import TyperGroup
 
 from astromon.bootstrap import Astromon
 from astromon.cli.common import ExitCode, LogFormat, State, configure_logging, echo_error
-from astromon.cli.console import closed_stdout, exit_status, is_closed_stdout, usage_line
+from astromon.cli.console import (
+    closed_stdout,
+    exit_status,
+    is_closed_stdout,
+    os_error_message,
+    usage_line,
+)
 from astromon.domain.errors import ValidationError
 from astromon.services import interrupts
 
@@ -190,7 +196,10 @@ def _run(invoke: Any) -> int:
             code = closed_stdout() if closed else exit_status(exc.code)
         except Exception as exc:
             if not (interrupts.interrupting() or is_closed_stdout(exc)):
-                echo_error(f"unexpected {type(exc).__name__}: {exc}")
+                if isinstance(exc, OSError):  # a file that cannot be used, a full disk...
+                    echo_error(os_error_message(exc))
+                else:
+                    echo_error(f"unexpected {type(exc).__name__}: {exc}")
                 return int(ExitCode.ERROR)
             code = closed_stdout() if is_closed_stdout(exc) else int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:

@@ -16,7 +16,13 @@ import typer
 from astropy.table import Table
 
 from astromon.bootstrap import Astromon, current
-from astromon.cli.console import ExitCode, closed_stdout, error_line, is_closed_stdout
+from astromon.cli.console import (
+    ExitCode,
+    closed_stdout,
+    error_line,
+    is_closed_stdout,
+    os_error_message,
+)
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.logging_config import configure_logging as _configure
 from astromon.ports.store import Store
@@ -152,16 +158,9 @@ def _error_message(exc: Exception) -> str:
     if isinstance(exc, AstromonError):
         return str(exc)
     if isinstance(exc, OSError):
-        return _os_error(exc)
+        return os_error_message(exc)
     logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
     return f"unexpected {type(exc).__name__}: {exc}"
-
-
-def _os_error(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    if exc.filename is not None:
-        return f"cannot use {str(exc.filename)!r}: {text}"
-    return text
 
 
 def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:

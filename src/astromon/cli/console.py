@@ -9,6 +9,8 @@ The rules, for ``astromon`` and every legacy script alike:
 * a standard output closed by its reader (``astromon tables | head -1``) ends the command
   without a word, with exit code 141 (128 + SIGPIPE, what a shell reports for a program
   ended by a closed pipe);
+* a system error (a file that cannot be used, a full disk) is one line naming the file and
+  the reason, exit code 1;
 * an unexpected error is one line naming its type, exit code 1.
 
 This module is light (no Typer, numpy or astropy), so that the entry point installs the
@@ -32,6 +34,7 @@ __all__ = [
     "error_line",
     "exit_status",
     "is_closed_stdout",
+    "os_error_message",
     "run_console_script",
     "usage_line",
 ]
@@ -91,6 +94,14 @@ def _rejected_value(exc: BaseException) -> Any:
         return None
 
 
+def os_error_message(exc: OSError) -> str:
+    """A system error in one line: the file and the reason (``cannot use 'F': ...``)."""
+    text = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"cannot use {str(exc.filename)!r}: {text}"
+    return text
+
+
 def is_closed_stdout(exc: BaseException) -> bool:
     """True for the error of writing to a pipe whose reader is gone."""
     return isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET)
@@ -132,7 +143,10 @@ def _outcome(body: Callable[[], object], script: str | None) -> int:
                 return closed_stdout()
             if interrupts.interrupting():
                 raise KeyboardInterrupt from None
-            error_line(f"unexpected {type(exc).__name__}: {exc}", script)
+            if isinstance(exc, OSError):  # a file that cannot be used, a full disk...
+                error_line(os_error_message(exc), script)
+            else:
+                error_line(f"unexpected {type(exc).__name__}: {exc}", script)
             return int(ExitCode.ERROR)
         if not interrupts.interrupting() or code == interrupts.exit_code():
             return code
