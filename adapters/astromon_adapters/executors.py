@@ -174,10 +174,10 @@ class ProcessPoolExecutor:
 
         Raises the exception of an item whose ``func`` raised, and
         ``concurrent.futures.process.BrokenProcessPool`` when a worker died. When the
-        iteration stops early (Ctrl-C, an exception), pending items are cancelled, the items
-        that had started and were not yielded are kept in ``interrupted_items``, and
-        :meth:`close` stops the workers instead of waiting for the running items. Workers are
-        started with Ctrl-C and SIGTERM held back and exit by themselves when this process dies.
+        iteration stops early (Ctrl-C, an exception), the items that had started (or
+        finished) and were not yielded are kept in ``interrupted_items``, and :meth:`close`
+        stops the workers instead of waiting for the running items. Workers are started with
+        Ctrl-C and SIGTERM held back and exit by themselves when this process dies.
         """
         self.interrupted_items = []
         self._stopped_early = True  # until every item is yielded
@@ -193,19 +193,24 @@ class ProcessPoolExecutor:
             self._stopped_early = False
         finally:
             if not finished:
-                started = [f for f in futures if not f.cancel() and f not in yielded]
+                started = [f for f in futures if f not in yielded and (f.running() or f.done())]
                 self.interrupted_items = [futures[f] for f in started]
 
     def close(self) -> None:
-        """Shut the pool down: wait for the workers, or stop them after an early stop."""
+        """Shut the pool down: wait for the workers, or stop them after an early stop.
+
+        After an early stop the workers are terminated first: the pool, broken, fails its
+        pending items itself. (Cancelling them first made the pool's manager thread of
+        Python 3.11 print an ``InvalidStateError`` traceback as it failed the cancelled ones.)
+        """
         if not self._stopped_early:
             self._pool.shutdown(wait=True, cancel_futures=True)
             return
         processes = list(getattr(self._pool, "_processes", {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.terminate()
+        self._pool.shutdown(wait=False)
         for process in processes:
             process.join(timeout=10)
             if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM

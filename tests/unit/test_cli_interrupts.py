@@ -144,3 +144,25 @@ def test_without_install_nothing_changes() -> None:
         pass
     assert not interrupts.interrupting()
     assert interrupts.exit_code() == 130 and interrupts.reason() == "KeyboardInterrupt"
+
+
+def test_a_stop_that_is_stuck_is_ended_by_a_later_signal() -> None:
+    """A cleanup that hangs (a file that never answers) does not make the program unkillable
+    but by SIGKILL: a signal after the grace period ends it with its line and code."""
+    result = run("""
+        interrupts.install()
+        interrupts.GRACE_SECONDS = 0.2
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            os.kill(os.getpid(), signal.SIGINT)  # within the grace period: ignored
+            time.sleep(0.3)
+            print("still stopping", flush=True)
+            os.kill(os.getpid(), signal.SIGINT)  # after it: ends the stuck stop
+            time.sleep(5)
+            print("not here")
+    """)
+    assert result.returncode == 143  # the code of the first signal
+    assert result.stdout == "still stopping\n"
+    assert result.stderr == "error: terminated (SIGTERM)\n"

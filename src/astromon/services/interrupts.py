@@ -6,14 +6,15 @@ SIGTERM both raise :class:`Interrupted`, a ``KeyboardInterrupt``, in the main th
 
 * **Only the first signal interrupts.** Later ones, while the program stops and cleans up
   (removes its staging directories, stops its workers), are noted and ignored, so that no
-  cleanup is cut short.
+  cleanup is cut short — for :data:`GRACE_SECONDS`: a signal after that ends a program
+  whose stop is stuck (on a file that never answers, say) at once, with its line and code.
 * **An interruption is never lost.** Python runs signal handlers wherever the main thread
   is, also inside a finalizer or a weak-reference callback, which cannot raise: Python
   prints "Exception ignored" and goes on. Such a swallowed interruption is not printed but
   sent again a millisecond later, to stop the program at its next step.
 * **Shielded sections finish first.** Code that must not stop half-way — a save together
   with the record that it was saved — runs in :func:`shielded`; a signal arriving inside
-  interrupts at its end.
+  interrupts at its end (or, after :data:`GRACE_SECONDS`, another signal ends the program).
 * **After the command** (:func:`finish`), a signal ends the process at once with its exit
   code and one line on stderr instead of raising in the interpreter's shutdown (where Python
   would print "Exception ignored in threading" and a traceback).
@@ -31,12 +32,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import Any, Final, NoReturn
 
 __all__ = [
+    "GRACE_SECONDS",
     "REASONS",
     "SIGNALS",
     "Interrupted",
@@ -57,6 +60,11 @@ REASONS: dict[int, str] = {signal.SIGINT: "KeyboardInterrupt", signal.SIGTERM: "
 """How a batch summary names each signal that stopped it (:func:`reason`)."""
 
 
+GRACE_SECONDS: Final = 5.0
+"""How long a program that is stopping ignores further signals (its cleanup takes
+milliseconds; one still stopping after this is stuck, and another signal ends it at once)."""
+
+
 class Interrupted(KeyboardInterrupt):
     """Raised in the main thread by the first SIGINT or SIGTERM (``signum`` tells which)."""
 
@@ -70,6 +78,7 @@ class _State:
     installed: bool = False
     signum: int | None = None  # the first signal received
     raised: bool = False  # the interruption was raised: the program is stopping
+    since: float = 0.0  # when the first signal came (time.monotonic)
     pending: bool = False  # a signal arrived inside a shielded section
     depth: int = 0  # nesting of shielded sections (main thread)
     finished: bool = False  # the command is over: a signal ends the process
@@ -86,8 +95,10 @@ def _main_thread() -> bool:
 
 def _handle(signum: int, frame: FrameType | None) -> None:
     if _state.signum is None:
-        _state.signum = signum
-    if _state.finished:
+        _state.signum, _state.since = signum, time.monotonic()
+    stopping = _state.raised or _state.pending
+    stuck = stopping and time.monotonic() - _state.since > GRACE_SECONDS
+    if _state.finished or stuck:
         os.write(2, f"error: {message()}\n".encode())
         os._exit(exit_code())
     if _state.raised:
@@ -95,8 +106,12 @@ def _handle(signum: int, frame: FrameType | None) -> None:
     if _state.depth:
         _state.pending = True
         return
+    _raise()
+
+
+def _raise() -> NoReturn:
     _state.raised = True
-    raise Interrupted(_state.signum)
+    raise Interrupted(signal_number())
 
 
 def _send_again() -> None:
@@ -168,8 +183,7 @@ def shielded() -> Iterator[None]:
         if not _state.depth and _state.pending:
             _state.pending = False
             if not _state.raised:
-                _state.raised = True
-                raise Interrupted(_state.signum or signal.SIGINT)
+                _raise()
 
 
 def interrupting() -> bool:
