@@ -82,6 +82,8 @@ class _State:
     pending: bool = False  # a signal arrived inside a shielded section
     depth: int = 0  # nesting of shielded sections (main thread)
     finished: bool = False  # the command is over: a signal ends the process
+    in_hook: bool = False  # in sys.unraisablehook, where an exception would be lost too
+    raises: int = 0  # interruptions raised so far
     previous: tuple[Any, ...] = ()
     previous_hook: Any = None
 
@@ -101,7 +103,7 @@ def _handle(signum: int, frame: FrameType | None) -> None:
     if _state.finished or stuck:
         os.write(2, f"error: {message()}\n".encode())
         os._exit(exit_code())
-    if _state.raised:
+    if _state.raised or _state.in_hook:
         return
     if _state.depth:
         _state.pending = True
@@ -111,21 +113,30 @@ def _handle(signum: int, frame: FrameType | None) -> None:
 
 def _raise() -> NoReturn:
     _state.raised = True
+    _state.raises += 1
     raise Interrupted(signal_number())
 
 
-def _send_again() -> None:
-    os.kill(os.getpid(), signal_number())
+def _send_again(raised: int) -> None:
+    """In another thread: send the signal again until the main thread raises it once more
+    (it takes it at its next step, which may again be in a finalizer: then again)."""
+    for _ in range(1000):
+        time.sleep(0.002)
+        if _state.raises != raised or _state.finished:
+            return
+        os.kill(os.getpid(), signal_number())
 
 
 def _unraisable(unraisable: Any) -> None:
     """``sys.unraisablehook``: an interruption swallowed where exceptions cannot propagate is
-    sent again (from another thread, so that the main thread takes it at its next step)."""
+    sent again, until it is raised where it can stop the program."""
     if isinstance(unraisable.exc_value, Interrupted) and _state.installed:
-        _state.raised = False
-        timer = threading.Timer(0.001, _send_again)
-        timer.daemon = True
-        timer.start()
+        _state.in_hook = True
+        try:
+            _state.raised = False
+            threading.Thread(target=_send_again, args=(_state.raises,), daemon=True).start()
+        finally:
+            _state.in_hook = False
         return
     _state.previous_hook(unraisable)
 
