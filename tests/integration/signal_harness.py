@@ -2,9 +2,9 @@
 
 Run as a script (``python tests/integration/signal_harness.py --command process --rounds 50
 --workdir DIR``; the processes are in ``signal_processes.py``, the commands and what is
-checked of each in ``signal_scenarios.py``), it prepares the inputs of one long command (``process --workers 2``,
-``demo``, ``report``, ``cross-match``), runs it once to completion to measure how long it
-takes, and then, ``rounds`` times:
+checked of each in ``signal_scenarios.py``), it prepares the inputs of one long command
+(``process --workers 2``, ``demo``, ``report``, ``cross-match``), runs it once to completion
+to measure how long it takes, and then, ``rounds`` times:
 
 1. forks a child from this already-initialised process (no interpreter start: a round costs
    the command's own work) that, in a session of its own, with stdout and stderr in files,

@@ -57,6 +57,7 @@ def regions_of(memory: InMemoryStore) -> list[dict[str, Any]]:
         (["show", "nope"], ["TABLE 'nope'", "Known tables"]),
         (["matches", "nope"], ["NAME 'nope' is not a stored cross-match"]),
         (["matches", "--exclude-category", "3"], ["--exclude-category '3'", "10 Normal Stars"]),
+        (["matches", "--columns", "obsid,dr,obsid"], ["--columns 'obsid,dr,obsid'", "['obsid']"]),
     ],
 )
 def test_bad_values_are_one_line_usage_errors_naming_the_option_and_value(

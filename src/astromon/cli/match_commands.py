@@ -230,6 +230,9 @@ def matches(
     coordinates: list[str] = []
     if columns:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        twice = sorted({c for c in wanted if wanted.count(c) > 1})
+        if twice:
+            raise ValidationError(f"--columns {columns!r}: the columns {twice} are named twice")
         unknown = [c for c in wanted if c not in table.colnames]
         if unknown:
             raise ValidationError(
