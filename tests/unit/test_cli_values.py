@@ -58,6 +58,9 @@ def regions_of(memory: InMemoryStore) -> list[dict[str, Any]]:
         (["matches", "nope"], ["NAME 'nope' is not a stored cross-match"]),
         (["matches", "--exclude-category", "3"], ["--exclude-category '3'", "10 Normal Stars"]),
         (["matches", "--columns", "obsid,dr,obsid"], ["--columns 'obsid,dr,obsid'", "['obsid']"]),
+        (["process", "--start", "252518688070"], ["--start '252518688070'", "calendar"]),
+        (["report", "--now", "-1e12"], ["--now '-1e12'"]),
+        (["calalign", "offsets", "--bins-per-year", "1e308"], ["'--bins-per-year'", "1e308"]),
     ],
 )
 def test_bad_values_are_one_line_usage_errors_naming_the_option_and_value(

@@ -47,8 +47,8 @@ from tests.unit.test_fuzz_db import build
 __all__ = ["built_once"]  # the module fixture that builds the click command once
 
 RUNNER = CliRunner()
-CASES = settings(FUZZ, max_examples=40)
-"""40 cases per command: the commands are many, the variety is in the value classes."""
+CASES = settings(FUZZ, max_examples=60)
+"""60 cases per command: the commands are many; each case aims one hostile value at one option."""
 FEW = settings(FUZZ, max_examples=15)
 """Commands whose valid runs draw a report or run the demo (seconds each)."""
 
@@ -102,7 +102,9 @@ def annotation(param: Any) -> Any:
 NAMED: dict[str, st.SearchStrategy[str]] = {
     "region_id_str": st.sampled_from(["REGION", "0000000000", "zz", "REGION "]),
     "table": st.sampled_from([*TABLE_NAMES, "astromon_OBS", "sqlite_master"]),
-    "name": st.sampled_from(["astromon_21", "astromon_22", "simple", "default", "nope"]),
+    "name": st.sampled_from(
+        ["v1", "v2", "astromon_21", "astromon_22", "simple", "default", "nope"]
+    ),
     "catalogs": st.sampled_from(["Tycho2,ICRS", "ICRS,ICRS", ",", "Tycho2,nope"]),
     "where": st.sampled_from(
         [
@@ -132,7 +134,16 @@ NAMED: dict[str, st.SearchStrategy[str]] = {
     ),
     "region_ids": st.sampled_from(["1", "2", "1", "0", "2147483648"]),
 }
-"""Values of the field for parameters that have a vocabulary (names, ranges, units)."""
+VALID: dict[str, str] = {
+    "name": "v1", "table": "astromon_obs", "region_id_str": "REGION", "obsid": "1",
+    "obsids": "1", "region_ids": "1", "ra": "10", "dec": "5", "radius": "5", "snr": "3",
+    "dr": "3", "limit": "2", "start": "2000:001", "stop": "2030:001", "fmt": "csv",
+    "catalogs": "Tycho2,ICRS", "where": "obsid=1", "columns": "obsid,dr", "file": "TEXT",
+    "offsets_file": "TEXT", "obsid_file": "TEXT", "select_name": "fuzzed",
+}  # fmt: skip
+"""A valid value for parameters the fuzzing leaves alone in a case (v1 is stored)."""
+"""Values of the field for parameters that have a vocabulary (names, ranges, units); v1 and v2
+are the cross-matches stored in the fuzzed database (tests.unit.test_fuzz_db.build)."""
 
 
 def values(param: Any) -> st.SearchStrategy[str]:
@@ -200,8 +211,9 @@ def _root() -> Any:
 
 @st.composite
 def command_line(draw: Any, path: tuple[str, ...]) -> tuple[list[str], tuple[str, str]]:
-    """``path`` with hostile values for a random subset of its parameters (some twice), and
-    the content of the input file ``TEXT`` stands for."""
+    """``path`` with a hostile value for one of its parameters (the target) and, mostly, valid
+    values for the others given (so that the command reaches the target's check), sometimes a
+    hostile one more or an option given twice; and the content of the input file ``TEXT``."""
     command: Any = _root()
     for word in path:
         command = command.commands[word]
@@ -210,10 +222,16 @@ def command_line(draw: Any, path: tuple[str, ...]) -> tuple[list[str], tuple[str
     content = draw(file_content())
     if not params:
         return argv, content
+    target = draw(st.sampled_from(params))
+    others = draw(st.lists(st.sampled_from(params), max_size=3))
+    chosen = [p for p in params if p.param_type_name == "argument" or p is target] + others
     positional: list[str] = []
-    required = [p for p in params if p.param_type_name == "argument"]
-    for param in [*required, *draw(st.lists(st.sampled_from(params), max_size=5))]:
-        value = draw(values(param))
+    first_target = chosen.index(target)
+    for index, param in enumerate(chosen):
+        hostile = index == first_target or draw(st.integers(0, 4)) == 0
+        if not hostile and param.name not in VALID and param.param_type_name == "option":
+            continue  # nothing valid to say: left out
+        value = draw(values(param)) if hostile else VALID.get(param.name, draw(values(param)))
         if param.param_type_name == "argument":
             positional.append(value)
         elif param.is_flag or param.count:

@@ -218,6 +218,8 @@ def parse_time_option(option: str, value: str | None) -> float | str | None:
     """
     if value is None:
         return None
+    from astromon.domain.time import CxoTime
+
     try:
         number = float(value)
     except ValueError:
@@ -225,13 +227,16 @@ def parse_time_option(option: str, value: str | None) -> float | str | None:
     else:
         if not np.isfinite(number):
             raise ValidationError(f"{option} {value!r} is not a finite number of CXC seconds")
+        try:
+            str(CxoTime(number).date)  # a time that has a date (years 1 to 9999)
+        except Exception:
+            raise ValidationError(f"{option} {value!r} is not a time of the calendar") from None
         return number
-    from astromon.domain.time import CxoTime
-
     try:
         parsed = CxoTime(value)
         if not parsed.isscalar:
             raise ValueError("not a single date")
+        str(parsed.date)
     except Exception:
         raise ValidationError(
             f"{option} {value!r} is not a date: use a Chandra date (2014:001:00:00:00), an "
