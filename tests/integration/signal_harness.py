@@ -105,13 +105,14 @@ def run(
     base = workdir / "base"
     base.mkdir(parents=True)
     scenario = SCENARIOS[command](base)
-    scenario.setup()
-    measured = workdir / "measure"
-    measured.mkdir()
-    argv, env = scenario.prepare(measured, 0)
-    code, duration, _ = run_child(argv, measured, env, None, 0)
-    if code != 0:
-        raise SystemExit(f"the command failed unsignalled: {(measured / 'stderr').read_text()}")
+    duration = scenario.setup()
+    if duration is None:
+        measured = workdir / "measure"
+        measured.mkdir()
+        argv, env = scenario.prepare(measured, 0)
+        code, duration, _ = run_child(argv, measured, env, None, 0)
+        if code != 0:
+            raise SystemExit(f"the command failed unsignalled: {(measured / 'stderr').read_text()}")
     failures: list[dict[str, Any]] = []
     in_flight = 0
     for index in range(rounds):

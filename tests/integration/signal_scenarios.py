@@ -65,8 +65,10 @@ class Scenario:
     def __init__(self, base: Path) -> None:
         self.base = base
 
-    def setup(self) -> None:
-        """Build the inputs every round starts from, in ``self.base``."""
+    def setup(self) -> float | None:
+        """Build the inputs every round starts from, in ``self.base``; the run time of the
+        command as the first round runs it, when building them ran it (else None)."""
+        return None
 
     def prepare(self, rundir: Path, index: int) -> tuple[list[str], dict[str, str]]:
         raise NotImplementedError
@@ -100,9 +102,12 @@ class Process(Scenario):
 
     name = "process"
 
-    def setup(self) -> None:
-        code, _, _ = run_child(self.args(self.base / "full.duckdb"), self.base, self.env(), None, 0)
+    def setup(self) -> float:
+        code, took, _ = run_child(
+            self.args(self.base / "full.duckdb"), self.base, self.env(), None, 0
+        )
         assert code == 0, (self.base / "stderr").read_text()
+        return took
 
     @staticmethod
     def env() -> dict[str, str]:
@@ -151,6 +156,7 @@ class CrossMatch(Scenario):
                 "--workers", "1", "--processor", FAKE]  # fmt: skip
         code, _, _ = run_child(args, self.base, {}, None, 0)
         assert code == 0, (self.base / "stderr").read_text()
+        return None
 
     def prepare(self, rundir: Path, index: int) -> tuple[list[str], dict[str, str]]:
         db = rundir / "x.duckdb"
@@ -179,13 +185,14 @@ class Report(Scenario):
 
     name = "report"
 
-    def setup(self) -> None:
+    def setup(self) -> float:
         code, _, _ = run_child(Process.args(self.base / "db.duckdb"), self.base, {}, None, 0)
         assert code == 0, (self.base / "stderr").read_text()
-        code, _, _ = run_child(self.args(self.base / "earlier"), self.base, {}, None, 0)
+        code, took, _ = run_child(self.args(self.base / "earlier"), self.base, {}, None, 0)
         assert code == 0, (self.base / "stderr").read_text()
         self.complete = report_files(self.base / "earlier")
         (self.base / "earlier" / "marker.json").write_text("[]")  # tells the earlier one
+        return took
 
     def args(self, out: Path) -> list[str]:
         return ["--db", str(self.base / "db.duckdb"), "report", "--out", str(out), "--now",
