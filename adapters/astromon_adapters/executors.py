@@ -233,6 +233,8 @@ class DaskExecutor:
 
     Raises
     ------
+    ValidationError
+        ``scheduler`` is not an address.
     AstromonError
         The ``distributed`` package is missing, or the scheduler cannot be reached (the
         message names its address).
@@ -258,6 +260,10 @@ class DaskExecutor:
                 raise AstromonError(
                     f"cannot reach the Dask scheduler at {scheduler!r}: {exc}"
                 ) from exc
+            except ValueError as exc:  # not an address: no port, unknown protocol...
+                raise ValidationError(
+                    f"the Dask scheduler address {scheduler!r} is not one (tcp://host:port): {exc}"
+                ) from None
         self._client = client
         self._as_completed: Any = distributed.as_completed
 

@@ -130,6 +130,8 @@ def compute_cross_matches(
     _check.require_text("name", name, optional=True)
     exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
     exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
+    if not isinstance(dbfile, Store):
+        dbfile = _check.require_path("dbfile", dbfile, optional=True)
 
     def read(table: Table | None, which: str) -> Table:
         return _db.get_table(which, dbfile) if table is None else _check.require_table(which, table)
@@ -212,7 +214,6 @@ def simple_cross_match(
     astromon.domain.errors.SchemaError
         An input table lacks a column (named).
     """
-    _check.require_text("name", name)
     matches = SIMPLE(
         _check.require_table("astromon_obs", astromon_obs),
         _check.require_table("astromon_xray_src", astromon_xray_src),

@@ -17,7 +17,6 @@ from astropy.table import Table
 from astromon.domain.errors import AstromonError, ProcessingError
 from astromon.domain.observation_rules import DEFAULT_DOWNLOAD, sky_pixel_arcsec
 from astromon.domain.region_values import radius_to_arcsec
-from astromon.domain.validation import require_text, validate_threshold
 from astromon.ports.observation import CiaoRunner
 from astromon.services import observation_sources as src
 from astromon.services import observation_streaks as streaks
@@ -72,7 +71,7 @@ class ObservationSteps(ObservationWorkspace):
             )
             n_events = int(src.read_header(out, "EVENTS").get("NAXIS2", 0))
             if n_events == 0:
-                raise ProcessingError(f"no events within {radius} arcsec of the pointing")
+                raise ProcessingError(f"no events within {radius:g} arcsec of the pointing")
             return StepResult("filter_events", Status.OK, f"{n_events} events", [out])
 
         return self._step("filter_events", [evt2], [out], action, ["evt2 file"])
@@ -259,11 +258,9 @@ class ObservationSteps(ObservationWorkspace):
 
     @step_errors("filter_sources")
     def filter_sources(self, radius: float = 180, psfratio: float = 1) -> StepResult:
-        """Keep celldetect sources with PSFRATIO <= psfratio within ``radius`` arcsec (or an
-        angle, or a text with a unit) of the pointing, in
-        ``sources/{obsid}_celldetect_filtered.src``."""
+        """Keep celldetect sources with PSFRATIO <= psfratio within ``radius`` (arcsec or an
+        angle) of the pointing, in ``sources/{obsid}_celldetect_filtered.src``."""
         radius = radius_to_arcsec(radius, "radius")
-        psfratio = validate_threshold("psfratio", psfratio)
         inp = self._one(f"sources/{self.obsid}_celldetect.src")
         out = self._path(f"sources/{self.obsid}_celldetect_filtered.src")
 
@@ -378,7 +375,6 @@ class ObservationSteps(ObservationWorkspace):
 
         Empty typed table when the source list does not exist (detection failed).
         """
-        require_text("version", version)
         path = self._one(f"sources/{self.obsid}_{version}.src")
         if path is None:
             self.log.warning("no source list", version=version)
