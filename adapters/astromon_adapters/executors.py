@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.logging_config import configure_from_environment
+from astromon.ports.executor import MAX_WORKERS
 
 __all__ = ["DaskExecutor", "ProcessPoolExecutor", "SerialExecutor", "default_workers"]
 
@@ -71,14 +72,16 @@ def _worker_init(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back while worker processes are started (main thread only).
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while worker processes are started (main thread only).
 
     SIGINT is blocked in this thread, and a process inherits the signal mask of the thread
     that starts it: the workers begin with SIGINT blocked and cannot print KeyboardInterrupt
-    tracebacks while they import, before the worker initializer ignores SIGINT. Meanwhile a
-    Ctrl-C (delivered to another thread of this process) is only recorded, so that no worker is
-    left half started; it is raised as KeyboardInterrupt once every worker has started.
+    tracebacks while they import, before the worker initializer ignores SIGINT (SIGTERM keeps
+    its default in the workers: it ends them without a word). Meanwhile a Ctrl-C or SIGTERM of
+    this process (delivered to another thread) is only recorded, so that no worker is left half
+    started; once every worker has started it is raised again, for the handler it was meant
+    for (Python's KeyboardInterrupt, or the command line's handler).
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "pthread_sigmask"
@@ -89,15 +92,17 @@ def _sigint_held() -> Iterator[None]:
 
     resource_tracker.ensure_running()  # it sets and clears the mask itself as it starts
     pressed: list[int] = []
-    previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = [signal.signal(s, lambda signum, frame: pressed.append(signum)) for s in held]
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
-        signal.signal(signal.SIGINT, previous_handler)
+        for number, handler in zip(held, previous, strict=True):
+            signal.signal(number, handler)
     if pressed:
-        raise KeyboardInterrupt
+        signal.raise_signal(pressed[0])
 
 
 class SerialExecutor:
@@ -141,13 +146,14 @@ class ProcessPoolExecutor:
     Raises
     ------
     ValidationError
-        ``workers`` is smaller than 1, or the start method is unknown.
+        ``workers`` is not from 1 to :data:`~astromon.ports.executor.MAX_WORKERS`, or the
+        start method is unknown.
     """
 
     def __init__(self, workers: int | None = None, *, start_method: str = "spawn") -> None:
         n = default_workers() if workers is None else int(workers)
-        if n < 1:
-            raise ValidationError(f"workers must be at least 1, got {workers!r}")
+        if not 1 <= n <= MAX_WORKERS:
+            raise ValidationError(f"workers must be from 1 to {MAX_WORKERS}, got {workers!r}")
         if start_method not in multiprocessing.get_all_start_methods():
             raise ValidationError(
                 f"unknown start method {start_method!r}; "
@@ -168,14 +174,14 @@ class ProcessPoolExecutor:
 
         Raises the exception of an item whose ``func`` raised, and
         ``concurrent.futures.process.BrokenProcessPool`` when a worker died. When the
-        iteration stops early (Ctrl-C, an exception), pending items are cancelled, the items
-        that had started and were not yielded are kept in ``interrupted_items``, and
-        :meth:`close` stops the workers instead of waiting for the running items. Workers are
-        started with SIGINT held back and exit by themselves when this process dies.
+        iteration stops early (Ctrl-C, an exception), the items that had started (or
+        finished) and were not yielded are kept in ``interrupted_items``, and :meth:`close`
+        stops the workers instead of waiting for the running items. Workers are started with
+        Ctrl-C and SIGTERM held back and exit by themselves when this process dies.
         """
         self.interrupted_items = []
         self._stopped_early = True  # until every item is yielded
-        with _sigint_held():
+        with _signals_held():
             futures: dict[cf.Future[R], T] = {self._pool.submit(func, item): item for item in items}
         finished = False
         yielded: set[cf.Future[R]] = set()
@@ -187,19 +193,24 @@ class ProcessPoolExecutor:
             self._stopped_early = False
         finally:
             if not finished:
-                started = [f for f in futures if not f.cancel() and f not in yielded]
+                started = [f for f in futures if f not in yielded and (f.running() or f.done())]
                 self.interrupted_items = [futures[f] for f in started]
 
     def close(self) -> None:
-        """Shut the pool down: wait for the workers, or stop them after an early stop."""
+        """Shut the pool down: wait for the workers, or stop them after an early stop.
+
+        After an early stop the workers are terminated first: the pool, broken, fails its
+        pending items itself. (Cancelling them first made the pool's manager thread of
+        Python 3.11 print an ``InvalidStateError`` traceback as it failed the cancelled ones.)
+        """
         if not self._stopped_early:
             self._pool.shutdown(wait=True, cancel_futures=True)
             return
         processes = list(getattr(self._pool, "_processes", {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.terminate()
+        self._pool.shutdown(wait=False)
         for process in processes:
             process.join(timeout=10)
             if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
@@ -222,6 +233,8 @@ class DaskExecutor:
 
     Raises
     ------
+    ValidationError
+        ``scheduler`` is not an address.
     AstromonError
         The ``distributed`` package is missing, or the scheduler cannot be reached (the
         message names its address).
@@ -247,6 +260,10 @@ class DaskExecutor:
                 raise AstromonError(
                     f"cannot reach the Dask scheduler at {scheduler!r}: {exc}"
                 ) from exc
+            except ValueError as exc:  # not an address: no port, unknown protocol...
+                raise ValidationError(
+                    f"the Dask scheduler address {scheduler!r} is not one (tcp://host:port): {exc}"
+                ) from None
         self._client = client
         self._as_completed: Any = distributed.as_completed
 

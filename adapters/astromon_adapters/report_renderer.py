@@ -9,13 +9,13 @@ target is replaced only when it is empty or looks like a report directory (it ha
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,19 +102,42 @@ def _exchange(source: Path, target: Path) -> bool:
     return bool(result == 0)
 
 
+def _staging(outdir: Path, kind: str) -> Path:
+    """A new name beside ``outdir`` for a directory being built (``new``) or replaced
+    (``old``): hidden, and naming this process."""
+    return outdir.parent / f".{outdir.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 def _swap_into_place(built: Path, outdir: Path) -> None:
-    """Put the directory ``built`` at ``outdir`` (replacing it); remove the old content."""
+    """Put the directory ``built`` at ``outdir`` (replacing it); remove the old content.
+
+    Where renameat2 cannot exchange the two, ``outdir`` is moved aside first, and moved back
+    if ``built`` could not take its place (an error, a signal in between).
+    """
     if not outdir.exists():
         built.rename(outdir)
         return
     if _exchange(built, outdir):
-        shutil.rmtree(built, ignore_errors=True)  # now holds the old report
+        shutil.rmtree(built, ignore_errors=True)  # the old report (else the caller removes it)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old-", dir=outdir.parent))
-    old.rmdir()
-    outdir.rename(old)
-    built.rename(outdir)
-    shutil.rmtree(old, ignore_errors=True)
+    old = _staging(outdir, "old")
+    try:
+        outdir.rename(old)
+        built.rename(outdir)
+    finally:
+        try:  # the command line raises only its first signal: a step it cuts is redone
+            _settle(old, outdir)
+        except KeyboardInterrupt:
+            _settle(old, outdir)
+            raise
+
+
+def _settle(old: Path, outdir: Path) -> None:
+    """After a swap through ``old``: remove it, or put it back if ``outdir`` is missing."""
+    if outdir.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    elif old.exists():
+        old.rename(outdir)
 
 
 class MatplotlibReportRenderer:
@@ -232,23 +255,26 @@ class MatplotlibReportRenderer:
     def _atomic(self, outdir: Path, build: Callable[[Path], Path]) -> Path:
         outdir = Path(outdir).absolute()
         _check_replaceable(outdir)
+        tmp = _staging(outdir, "new")
         try:
-            outdir.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
-        except OSError as exc:
-            raise AstromonError(
-                f"cannot create the report directory {str(outdir)!r}: {exc}"
-            ) from exc
-        try:
-            page = build(tmp)
+            try:
+                outdir.parent.mkdir(parents=True, exist_ok=True)
+                tmp.mkdir(mode=0o700)
+            except OSError as exc:
+                raise AstromonError(
+                    f"cannot create the report directory {str(outdir)!r}: {exc}"
+                ) from exc
+            page: Path = build(tmp)
             tmp.chmod(0o755)
             _swap_into_place(tmp, outdir)
         except OSError as exc:
             raise AstromonError(f"cannot write the report in {str(outdir)!r}: {exc}") from exc
-        finally:
-            with contextlib.suppress(OSError):
-                if tmp.exists():
-                    shutil.rmtree(tmp)
+        finally:  # tmp is gone unless something failed, or was stopped, before the swap
+            try:  # the command line raises only its first signal: a removal it cuts is redone
+                shutil.rmtree(tmp, ignore_errors=True)
+            except KeyboardInterrupt:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         return outdir / page.relative_to(tmp)
 
     def _draw(self, report: MonitoringReport, outdir: Path, prefix: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from astromon.domain.errors import ValidationError
 from astromon.domain.mail import check_address, check_addresses, parse_smtp_server
+from astromon.ports.executor import MAX_WORKERS
 
 __all__ = ["DEFAULT_FILE_NAME", "Settings", "default_db_file", "resolve_db_file"]
 
@@ -50,8 +51,8 @@ def _workers(environ: Mapping[str, str]) -> int | None:
         value = int(text)
     except ValueError:
         raise ValidationError(f"ASTROMON_WORKERS={text!r} is not an integer") from None
-    if value < 1:
-        raise ValidationError(f"ASTROMON_WORKERS={text!r} must be at least 1")
+    if not 1 <= value <= MAX_WORKERS:
+        raise ValidationError(f"ASTROMON_WORKERS={text!r} must be from 1 to {MAX_WORKERS}")
     return value
 
 
@@ -109,7 +110,7 @@ class Settings:
     | `ASTROMON_INFO_URLS` | `info_urls` | sequence-summary URL templates (`{obsid}`) |
     | `ASTROMON_CIAO_PREFIX` | `ciao_prefix` | CIAO installation (`/soft/ciao`) |
     | `ASTROMON_ARC5GL` | `arc5gl` | the arc5gl executable (`arc5gl`, found on `PATH`) |
-    | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; >= 1) |
+    | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; 1 to 1024) |
     | `ASTROMON_CALALIGN_DIR` | `calalign_dir` | directory of the CALALIGN files |
     | `CALDB` | `caldb` | else `$CALDB/data/chandra/pcad/align` |
     | `ASTROMON_LOG_FORMAT` | `log_format` | worker logging, set by the parent |
@@ -165,7 +166,7 @@ class Settings:
         ValidationError
             ``ASTROMON_LOCK_TIMEOUT``, ``ASTROMON_VIZIER_TIMEOUT`` or
             ``ASTROMON_SMTP_TIMEOUT`` is not a number of seconds, ``ASTROMON_WORKERS`` is not
-            an integer of at least 1, ``ASTROMON_SMTP`` is not ``HOST[:PORT]``,
+            an integer from 1 to 1024, ``ASTROMON_SMTP`` is not ``HOST[:PORT]``,
             ``ASTROMON_SMTP_STARTTLS`` is not a yes/no value, or ``ASTROMON_MAIL_FROM`` or
             ``ASTROMON_MAIL_TO`` holds something that is not an e-mail address.
         """

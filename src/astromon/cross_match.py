@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from astromon.bootstrap import current
 from astromon.domain import alignment as _alignment
 from astromon.domain import filters as _filters
+from astromon.domain import validation as _check
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.crossmatch import (
     CROSS_MATCH_CATALOGS,
@@ -32,7 +33,7 @@ from astromon.domain.crossmatch import (
     SIMPLE,
     finish_matches,
 )
-from astromon.domain.errors import ValidationError
+from astromon.domain.region_values import radius_to_arcsec
 from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
@@ -63,7 +64,7 @@ DBFile = str | os.PathLike[str] | Store | None
 def _open_store(dbfile: DBFile) -> Store:
     if isinstance(dbfile, Store):
         return dbfile
-    return current().store(dbfile)
+    return current().store(_check.require_path("dbfile", dbfile, optional=True))
 
 
 def compute_cross_matches(
@@ -128,8 +129,14 @@ def compute_cross_matches(
     """
     from astromon import db as _db
 
-    def read(table: Table | None, table_name: str) -> Table:
-        return _db.get_table(table_name, dbfile) if table is None else table
+    _check.require_text("name", name, optional=True)
+    exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
+    exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
+    if not isinstance(dbfile, Store):
+        _check.require_path("dbfile", dbfile, optional=True)
+
+    def read(table: Table | None, which: str) -> Table:
+        return _db.get_table(which, dbfile) if table is None else _check.require_table(which, table)
 
     store = _open_store(dbfile) if exclude_regions else None
     return _service.compute_cross_matches(
@@ -210,9 +217,9 @@ def simple_cross_match(
         An input table lacks a column (named).
     """
     matches = SIMPLE(
-        astromon_obs,
-        astromon_xray_src,
-        astromon_cat_src,
+        _check.require_table("astromon_obs", astromon_obs),
+        _check.require_table("astromon_xray_src", astromon_xray_src),
+        _check.require_table("astromon_cat_src", astromon_cat_src),
         mapper=parallel_map,
         name=name,
         catalogs=catalogs,
@@ -238,7 +245,7 @@ def get_bad_target_mask(matches: Table) -> NDArray[np.bool_]:
     matches : astropy.table.Table
         Cross-matches with a ``target`` column.
     """
-    return _filters.get_bad_target_mask(matches)
+    return _filters.get_bad_target_mask(_check.require_table("matches", matches))
 
 
 def get_excluded_regions_mask(matches: Table, regions: Table | None = None) -> NDArray[np.bool_]:
@@ -252,9 +259,9 @@ def get_excluded_regions_mask(matches: Table, regions: Table | None = None) -> N
         Regions (``ra``, ``dec`` in degrees, ``radius`` in arcsec, ``obsid`` <= 0 for every
         observation). Default: the regions of the default database file.
     """
-    if regions is None:
-        regions = _service.read_regions(_open_store(None))
-    return _filters.get_excluded_regions_mask(matches, regions)
+    _check.require_table("matches", matches)
+    regions = _service.read_regions(_open_store(None)) if regions is None else regions
+    return _filters.get_excluded_regions_mask(matches, _check.require_table("regions", regions))
 
 
 def filter_matches(
@@ -316,11 +323,13 @@ def filter_matches(
     astromon.domain.errors.SchemaError
         A column a criterion needs is missing.
     """
-    regions = kwargs.pop("regions", None)
+    exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
+    exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
+    regions = _check.require_table("regions", kwargs.pop("regions", None), optional=True)
     if exclude_regions and regions is None:
         regions = _service.read_regions(_open_store(None))
     return _filters.filter_matches(
-        matches,
+        _check.require_table("matches", matches),
         snr=snr,
         dr=dr,
         r_angle=r_angle,
@@ -340,12 +349,11 @@ def filter_matches(
 def fit_alignment(matches: Table, **options: Any) -> Table:
     """Per-observation shift, roll and errors aligning x-ray sources with catalog stars:
     :func:`astromon.domain.alignment.fit_alignment` with ``AlignmentOptions(**options)``."""
-    return _alignment.fit_alignment(matches, _alignment.AlignmentOptions.from_kwargs(options))
+    checked = _check.require_table("matches", matches)
+    return _alignment.fit_alignment(checked, _alignment.AlignmentOptions.from_kwargs(options))
 
 
 # --- rough match (catalog counterparts) ----------------------------------------------------
-
-
 def rough_match(
     sources: Table,
     time: Any,
@@ -366,8 +374,9 @@ def rough_match(
         X-ray sources: ``ra``, ``dec`` (degrees), ``id``; ``obsid`` optional (one value).
     time : CxoTime-compatible
         Time of the observation.
-    radius : astropy.units.Quantity or float
-        Maximum separation (strict); a plain number is in arcsec. Default 3 arcsec.
+    radius : astropy.units.Quantity, str or float
+        Maximum separation (strict): an angle, a text with a unit (``"3arcsec"``) or a number
+        of arcsec. Default 3 arcsec.
     catalogs : sequence of str
         Registered catalog names.
     catalog_service : CatalogService, optional
@@ -389,10 +398,10 @@ def rough_match(
     astromon.domain.errors.CatalogError
         A catalog cannot be searched (the message names the catalog, service and obsid).
     """
-    try:
-        radius_arcsec = float(_u.Quantity(radius, _u.arcsec).to_value(_u.arcsec))
-    except (TypeError, ValueError, _u.UnitsError) as exc:
-        raise ValidationError(f"radius must be an angle or arcsec, got {radius!r}") from exc
+    _check.require_table("sources", sources)
+    catalogs = _check.require_names("catalogs", catalogs)
+    radius_arcsec = radius_to_arcsec(radius, "radius")
+    _check.require_instance("catalog_service", catalog_service, _CatalogService, "a CatalogService")
     if catalog_service is None:
         catalog_service = current().catalogs()
     return _counterparts.rough_match(

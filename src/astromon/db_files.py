@@ -14,7 +14,7 @@ import numpy as np
 
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
-from astromon.domain.validation import path_argument
+from astromon.domain.validation import require_path
 from astromon.services import storage as _storage
 
 __all__ = ["export_table", "import_ecsv", "import_legacy"]
@@ -72,7 +72,7 @@ def import_legacy(
     ValidationError
         Orphan rows (without ``drop_orphans``), a bad argument.
     """
-    path = path_argument("h5file", h5file)
+    path = require_path("h5file", h5file)
     flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
     source = current().legacy_store(path)
     target = current().store(dbfile, write=True)
@@ -105,7 +105,7 @@ def import_ecsv(
     list of str
         The imported tables.
     """
-    path = path_argument("directory", directory)
+    path = require_path("directory", directory)
     flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
     tables = current().read_table_directory(path)
     target = current().store(dbfile, write=True)
@@ -146,7 +146,7 @@ def export_table(
     pathlib.Path
         The file written.
     """
-    out = path_argument("path", path)
+    out = require_path("path", path)
     replace = _flag("overwrite", overwrite)
     if format is not None and not isinstance(format, str):
         raise ValidationError(f"format must be a format name or None, got {format!r}")

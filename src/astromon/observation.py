@@ -17,6 +17,13 @@ from typing import Any
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
 from astromon.domain.observation_rules import check_obsid, obs_subdir
+from astromon.domain.validation import (
+    require_flag,
+    require_instance,
+    require_names,
+    require_path,
+    require_text,
+)
 from astromon.legacy.observation_names import CATEGORY_ID_MAP, ID_CATEGORY_MAP, LegacyObservation
 from astromon.ports.observation import (
     OBSERVATION_SOURCES,
@@ -67,7 +74,8 @@ class Observation(LegacyObservation):
     Raises
     ------
     ValidationError
-        Bad obsid, unknown source, or a working directory containing ':' with CIAO.
+        Bad obsid, unknown source, an argument of the wrong type (the message names it), or
+        a working directory containing ':' with CIAO.
     ProcessingError
         CIAO is needed but its prefix does not exist.
     """
@@ -89,6 +97,21 @@ class Observation(LegacyObservation):
         logger: Any = None,
     ) -> None:
         obsid = check_obsid(obsid)
+        require_text("source", source)
+        workdir = require_path("workdir", workdir, optional=True)
+        archive_dir = require_path("archive_dir", archive_dir, optional=True)
+        ciao_prefix = require_path("ciao_prefix", ciao_prefix, optional=True)
+        archive_regex = require_names("archive_regex", archive_regex, optional=True)
+        use_ciao = require_flag("use_ciao", use_ciao)
+        for name, port, kind in (
+            ("retriever", retriever, ArchiveRetriever),
+            ("ciao", ciao, CiaoRunner),
+            ("info", info, ObservationInfo),
+            ("detector", detector, SourceDetector),
+        ):
+            require_instance(name, port, kind, f"an {kind.__name__}")
+        if logger is not None and not callable(getattr(logger, "bind", None)):
+            raise ValidationError(f"logger must be a structlog logger, got {logger!r:.80}")
         if source not in OBSERVATION_SOURCES:
             raise ValidationError(
                 f"unknown data source {source!r}; expected one of {', '.join(OBSERVATION_SOURCES)}"

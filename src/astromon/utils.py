@@ -15,6 +15,7 @@ from astropy.table import Table
 from astromon.bootstrap import current, load_adapter
 from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import MissingTableException, ValidationError
+from astromon.domain.validation import require_flag, require_path, require_table, require_text
 from astromon.legacy.utils_names import get_near_neighbor_dist, get_wcs_from_fits_header
 from astromon.ports.observation import ToolError
 
@@ -72,7 +73,20 @@ def communicate(
     logging_tag : str
         Added to each log event.
     """
+    if not all(hasattr(process, name) for name in ("stdout", "pid", "wait")):
+        raise ValidationError(
+            f"process must be a subprocess.Popen started with stdout=PIPE, got {process!r:.80}"
+        )
+    _check_logger(logger, "info")
+    require_text("level", level)
+    text = require_flag("text", text)
+    require_text("logging_tag", logging_tag)
     return current().communicate(process, logger, level, text, logging_tag)
+
+
+def _check_logger(logger: Any, method: str) -> None:
+    if logger is not None and not callable(getattr(logger, method, None)):
+        raise ValidationError(f"logger must be a (structlog) logger, got {logger!r:.80}")
 
 
 class FlowException(Exception):
@@ -91,9 +105,11 @@ class LoggingCallDecorator:
     """
 
     def __init__(self, raise_flow_exceptions: bool = False) -> None:
-        self.raise_flow_exceptions = raise_flow_exceptions
+        self.raise_flow_exceptions = require_flag("raise_flow_exceptions", raise_flow_exceptions)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R | None]:
+        if not callable(func):
+            raise ValidationError(f"logging_call_decorator decorates a function, got {func!r:.80}")
         log: Any = structlog.get_logger(func.__module__)
         name = func.__qualname__
 
@@ -121,15 +137,21 @@ logging_call_decorator = LoggingCallDecorator()
 
 
 class chdir(contextlib.AbstractContextManager["chdir"]):  # noqa: N801 (seed name)
-    """Context manager to temporarily change to a directory."""
+    """Context manager to temporarily change to a directory (ValidationError when it cannot:
+    a missing directory, a file, no permission)."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(require_path("directory", directory))
         self._previous: Path | None = None
 
     def __enter__(self) -> chdir:
         self._previous = Path.cwd()
-        os.chdir(self.directory)
+        try:
+            os.chdir(self.directory)
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot change to the directory {self.directory}: {exc}"
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -154,7 +176,7 @@ def set_ciao_context(directory: str | os.PathLike[str]) -> dict[str, str]:
     ValidationError
         ``directory`` contains ':'.
     """
-    directory = Path(directory)
+    directory = Path(require_path("directory", directory))
     if ":" in str(directory):
         raise ValidationError(f"CIAO working directory must not contain ':', got {directory}")
     directory.mkdir(parents=True, exist_ok=True)
@@ -179,6 +201,7 @@ def ciao_context(directory: str | os.PathLike[str], logger: Any = None) -> Itera
     ValidationError
         ``directory`` contains ':'.
     """
+    _check_logger(logger, "debug")
     saved = {k: os.environ.get(k) for k in ("PFILES", "ASCDS_WORK_PATH")}
     context = set_ciao_context(directory)
     if logger is not None:
@@ -201,7 +224,7 @@ class CIAOContext(contextlib.AbstractContextManager["CIAOContext"]):
     """
 
     def __init__(self, directory: str | os.PathLike[str], logger: Any = None) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(require_path("directory", directory))
         self._context = ciao_context(directory, logger)
         self.env = self._context.__enter__()
 
@@ -225,7 +248,7 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
     if calalign_dir is not None:
-        directory = Path(calalign_dir)
+        directory = Path(require_path("calalign_dir", calalign_dir))
     else:
         directory = current().settings.default_calalign_dir()
     return current().calalign_files().read_directory(directory)
@@ -253,4 +276,9 @@ def get_calalign_offsets(
         ref_calalign_dy, ref_calalign_dz, ref_aca_misalign, ref_fts_misalign,
         ref_calalign_version, after_caldb.
     """
+    require_table("all_matches", all_matches)
+    if not isinstance(ref_calalign, str | int | type(None)) or isinstance(ref_calalign, bool):
+        raise ValidationError(
+            f"ref_calalign must be a CALALIGN version ('N0010' or 10), got {ref_calalign!r:.80}"
+        )
     return calalign_offsets_table(all_matches, calalign_from_files(calalign_dir), ref_calalign)

@@ -3,6 +3,7 @@ saved, no worker process, resource tracker or traceback is left behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -180,3 +181,26 @@ def test_killed_demo_leaves_no_worker_and_its_directory_is_cleaned_next_time(
                 "--out", str(tmp_path / "report2"), TMPDIR=str(temp))  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert list(temp.iterdir()) == []
+
+
+HARNESS = Path(__file__).with_name("signal_harness.py")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame", ["INT", "TERM"])
+@pytest.mark.parametrize("command", ["process", "demo", "report", "cross-match"])
+def test_signals_at_random_moments(tmp_path: Path, command: str, signame: str) -> None:
+    """25 rounds of each signal per long command (50 per command): after every one the exit
+    code and the one stderr line, no process or staging left, the database as reported
+    (tests/integration/signal_harness.py)."""
+    seed = 20261124 + (signame == "TERM")
+    result = subprocess.run(
+        [sys.executable, str(HARNESS), "--command", command, "--signal", signame,
+         "--rounds", "25", "--seed", str(seed), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, env=env(), timeout=560, check=False,
+    )  # fmt: skip
+    assert result.stdout, result.stderr
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, json.dumps(summary["failures"][:3], indent=1)
+    assert summary["rounds"] == 25 and not summary["failures"]
+    assert summary["interrupted_in_flight"] >= 15, summary  # most signals came mid-command

@@ -103,16 +103,23 @@ def test_global_options_after_the_command(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2() -> None:
+    """Click's own usage errors too are one line, naming the option and the value."""
     for args, message in [
-        (["nope"], "No such command"),
-        (["process", "12-x"], "is not an obsid"),
-        (["matches", "--format", "xml"], "Invalid value"),
-        (["--log-format", "yaml", "tables"], "Invalid value"),
+        (["nope"], "error: no such command 'nope' (astromon -h for help)"),
+        (["process", "12-x"], "error: '12-x' is not an obsid"),
+        (["matches", "--format", "xml"], "error: invalid value for '--format'"),
+        (["--log-format", "yaml", "tables"], "error: invalid value for '--log-format'"),
+        (["matches", "--foo"], "error: no such option: --foo (Possible options: --format) ("),
+        (["regions", "update", "x", "--obsid", "2147483648"], "error: invalid value for '--obsid'"),
     ]:
         result = run(*args)
         assert result.returncode == 2, (args, result.stderr)
-        assert message in result.stderr
-        assert "Traceback" not in result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), (args, result.stderr)
+        assert (
+            next(a for a in args if a in {"nope", "12-x", "xml", "yaml", "--foo", "2147483648"})
+            in lines[0]
+        )
 
 
 def test_missing_database_is_one_error_line(tmp_path: Path) -> None:
@@ -358,3 +365,28 @@ def test_process_with_the_standard_processor_reports_why(tmp_path: Path) -> None
     assert "failed (ProcessingError): 2: 14530 14531" in result.stdout
     assert "no-ciao" in result.stdout  # the example message names the missing CIAO prefix
     assert "astromon_obs" not in DuckDBStore(db).table_names()
+
+
+def test_a_closed_stdout_ends_the_command_silently(tmp_path: Path) -> None:
+    """``astromon tables | head -1``: the reader is gone; no "error: Broken pipe", 141."""
+    db = tmp_path / "pipe.duckdb"
+    assert (
+        run("--db", str(db), "process", "1-3", "--workers", "1", "--processor", FAKE).returncode
+        == 0
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has already gone
+    try:
+        result = subprocess.run(
+            [*command(), "--db", str(db), "tables"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(),
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""

@@ -96,7 +96,7 @@ def test_demo_replaces_its_own_database_but_refuses_others(tmp_path: Path):
     store.close()  # checkpoint now: a kept write session would rewrite the header later
     before = real.read_bytes()
     code, output = _run(["-n", "2", "--db", str(real), "--out", str(tmp_path / "r3"), *one])
-    assert code == 1
+    assert code == 2  # a bad value of --db: a usage error naming it
     assert "real observations" in output and "14538" in output
     assert real.read_bytes() == before
 

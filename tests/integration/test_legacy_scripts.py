@@ -271,22 +271,24 @@ def test_process_obs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info_url: 
 
 
 def test_file_system_errors_are_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from astromon.cli import app as app_module
-    from astromon.cli.legacy.common import run_astromon
+    from astromon.cli.legacy.report_scripts import web_pages_main
+    from astromon.services import interrupts
 
     def denied(args: list[str], prog_name: str) -> None:
         raise PermissionError(13, "Permission denied", "/srv/web/cal")
 
     monkeypatch.setattr(app_module, "app", denied)
-    with pytest.raises(SystemExit) as exit_info:
-        run_astromon("astromon-web-pages", ["report", "--out", "/srv/web/cal"])
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            web_pages_main(["--out", "/srv/web", "--db-file", str(tmp_path / "x.duckdb")])
+    finally:
+        interrupts.uninstall()  # the entry point installed the command line's handlers
     assert exit_info.value.code == 1
-    err = capsys.readouterr().err.strip()
-    assert err == (
-        "astromon-web-pages: error: PermissionError: [Errno 13] Permission denied: '/srv/web/cal'"
-    )
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert errors == ["astromon-web-pages: error: cannot use '/srv/web/cal': Permission denied"]
 
 
 __all__ = ["info_url"]  # the sequence-summary server fixture, shared with the pipeline tests

@@ -106,8 +106,9 @@ def test_a_dead_worker_keeps_finished_observations_and_rerun_completes(
 
 
 def test_executor_arguments_are_checked() -> None:
-    with pytest.raises(ValidationError, match="at least 1"):
-        ProcessPoolExecutor(0)
+    for workers in (0, 1025, 2**31):
+        with pytest.raises(ValidationError, match=f"from 1 to 1024, got {workers}"):
+            ProcessPoolExecutor(workers)
     with pytest.raises(ValidationError, match="scheduler address"):
         DaskExecutor()
 

@@ -99,13 +99,15 @@ class ScriptedProcessor:
     Actions: ``"ok"``, ``"skip"`` (not selected), ``"error"`` (an ERROR outcome),
     ``"raise"`` (an unexpected RuntimeError), ``"interrupt"`` (KeyboardInterrupt, like Ctrl-C),
     ``"die"`` (the worker process exits at once, like a kill), ``"hang"`` (writes
-    ``$ASTROMON_TEST_MARKER`` and sleeps, so that a test can kill the batch there).
+    ``$ASTROMON_TEST_MARKER`` and sleeps, so that a test can kill the batch there), ``"slow"``
+    (an OK outcome after 50 ms, like a short real observation).
     """
 
     script: Mapping[int, str] = field(default_factory=dict)
+    default: str = "ok"
 
     def process(self, obsid: int) -> ObservationOutcome:
-        action = self.script.get(obsid, "ok")
+        action = self.script.get(obsid, self.default)
         if action == "skip":
             return ObservationOutcome.skip(obsid, "not selected", "obs_mode is not POINTING")
         if action == "error":
@@ -121,17 +123,23 @@ class ScriptedProcessor:
             if marker:
                 Path(marker).write_text(str(obsid))
             time.sleep(600)
+        if action == "slow":
+            time.sleep(0.05)
         return ObservationOutcome.ok(obsid, fake_tables(obsid))
 
 
 def scripted_from_env() -> ScriptedProcessor:
-    """A ScriptedProcessor from ``$ASTROMON_TEST_SCRIPT`` (``"2:error,3:skip"``).
+    """A ScriptedProcessor from ``$ASTROMON_TEST_SCRIPT`` (``"2:error,3:skip"``; ``*:slow``
+    gives every other obsid the action ``slow``).
 
     Used by CLI tests as ``--processor tests.unit.ops_fakes:scripted_from_env``.
     """
     text = os.environ.get("ASTROMON_TEST_SCRIPT", "")
-    script = {}
+    script, default = {}, "ok"
     for item in filter(None, (p.strip() for p in text.split(","))):
         obsid, _, action = item.partition(":")
-        script[int(obsid)] = action
-    return ScriptedProcessor(script)
+        if obsid == "*":
+            default = action
+        else:
+            script[int(obsid)] = action
+    return ScriptedProcessor(script, default)

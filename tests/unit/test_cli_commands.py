@@ -70,7 +70,7 @@ def test_no_arguments_shows_help_and_unknown_command_is_a_usage_error() -> None:
     assert "Usage:" in runner.invoke(app, []).output
     result = runner.invoke(app, ["no-such-command"])
     assert result.exit_code == 2
-    assert "No such command" in result.stderr
+    assert result.stderr == "error: no such command 'no-such-command' (astromon -h for help)\n"
 
 
 def test_process_batch_with_failures_exits_3(use_store: Any) -> None:
@@ -124,7 +124,7 @@ def test_process_success_and_rerun_skips(use_store: Any, tmp_path: Path) -> None
         (["process", "1", "--source", "ftp"], "--source 'ftp'"),
         (["process", "1", "--catalog-source", "local"], "needs --catalog-file"),
         (["process", "1", "--processor", "nowhere"], "MODULE:FACTORY"),
-        (["process", "1", "--workers", "0"], "Invalid value"),
+        (["process", "1", "--workers", "0"], "invalid value for '--workers'"),
     ],
 )
 def test_process_usage_errors_exit_2(use_store: Any, args: list[str], message: str) -> None:
@@ -172,7 +172,7 @@ def test_tables_and_show(use_store: Any) -> None:
     limited = runner.invoke(app, ["show", "astromon_xray_src", "--limit", "1", "--format", "csv"])
     assert limited.stdout.count("\n") == 2  # header + one row
     missing = runner.invoke(app, ["show", "astromon_nope"])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2  # like a cross-match name that is not stored
     assert "Known tables" in missing.stderr
 
 

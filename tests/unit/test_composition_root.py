@@ -97,7 +97,7 @@ def test_settings_defaults_and_the_database_file_rule() -> None:
         ("ASTROMON_LOCK_TIMEOUT", "soon", "ASTROMON_LOCK_TIMEOUT must be a number of seconds"),
         ("ASTROMON_VIZIER_TIMEOUT", "x", r"ASTROMON_VIZIER_TIMEOUT .*'x'"),
         ("ASTROMON_WORKERS", "two", "ASTROMON_WORKERS='two' is not an integer"),
-        ("ASTROMON_WORKERS", "0", "ASTROMON_WORKERS='0' must be at least 1"),
+        ("ASTROMON_WORKERS", "0", "ASTROMON_WORKERS='0' must be from 1 to 1024"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:

@@ -1,8 +1,8 @@
 """Hypothesis fuzzing of the ``astromon`` options that once gave tracebacks or wrong exit
 codes: ``--processor``, ``--start``/``--stop`` of ``process``, ``report --now`` and
 ``--offsets-file``, ``process`` obsids (0 is not an observation), ``db backup`` destinations
-that cannot be written. Every case exits with 1 or 2 and one ``error:`` line (or Click's usage
-message), and leaves the database unchanged."""
+that cannot be written. Every case exits with 1 or 2 and one ``error:`` line, and leaves the
+database unchanged."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import Protocol, TypedDict, cast
 from astromon.bootstrap.adapters import load_adapter
 from astromon.config import Settings
 from astromon.domain.errors import DatabaseError, ValidationError
-from astromon.domain.validation import path_argument
+from astromon.domain.validation import require_path
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
@@ -126,7 +126,7 @@ class PortsBase:
             ``dbfile`` is neither None nor a path (a number, bytes...).
         """
         if dbfile is not None:
-            path_argument("dbfile", dbfile)
+            require_path("dbfile", dbfile)
         return self.settings.resolve_db_file(dbfile)
 
     def _lock_options(self) -> dict[str, object]:

@@ -1,7 +1,9 @@
 """The ``astromon`` command-line application (Typer).
 
 Exit codes: 0 success, 1 error, 2 usage error (bad options or values), 3 partial failure
-(some obsids failed), 130 interrupted.
+(some obsids failed), 130 interrupted (Ctrl-C), 141 standard output closed, 143 terminated
+(SIGTERM). :meth:`GlobalOptionsGroup.main` turns every outcome into its exit code and at most
+one line on stderr (:mod:`astromon.cli.console`).
 
 The global options (``--db``, ``--log-format``, ``-v``) may be given before the command or
 anywhere after it: :class:`GlobalOptionsGroup` moves them in front of the command before
@@ -23,7 +25,15 @@ from typer.core import TyperGroup
 
 from astromon.bootstrap import Astromon
 from astromon.cli.common import ExitCode, LogFormat, State, configure_logging, echo_error
+from astromon.cli.console import (
+    closed_stdout,
+    exit_status,
+    is_closed_stdout,
+    os_error_message,
+    usage_line,
+)
 from astromon.domain.errors import ValidationError
+from astromon.services import interrupts
 
 __all__ = ["GLOBAL_OPTIONS", "GlobalOptionsGroup", "app", "hoist_global_options", "main"]
 
@@ -136,6 +146,69 @@ class GlobalOptionsGroup(TyperGroup):
         _refuse_verbosity_value(self, ctx, list(args))
         return super().parse_args(ctx, hoist_global_options(self, list(args)))
 
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; every outcome is an exit code and at most one stderr line.
+
+        Click's usage errors become one line naming the option and the value (exit code 2);
+        a command stopped by a signal (exit code 130 from any command, or a
+        ``KeyboardInterrupt``) prints ``error: interrupted`` or ``error: terminated
+        (SIGTERM)`` and exits with 130 or 143; a closed standard output exits with 141 in
+        silence; an error outside the commands' own handling is ``error: unexpected ...``
+        (exit code 1). Exits (``standalone_mode``) or returns the exit code.
+        """
+        code = _run(
+            lambda: super(GlobalOptionsGroup, self).main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _run(invoke: Any) -> int:
+    """The exit code of Click's non-standalone ``main`` (see :meth:`GlobalOptionsGroup.main`)."""
+    try:
+        try:
+            result = invoke()
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except typer.TyperException as exc:  # Click's usage and file errors
+            shown: Any = exc
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help
+                shown.show()
+            else:
+                echo_error(usage_line(exc))
+            code = int(getattr(exc, "exit_code", ExitCode.USAGE))
+        except typer.Exit as exc:
+            code = int(exc.exit_code)
+        except typer.Abort:
+            echo_error("aborted")
+            code = int(ExitCode.ERROR)
+        except SystemExit as exc:  # Click exits at once when writing to a closed stdout
+            closed = type(sys.stdout).__name__ == "PacifyFlushWrapper"
+            code = closed_stdout() if closed else exit_status(exc.code)
+        except Exception as exc:
+            if not (interrupts.interrupting() or is_closed_stdout(exc)):
+                if isinstance(exc, OSError):  # a file that cannot be used, a full disk...
+                    echo_error(os_error_message(exc))
+                else:
+                    echo_error(f"unexpected {type(exc).__name__}: {exc}")
+                return int(ExitCode.ERROR)
+            code = closed_stdout() if is_closed_stdout(exc) else int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        code = int(ExitCode.INTERRUPTED)
+    if code == ExitCode.INTERRUPTED or interrupts.interrupting():  # also one a library caught
+        echo_error(interrupts.message())
+        return interrupts.exit_code()
+    return code
+
 
 def _refuse_verbosity_value(group: Any, ctx: Any, args: list[str]) -> None:
     """``-v 2`` before the command: -v is counted, so say that instead of "No such command"."""
@@ -243,11 +316,6 @@ _register()
 
 
 def main() -> None:
-    """Entry point of the ``astromon`` script: one line and exit 130 on Ctrl-C."""
+    """Run the ``astromon`` command line (exits with its exit code)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    try:
-        app()
-    except KeyboardInterrupt:
-        echo_error("interrupted")
-        sys.stderr.flush()
-        raise SystemExit(ExitCode.INTERRUPTED) from None
+    app()

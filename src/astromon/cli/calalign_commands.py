@@ -161,7 +161,8 @@ def _offset_lines(table: Any) -> list[str]:
 def offsets(
     ctx: typer.Context,
     bins_per_year: Annotated[
-        float, typer.Option(min=0.01, help="Time bins per year (2: half-years).")
+        float,
+        typer.Option(min=0.01, max=366.0, help="Time bins per year (2: half-years; 366: days)."),
     ] = 2.0,
     start: Annotated[
         str | None, typer.Option(help="Only matches from this time (Chandra date, ISO, CXC s).")

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Sequence
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,11 +16,20 @@ import typer
 from astropy.table import Table
 
 from astromon.bootstrap import Astromon, current
+from astromon.cli.console import (
+    ExitCode,
+    closed_stdout,
+    error_line,
+    is_closed_stdout,
+    os_error_message,
+)
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.logging_config import configure_logging as _configure
 from astromon.ports.store import Store
+from astromon.services import interrupts
 
 __all__ = [
+    "INT32_RANGE",
     "ExitCode",
     "LogFormat",
     "OutputFormat",
@@ -34,6 +43,7 @@ __all__ = [
     "parse_where",
     "plain_table",
     "require_cross_match",
+    "require_table",
     "state",
     "stored_cross_matches",
     "write_table",
@@ -42,15 +52,9 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-
-class ExitCode(IntEnum):
-    """Exit codes of ``astromon``."""
-
-    OK = 0
-    ERROR = 1
-    USAGE = 2
-    PARTIAL = 3
-    INTERRUPTED = 130
+INT32_RANGE: dict[str, Any] = {"min": -(2**31), "max": 2**31 - 1}
+"""Bounds of the integer options stored in int32 columns (obsids, region ids): a larger
+value is a usage error naming the option, before anything is read or written."""
 
 
 class LogFormat(StrEnum):
@@ -99,8 +103,7 @@ def state(ctx: typer.Context) -> State:
 
 def echo_error(message: str) -> None:
     """Print one error line on stderr (line breaks of the message are joined)."""
-    text = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
-    typer.echo(f"error: {text}", err=True)
+    error_line(message)
 
 
 def lock_wait_notice(path: Path, pid: int | None) -> None:
@@ -113,11 +116,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn every error into one line on stderr and an exit code (never a traceback).
 
     ValidationError (bad input) exits with 2 (usage error); other astromon errors and system
-    errors (a read-only directory, a full disk) with 1; Ctrl-C, also when DuckDB reports it as
-    an interrupted query, with 130. An unexpected exception is reported in one line naming its
-    type and exits with 1; its traceback is a debug log event (``-vv``). While the command
-    runs, a wait of more than 1 s for a database lock is announced on stderr
-    (:func:`lock_wait_notice`).
+    errors (a read-only directory, a full disk) with 1. Ctrl-C and SIGTERM — also when DuckDB
+    reports them as an interrupted query, and any error once a signal has interrupted the
+    command — exit with :attr:`ExitCode.INTERRUPTED`, for which the application prints the
+    one line and the signal's exit code (:mod:`astromon.cli.console`). A standard output
+    closed by its reader ends the command silently (exit code 141). An unexpected exception
+    is reported in one line naming its type and exits with 1; its traceback is a debug log
+    event (``-vv``). While the command runs, a wait of more than 1 s for a database lock is
+    announced on stderr (:func:`lock_wait_notice`).
     """
 
     @functools.wraps(func)
@@ -128,38 +134,33 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
-        except ValidationError as exc:
-            echo_error(str(exc))
-            raise typer.Exit(ExitCode.USAGE) from None
-        except AstromonError as exc:
-            echo_error(str(exc))
-            raise typer.Exit(ExitCode.ERROR) from None
         except KeyboardInterrupt:
-            echo_error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
-        except OSError as exc:
-            echo_error(_os_error(exc))
-            raise typer.Exit(ExitCode.ERROR) from None
         except Exception as exc:
             from astromon.services.processing import interrupted_query
 
-            if interrupted_query(exc):
-                echo_error("interrupted")
+            if interrupts.interrupting() or interrupted_query(exc):
                 raise typer.Exit(ExitCode.INTERRUPTED) from None
-            logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
-            echo_error(f"unexpected {type(exc).__name__}: {exc}")
-            raise typer.Exit(ExitCode.ERROR) from None
+            if is_closed_stdout(exc):
+                raise typer.Exit(closed_stdout()) from None
+            echo_error(_error_message(exc))
+            code = ExitCode.USAGE if isinstance(exc, ValidationError) else ExitCode.ERROR
+            raise typer.Exit(code) from None
         finally:
             app.set_lock_wait_notice(previous)
 
     return wrapper
 
 
-def _os_error(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    if exc.filename is not None:
-        return f"cannot use {str(exc.filename)!r}: {text}"
-    return text
+def _error_message(exc: Exception) -> str:
+    """The one line of an error: astromon's message, a system error's file and reason, or
+    the type and text of an unexpected error (whose traceback is a debug event)."""
+    if isinstance(exc, AstromonError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return os_error_message(exc)
+    logging.getLogger("astromon.cli").debug("unexpected error", exc_info=True)
+    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:
@@ -167,14 +168,16 @@ def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:
 
     The default format is JSON when stderr is not a terminal, console otherwise. ``verbose``
     0 shows warnings, 1 info, 2 debug, 3 also the debug records of third-party libraries
-    (h5py, matplotlib, urllib3, asyncio...), which are otherwise kept to warnings. Worker
-    processes started afterwards inherit the same settings.
+    (h5py, matplotlib, urllib3, asyncio...), which are otherwise kept to warnings. Python
+    warnings (numpy's, astropy's) are logged as warning events. Worker processes started
+    afterwards inherit the same settings.
     """
     from astromon.logging_config import quiet_third_party
 
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     _configure(None if log_format is None else log_format.value, level)
     quiet_third_party(show=verbose >= 3)
+    logging.captureWarnings(True)  # Python warnings are log events too, one line each
 
 
 def _value(text: str) -> Any:
@@ -215,6 +218,8 @@ def parse_time_option(option: str, value: str | None) -> float | str | None:
     """
     if value is None:
         return None
+    from astromon.domain.time import CxoTime
+
     try:
         number = float(value)
     except ValueError:
@@ -222,13 +227,16 @@ def parse_time_option(option: str, value: str | None) -> float | str | None:
     else:
         if not np.isfinite(number):
             raise ValidationError(f"{option} {value!r} is not a finite number of CXC seconds")
+        try:
+            str(CxoTime(number).date)  # a time that has a date (years 1 to 9999)
+        except Exception:
+            raise ValidationError(f"{option} {value!r} is not a time of the calendar") from None
         return number
-    from astromon.domain.time import CxoTime
-
     try:
         parsed = CxoTime(value)
         if not parsed.isscalar:
             raise ValueError("not a single date")
+        str(parsed.date)
     except Exception:
         raise ValidationError(
             f"{option} {value!r} is not a date: use a Chandra date (2014:001:00:00:00), an "
@@ -268,6 +276,24 @@ def require_cross_match(store: Any, name: str, option: str) -> None:
     if name not in stored:
         listed = ", ".join(sorted(stored)) or "none"
         raise ValidationError(f"{option} {name!r} is not a stored cross-match; stored: {listed}")
+
+
+def require_table(read: Callable[[str], Table], name: str, option: str = "TABLE") -> Table:
+    """``read(name)``, the astromon table ``name``; an unknown name, or one the file does not
+    hold, is a usage error (like a cross-match name that is not stored).
+
+    Raises
+    ------
+    ValidationError
+        ``name`` is not an astromon table or is absent from the file (the message lists the
+        tables).
+    """
+    from astromon.domain.errors import MissingTableException
+
+    try:
+        return read(name)
+    except MissingTableException as exc:
+        raise ValidationError(f"{option} {name!r}: {exc}") from None
 
 
 def plain_table(table: Table, coordinates: Sequence[str] = ()) -> Table:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from astromon.cli.common import handle_errors, state
+from astromon.cli.common import handle_errors, require_table, state
 from astromon.domain.schema import TABLE_NAMES
 
 __all__ = ["db_app"]
@@ -88,12 +88,13 @@ def export(
     """Export one table to a file, written atomically (the old file stays on failure).
 
     An existing file is refused unless --overwrite; only regular files are written, never a
-    device, a FIFO or a database file. PATH - writes to standard output (give --format).
+    device, a FIFO or a database file. PATH - writes to standard output (give --format). A
+    TABLE that is not an astromon table, or not in the database, is a usage error.
     """
     from astromon import db
 
     state(ctx).app.write_table_file(
-        db.get_table(table, state(ctx).db),
+        require_table(lambda name: db.get_table(name, state(ctx).db), table),
         path,
         format=fmt,
         overwrite=overwrite,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,12 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from astromon.bootstrap import Astromon
-from astromon.cli.common import ExitCode, echo_error, state
+from astromon.cli.common import ExitCode, echo_error, handle_errors, state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
+from astromon.ports.executor import MAX_WORKERS
 from astromon.ports.processing import ObservationOutcome
 from astromon.services import demo as demo_service
 from astromon.services import offset_files
 from astromon.services import report as report_service
+from astromon.services.processing import BatchSummary
 
 __all__ = [
     "DEFAULT_DB",
@@ -94,12 +97,23 @@ def _check_target(app: Astromon, db: Path, first_obsid: int) -> None:
 
 
 def _install(source: Path, target: Path) -> None:
-    """Move the finished database into place atomically (same directory, then rename)."""
+    """Move the finished database into place atomically (same directory, then rename).
+
+    The copy is removed when anything, a signal included, stops it before the rename.
+    """
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, tmp)
-    tmp.replace(target)
+    try:
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+    finally:
+        try:  # only the first signal is raised: a removal it cuts is done again
+            tmp.unlink(missing_ok=True)
+        except KeyboardInterrupt:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
+@handle_errors
 def demo(
     ctx: typer.Context,
     observations: Annotated[
@@ -108,7 +122,9 @@ def demo(
             "--observations",
             "-n",
             min=1,
-            help="Number of simulated observations (4 detectors take turns).",
+            max=demo_service.MAX_OBSERVATIONS,
+            help="Number of simulated observations (4 detectors take turns), 1 to "
+            f"{demo_service.MAX_OBSERVATIONS}.",
         ),
     ] = demo_service.DEFAULT_OBSERVATIONS,
     db: Annotated[
@@ -126,7 +142,12 @@ def demo(
     ] = 0,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Worker processes (default: CPU count)."),
+        typer.Option(
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            help=f"Worker processes, 1 to {MAX_WORKERS} (default: CPU count).",
+        ),
     ] = None,
     check: Annotated[
         bool,
@@ -148,70 +169,18 @@ def demo(
     console = Console()
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
     out = out.expanduser().absolute()
+    app = state(ctx).app
+    remove_stale_temporary_directories(app.process_alive)
+    root = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        app = state(ctx).app
-        remove_stale_temporary_directories(app.process_alive)
-        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
-            root = Path(tmp)
-            observatory, processor = app.demo_setup(root / "observatory", observations, seed)
-            _check_target(app, db, min(observatory.obsids))
-            work_db = root / "astromon-demo.duckdb"
-            store = app.store(work_db, write=True)
-            executor = app.executor(workers)
-            console.print(
-                f"Simulated observatory: {observations} observations, seed {seed} "
-                f"(temporary directory {root}, removed at the end)"
-            )
-            try:
-                with Progress(
-                    TextColumn("[bold]processing"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("{task.description}"),
-                    TimeElapsedColumn(),
-                    console=console,
-                    transient=False,
-                ) as bar:
-                    task = bar.add_task("", total=observations)
-
-                    def progress(outcome: ObservationOutcome, done: int, total: int) -> None:
-                        bar.update(
-                            task,
-                            completed=done,
-                            total=total,
-                            description=f"obsid {outcome.obsid} {outcome.status.value}",
-                        )
-
-                    result = demo_service.run_demo(
-                        observatory,
-                        store=store,
-                        processor=processor,
-                        executor=executor,
-                        progress=progress,
-                    )
-            finally:
-                executor.close()
-            for line in result.batch.lines():
-                console.print(line, markup=False, highlight=False)
-            if result.batch.interruption == "KeyboardInterrupt":
-                raise KeyboardInterrupt
-            if not result.batch.saved:
-                console.print("[red]no observation was processed: nothing to report[/red]")
-                raise typer.Exit(1)
-            page = report_service.write_report(result.report, app.renderer(), out)
-            injected = offset_files.write_offsets(
-                demo_service.injected_offsets(observatory.truth()),
-                out / INJECTED_OFFSETS,
-                writer=app.write_text_file,
-                overwrite=True,
-            )
-            _install(work_db, db)
-    except AstromonError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        echo_error("interrupted")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        root.mkdir(mode=0o700)
+        result, page, injected = _run(app, console, root, db, out, observations, seed, workers)
+    finally:
+        try:  # only the first signal is raised: a removal it cuts is done again
+            shutil.rmtree(root, ignore_errors=True)
+        except KeyboardInterrupt:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
     console.print(
         "\nReport summary (standard selection; now is the end of the simulated span, "
         "not the clock):"
@@ -225,5 +194,72 @@ def demo(
         f"\nDatabase: {db}\nReport:   {page}\nInjected offsets: {injected}", highlight=False
     )
     if check and not result.comparison.passed:
-        console.print("[red]the recovered offsets do not match the injected ones[/red]")
-        raise typer.Exit(1)
+        echo_error("the recovered offsets do not match the injected ones")
+        raise typer.Exit(ExitCode.ERROR)
+
+
+def _run(
+    app: Astromon,
+    console: Console,
+    root: Path,
+    db: Path,
+    out: Path,
+    observations: int,
+    seed: int,
+    workers: int | None,
+) -> tuple[demo_service.DemoResult, Path, Path]:
+    """Simulate, process and report in the temporary directory ``root``, then install the
+    database at ``db``; returns the result, the report page and the injected-offsets file."""
+    observatory, processor = app.demo_setup(root / "observatory", observations, seed)
+    _check_target(app, db, min(observatory.obsids))
+    work_db = root / "astromon-demo.duckdb"
+    store = app.store(work_db, write=True)
+    console.print(
+        f"Simulated observatory: {observations} observations, seed {seed} "
+        f"(temporary directory {root}, removed at the end)"
+    )
+    summary = BatchSummary(requested=[])
+    executor = app.executor(workers)
+    try:
+        with Progress(
+            TextColumn("[bold]processing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("", total=observations)
+
+            def progress(outcome: ObservationOutcome, done: int, total: int) -> None:
+                bar.update(
+                    task,
+                    completed=done,
+                    total=total,
+                    description=f"obsid {outcome.obsid} {outcome.status.value}",
+                )
+
+            result = demo_service.run_demo(
+                observatory,
+                store=store,
+                processor=processor,
+                executor=executor,
+                progress=progress,
+                summary=summary,
+            )
+    finally:
+        executor.close()
+        for line in summary.lines() if summary.requested else ():
+            console.print(line, markup=False, highlight=False)
+    if not result.batch.saved:
+        raise AstromonError("no observation was processed: nothing to report")
+    page = report_service.write_report(result.report, app.renderer(), out)
+    injected = offset_files.write_offsets(
+        demo_service.injected_offsets(observatory.truth()),
+        out / INJECTED_OFFSETS,
+        writer=app.write_text_file,
+        overwrite=True,
+    )
+    _install(work_db, db)
+    return result, page, injected

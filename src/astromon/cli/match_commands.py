@@ -20,7 +20,7 @@ from astromon.domain.crossmatch import CROSS_MATCHES
 from astromon.domain.errors import ValidationError
 from astromon.services import processing
 
-__all__ = ["DEFAULT_COLUMNS", "cross_match", "matches"]
+__all__ = ["DEFAULT_COLUMNS", "category_names", "cross_match", "matches"]
 
 DEFAULT_COLUMNS = (
     "obsid",
@@ -129,6 +129,12 @@ def cross_match(
                 f"{', '.join(given)} cannot be used with it (use 'simple --select-name NAME')"
             )
     store = state(ctx).store(write=not dry_run)
+
+    def said(rows: Any, verb: str = "stored") -> None:
+        target = str(rows["select_name"][0]) if len(rows) else (select_name or name)
+        n_obs = len(set(rows["obsid"].tolist()))
+        typer.echo(f"{verb} {len(rows)} matches of {n_obs} observations as {target!r}")
+
     rows = processing.recompute_cross_match(
         store,
         name,
@@ -136,12 +142,11 @@ def cross_match(
         exclude_regions=exclude_regions,
         exclude_bad_targets=exclude_bad_targets,
         dry_run=dry_run,
+        stored=said,  # said with the save, so that a signal cannot come between
         **kwargs,
     )
-    target = str(rows["select_name"][0]) if len(rows) else (select_name or name)
-    verb = "would store" if dry_run else "stored"
-    n_obs = len(set(rows["obsid"].tolist()))
-    typer.echo(f"{verb} {len(rows)} matches of {n_obs} observations as {target!r}")
+    if dry_run:
+        said(rows, "would store")
 
 
 @handle_errors
@@ -166,7 +171,9 @@ def matches(
     ] = False,
     exclude_category: Annotated[
         list[str] | None,
-        typer.Option(help="Observation category to leave out (repeatable)."),
+        typer.Option(
+            help="Observation category to leave out: its name (any case) or id; repeatable."
+        ),
     ] = None,
     where: WhereOpt = None,
     columns: Annotated[
@@ -210,7 +217,7 @@ def matches(
     if exclude_regions:
         kwargs["exclude_regions"] = True
     if exclude_category:
-        kwargs["exclude_categories"] = list(exclude_category)
+        kwargs["exclude_categories"] = category_names(exclude_category, "--exclude-category ")
     items = list(where or [])
     categories = [i.partition("=")[2] for i in items if i.partition("=")[0].strip() == "category"]
     kwargs.update(parse_where([i for i in items if i.partition("=")[0].strip() != "category"]))
@@ -223,6 +230,9 @@ def matches(
     coordinates: list[str] = []
     if columns:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        twice = sorted({c for c in wanted if wanted.count(c) > 1})
+        if twice:
+            raise ValidationError(f"--columns {columns!r}: the columns {twice} are named twice")
         unknown = [c for c in wanted if c not in table.colnames]
         if unknown:
             raise ValidationError(
@@ -239,14 +249,15 @@ def _is_position(column: Any) -> bool:
     return hasattr(column, "ra") and hasattr(column, "dec") and not hasattr(column, "dtype")
 
 
-def _keep_categories(table: Any, values: list[str]) -> Any:
-    """Rows whose observation category is one of ``values``.
+def category_names(values: list[str], option: str) -> list[str]:
+    """Observation categories given by name (any case; names may hold commas) or by id, or as
+    comma-separated lists of those: their names, as in the schema.
 
-    Each value is a category name (any case; names may hold commas), a category id, or a
-    comma-separated list of those.
+    Raises
+    ------
+    ValidationError
+        An unknown category (the message names ``option``, the value and the categories).
     """
-    import numpy as np
-
     from astromon.domain.schema import CATEGORIES
 
     known = {name.lower(): name for name in CATEGORIES.values()}
@@ -254,14 +265,22 @@ def _keep_categories(table: Any, values: list[str]) -> Any:
     for value in values:
         parts = [value] if value.strip().lower() in known else value.split(",")
         for part in (p.strip() for p in parts):
-            if part.isdigit() and int(part) in CATEGORIES:
+            if part.isascii() and part.isdigit() and int(part) in CATEGORIES:
                 part = CATEGORIES[int(part)]
             if part.lower() not in known:
                 raise ValidationError(
-                    f"--where category={part!r}: unknown category; categories: "
-                    f"{list(CATEGORIES.values())}"
+                    f"{option}{part!r}: unknown category; categories (names or ids): "
+                    + ", ".join(f"{i} {n}" for i, n in CATEGORIES.items())
                 )
-            names.append(part.lower())
+            names.append(known[part.lower()])
+    return names
+
+
+def _keep_categories(table: Any, values: list[str]) -> Any:
+    """Rows whose observation category is one of ``values`` (see :func:`category_names`)."""
+    import numpy as np
+
+    names = [name.lower() for name in category_names(values, "--where category=")]
     if "category" not in table.colnames:
         raise ValidationError("--where category: the matches have no category column")
     column = np.char.lower(np.asarray(table["category"]).astype(str))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,15 +19,16 @@ from rich.progress import (
 )
 
 from astromon.bootstrap import Astromon
-from astromon.cli.common import ExitCode, echo_error, handle_errors, parse_time_option, state
+from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import ValidationError
+from astromon.ports.executor import MAX_WORKERS
 from astromon.ports.observation import OBSERVATION_SOURCES
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
-from astromon.services import processing
+from astromon.services import interrupts, processing
 from astromon.services.processing_obsids import DEFAULT_DAYS, default_time_range
 
-__all__ = ["process", "progress_bar"]
+__all__ = ["process", "progress_bar", "run_and_summarize"]
 
 
 def progress_bar(console: Console | None = None) -> Progress:
@@ -117,7 +119,10 @@ def process(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Local worker processes (default $ASTROMON_WORKERS or CPU count)."
+            min=1,
+            max=MAX_WORKERS,
+            help=f"Local worker processes, 1 to {MAX_WORKERS} (default $ASTROMON_WORKERS or "
+            "CPU count).",
         ),
     ] = None,
     scheduler: Annotated[
@@ -155,9 +160,9 @@ def process(
 
     Without OBSIDS, --obsid-file or --start, the observations of the last 30 days are
     processed; --start alone runs to now. Obsids already in the database are skipped unless
-    --force. Ctrl-C stops the workers and prints what was saved, failed, interrupted and not
-    run (exit code 130); re-running the batch completes the rest. Exit code 3 when some
-    obsids failed.
+    --force. Ctrl-C (or SIGTERM) stops the workers and prints what was saved, failed,
+    interrupted and not run (exit code 130, or 143); re-running the batch completes the rest.
+    Exit code 3 when some obsids failed.
     """
     if source not in OBSERVATION_SOURCES:
         raise ValidationError(
@@ -182,23 +187,61 @@ def process(
             catalogs=tuple(c.strip() for c in catalogs.split(",")) if catalogs else None,
         )
     store = state(ctx).store(write=True)
-    executor = app.executor(workers=workers, scheduler=scheduler)
-    try:
-        with progress_bar() as bar:
-            task = bar.add_task("processing", total=len(todo), last="")
+    summary = processing.BatchSummary(requested=todo)
 
-            def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
-                bar.update(task, completed=done, last=f"{outcome.obsid} {outcome.status.value}")
+    def run() -> None:
+        executor = app.executor(workers=workers, scheduler=scheduler)
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("processing", total=len(todo), last="")
 
-            summary = processing.process_observations(
-                todo, store=store, processor=work, executor=executor, force=force, progress=advance
-            )
-    finally:
-        executor.close()
-    for line in summary.lines():
-        typer.echo(line)
-    if summary.interrupted and summary.interruption == "KeyboardInterrupt":
-        echo_error("interrupted")
+                def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
+                    bar.update(task, completed=done, last=f"{outcome.obsid} {outcome.status.value}")
+
+                processing.process_observations(
+                    todo,
+                    store=store,
+                    processor=work,
+                    executor=executor,
+                    force=force,
+                    progress=advance,
+                    summary=summary,
+                )
+        finally:
+            executor.close()
+
+    run_and_summarize(summary, run)
+    if summary.signalled or interrupts.interrupting():
         raise typer.Exit(ExitCode.INTERRUPTED)
     if not summary.complete:
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+def run_and_summarize(
+    summary: processing.BatchSummary,
+    run: Callable[[], None],
+    echo: Callable[[str], None] = typer.echo,
+) -> None:
+    """Run a batch filling ``summary``, then print the summary whole, whenever a signal comes.
+
+    A Ctrl-C or SIGTERM at any moment after the batch has begun (also as it ends, or while
+    the summary is printed) leaves the summary printed once and complete: the obsids saved
+    are exactly those stored.
+    """
+    printed = False
+    try:
+        try:
+            run()
+        except KeyboardInterrupt:
+            if not summary.interrupted:
+                summary.stop(interrupts.reason())
+        with interrupts.shielded():
+            for line in summary.lines():
+                echo(line)
+            printed = True
+    except KeyboardInterrupt:  # the signal came between the batch and the summary
+        if not summary.interrupted:
+            summary.stop(interrupts.reason())
+        if not printed:
+            for line in summary.lines():
+                echo(line)

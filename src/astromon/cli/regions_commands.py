@@ -9,8 +9,14 @@ import numpy as np
 import typer
 from astropy.table import Table
 
-from astromon.bootstrap import Astromon
-from astromon.cli.common import OutputFormat, handle_errors, state, write_table
+from astromon.cli.common import INT32_RANGE, OutputFormat, handle_errors, state, write_table
+from astromon.cli.region_inputs import (
+    DEFAULT_RADIUS_ARCSEC,
+    checked_options,
+    file_regions,
+    parse_angle,
+    region_defaults,
+)
 from astromon.domain.errors import ValidationError
 from astromon.domain.region_values import radius_to_arcsec
 
@@ -23,53 +29,17 @@ regions_app = typer.Typer(
 )
 
 
-def _read_file(app: Astromon, path: Path) -> Table:
-    """The regions of a table file, checked to be a regular file first (nothing blocks)."""
-    app.input_path(path, "--file", usage=True)
-    try:
-        return Table.read(path, format="ascii.csv" if path.suffix.lower() == ".csv" else None)
-    except Exception as exc:
-        raise ValidationError(f"cannot read the regions file {str(path)!r}: {exc}") from None
-
-
-def login_name() -> str:
-    """The login name of the user running astromon (empty when it cannot be told)."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no such user in the password database, no LOGNAME...
-        return ""
-
-
-def _angle(text: str, option: str, hours: bool) -> float:
-    """An RA (``hours``) or Dec given in degrees or sexagesimal, in degrees."""
-    import astropy.units as u
-    from astropy.coordinates import Angle
-
-    value = text.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        if not np.isfinite(number):
-            raise ValidationError(f"{option} {text!r} is not a finite angle")
-        return number
-    try:
-        has_unit = any(c.isalpha() or c in "°'\"" for c in value)
-        angle = Angle(value) if has_unit else Angle(value, unit=u.hourangle if hours else u.deg)
-        return float(angle.deg)
-    except Exception:
-        example = "12:30:45.5 or 12h30m45.5s" if hours else "-30:15:00 or -30d15m00s"
-        raise ValidationError(
-            f"{option} {text!r} is not an angle: give degrees or sexagesimal ({example})"
-        ) from None
-
-
 RadiusOpt = Annotated[
     str,
     typer.Option(help="Region radius: arcsec, or with a unit ('10arcsec', '0.5arcmin', '3\"')."),
+]
+RaOpt = Annotated[
+    str | None,
+    typer.Option(help="Centre right ascension: degrees or sexagesimal hours (12:30:45.5)."),
+]
+DecOpt = Annotated[
+    str | None,
+    typer.Option(help="Centre declination: degrees or sexagesimal degrees (-30:15:00)."),
 ]
 
 
@@ -77,17 +47,11 @@ RadiusOpt = Annotated[
 @handle_errors
 def add(
     ctx: typer.Context,
-    ra: Annotated[
-        str | None,
-        typer.Option(help="Centre right ascension: degrees or sexagesimal hours (12:30:45.5)."),
-    ] = None,
-    dec: Annotated[
-        str | None,
-        typer.Option(help="Centre declination: degrees or sexagesimal degrees (-30:15:00)."),
-    ] = None,
-    radius: RadiusOpt = "5",
+    ra: RaOpt = None,
+    dec: DecOpt = None,
+    radius: RadiusOpt = f"{DEFAULT_RADIUS_ARCSEC:g}",
     obsid: Annotated[
-        int, typer.Option(help="Observation it applies to (0: every observation).")
+        int, typer.Option(help="Observation it applies to (0: every observation).", **INT32_RANGE)
     ] = 0,
     user: Annotated[
         str | None, typer.Option(help="Who adds it (default: your login name).")
@@ -95,31 +59,43 @@ def add(
     comments: Annotated[str, typer.Option(help="Why.")] = "",
     file: Annotated[
         Path | None,
-        typer.Option(help="Table file (ECSV, CSV...) of regions: ra, dec, radius, obsid, ..."),
+        typer.Option(
+            help="Table file (ECSV, CSV...) of regions: ra, dec and optionally radius, obsid, "
+            "user, comments (the same units and defaults as the options)."
+        ),
     ] = None,
 ) -> None:
     """Add a region (or every region of a file); prints the rows added with their ids.
 
     The radius defaults to 5 arcsec, the obsid to 0 (every observation) and the user to your
-    login name.
+    login name, for the options and for the rows of --file alike. RA and Dec may be degrees
+    or sexagesimal, radii text with a unit ('0.5arcmin'), in the options and in the file; a
+    file column with an angular unit is converted.
     """
     from astromon import db
 
     if file is not None:
         if ra is not None or dec is not None:
             raise ValidationError("give either --file or --ra/--dec, not both")
-        regions: Any = _read_file(state(ctx).app, file)
+        regions: Any = file_regions(file, new=True)
     else:
         if ra is None or dec is None:
             raise ValidationError("--ra and --dec are required (or --file)")
+        position = checked_options(
+            {
+                "ra": parse_angle(ra, "--ra", hours=True),
+                "dec": parse_angle(dec, "--dec", hours=False),
+                "radius": radius_to_arcsec(radius, "--radius"),
+            }
+        )
         regions = {
-            "ra": [_angle(ra, "--ra", hours=True)],
-            "dec": [_angle(dec, "--dec", hours=False)],
-            "radius": [radius_to_arcsec(radius, "--radius")],
+            **{k: [v] for k, v in region_defaults().items()},
+            **{k: [v] for k, v in position.items()},
             "obsid": [obsid],
-            "user": [login_name() if user is None else user],
             "comments": [comments],
         }
+        if user is not None:
+            regions["user"] = [user]
     added = db.add_regions(regions, dbfile=state(ctx).db)
     write_table(added, OutputFormat.table, None)
 
@@ -128,7 +104,9 @@ def add(
 @handle_errors
 def remove(
     ctx: typer.Context,
-    region_ids: Annotated[list[int], typer.Argument(help="region_id of each region to remove.")],
+    region_ids: Annotated[
+        list[int], typer.Argument(help="region_id of each region to remove.", **INT32_RANGE)
+    ],
 ) -> None:
     """Remove regions by region_id; prints the rows removed and the ids not found."""
     from astromon import db
@@ -150,16 +128,25 @@ def update(
     region_id_str: Annotated[
         str | None, typer.Argument(help="The region_id_str of the region to change.")
     ] = None,
-    ra: Annotated[float | None, typer.Option(help="New right ascension (degrees).")] = None,
-    dec: Annotated[float | None, typer.Option(help="New declination (degrees).")] = None,
+    ra: Annotated[
+        str | None, typer.Option(help="New right ascension: degrees or sexagesimal hours.")
+    ] = None,
+    dec: Annotated[
+        str | None, typer.Option(help="New declination: degrees or sexagesimal degrees.")
+    ] = None,
     radius: Annotated[
         str | None, typer.Option(help="New radius: arcsec, or with a unit ('0.5arcmin').")
     ] = None,
-    obsid: Annotated[int | None, typer.Option(help="New obsid (<= 0: every one).")] = None,
+    obsid: Annotated[
+        int | None, typer.Option(help="New obsid (<= 0: every one).", **INT32_RANGE)
+    ] = None,
     user: Annotated[str | None, typer.Option(help="New user.")] = None,
     comments: Annotated[str | None, typer.Option(help="New comments.")] = None,
     file: Annotated[
-        Path | None, typer.Option(help="Table file of regions, matched on region_id_str.")
+        Path | None,
+        typer.Option(
+            help="Table file of regions, matched on region_id_str (units as --file of add)."
+        ),
     ] = None,
 ) -> None:
     """Change a region (matched on region_id_str) or every region of a file."""
@@ -169,24 +156,30 @@ def update(
     if file is not None:
         if region_id_str is not None:
             raise ValidationError("give either REGION_ID_STR or --file, not both")
-        db.update_regions(_read_file(state(ctx).app, file), dbfile=dbfile)
+        db.update_regions(file_regions(file, new=False), dbfile=dbfile)
         typer.echo(f"updated regions from {file}")
         return
     if region_id_str is None:
         raise ValidationError("give REGION_ID_STR (and the fields to change) or --file")
+    changes: dict[str, Any] = checked_options(
+        {
+            "ra": None if ra is None else parse_angle(ra, "--ra", hours=True),
+            "dec": None if dec is None else parse_angle(dec, "--dec", hours=False),
+            "radius": None if radius is None else radius_to_arcsec(radius, "--radius"),
+        }
+    )
+    changes |= {
+        "obsid": obsid,
+        "user": user,
+        "comments": comments,
+    }
     current = db.get_regions(dbfile=dbfile)
     rows = current[np.asarray(current["region_id_str"]).astype(str) == region_id_str]
     if len(rows) == 0:
         raise ValidationError(f"no region with region_id_str {region_id_str!r}")
-    changes: dict[str, Any] = {"ra": ra, "dec": dec, "obsid": obsid, "user": user}
-    if radius is not None:
-        changes["radius"] = radius_to_arcsec(radius, "--radius")
-    changes["comments"] = comments
-    row = Table(rows, copy=True)
-    for key, value in changes.items():
-        if value is not None:
-            row[key] = [value]
-    db.update_regions(row, dbfile=dbfile)
+    row = {name: [rows[name][0]] for name in rows.colnames}
+    row.update({key: [value] for key, value in changes.items() if value is not None})
+    db.update_regions(Table(row), dbfile=dbfile)
     after = db.get_regions(dbfile=dbfile)
     write_table(
         after[np.asarray(after["region_id_str"]).astype(str) == region_id_str],
@@ -201,7 +194,9 @@ def list_regions(
     ctx: typer.Context,
     obsid: Annotated[
         int | None,
-        typer.Option(help="Only regions of this obsid or within --radius of its pointing."),
+        typer.Option(
+            help="Only regions of this obsid or within --radius of its pointing.", **INT32_RANGE
+        ),
     ] = None,
     radius: Annotated[
         str,
@@ -213,7 +208,10 @@ def list_regions(
     region_id: Annotated[
         list[int] | None,
         typer.Option(
-            "--region-id", metavar="ID", help="Only the region with this id (repeatable)."
+            "--region-id",
+            metavar="ID",
+            help="Only the region with this id (repeatable).",
+            **INT32_RANGE,
         ),
     ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (

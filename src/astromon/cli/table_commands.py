@@ -9,14 +9,16 @@ import numpy as np
 import typer
 
 from astromon.cli.common import (
+    INT32_RANGE,
     OutputFormat,
     cross_match_counts,
     handle_errors,
+    require_table,
     state,
     write_table,
 )
 from astromon.domain.errors import ValidationError
-from astromon.domain.schema import TABLE_NAMES, get_spec
+from astromon.domain.schema import TABLE_NAMES
 
 __all__ = ["show", "tables"]
 
@@ -52,7 +54,8 @@ def show(
     ctx: typer.Context,
     table: Annotated[str, typer.Argument(help=f"One of: {', '.join(TABLE_NAMES)}.")],
     obsid: Annotated[
-        list[int] | None, typer.Option(help="Only rows of this obsid (repeatable).")
+        list[int] | None,
+        typer.Option(help="Only rows of this obsid (repeatable).", **INT32_RANGE),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Show at most this many rows.")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
@@ -65,10 +68,11 @@ def show(
         bool, typer.Option("--overwrite", help="Replace an existing --output file.")
     ] = False,
 ) -> None:
-    """Show a whole table (or the rows of some obsids)."""
-    get_spec(table)  # unknown names: MissingTableException listing the tables
-    store = state(ctx).store()
-    data = store.read_table(table)
+    """Show a whole table (or the rows of some obsids).
+
+    A TABLE that is not an astromon table, or not in the database, is a usage error.
+    """
+    data = require_table(state(ctx).store().read_table, table)
     if obsid:
         if "obsid" not in data.colnames:
             raise ValidationError(f"table {table} has no obsid column")

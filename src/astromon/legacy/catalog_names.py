@@ -19,6 +19,7 @@ from astromon.domain.catalogs import CATALOGS, COUNTERPART_COLUMNS, CatalogSpec,
 from astromon.domain.errors import ValidationError
 from astromon.domain.filters import NOMINAL_SIM_Z
 from astromon.domain.schema import get_spec
+from astromon.domain.validation import require_flag, require_instance, require_names, require_text
 from astromon.ports.catalog import CatalogService
 
 __all__ = ["CROSS_MATCH_DTYPE", "SIM_Z", "VIZIER_CATALOGS", "get_vizier"]
@@ -138,6 +139,14 @@ def get_vizier(
     """
     from astromon.services.counterparts import observation_epoch
 
+    require_text("catalog", catalog)
+    require_text("cat_identifier", cat_identifier, optional=True)
+    name_cols = require_names("name_cols", name_cols, optional=True)
+    raw = require_flag("raw", raw)
+    require_flag("use_astroquery", use_astroquery)
+    require_instance("catalog_service", catalog_service, CatalogService, "a CatalogService")
+    if not (hasattr(pos, "icrs") and hasattr(pos, "obstime")):
+        raise ValidationError(f"pos must be a SkyCoord with obstime, got {type(pos).__name__}")
     spec = get_catalog(catalog)
     _check_same(catalog, "VizieR id", cat_identifier, spec.vizier_id)
     _check_same(

@@ -26,6 +26,7 @@ from astropy.table import Table
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, MULTI_OBI
 from astromon.domain.schema import CATEGORIES, CATEGORY_IDS
+from astromon.domain.validation import require_flag, require_names, require_path
 from astromon.services import observation_sources as src
 from astromon.services.observation_results import Status, StepResult
 from astromon.services.observation_steps import ObservationSteps
@@ -89,7 +90,7 @@ class LegacyObservation(ObservationSteps):
         ValidationError
             ``path`` is absolute.
         """
-        if Path(path).is_absolute():
+        if Path(require_path("path", path)).is_absolute():
             raise ValidationError(f"Observation.file_path needs a relative path, got {path}")
         in_work = self.workdir / path
         if self.archive_dir is not None and not in_work.exists():
@@ -119,6 +120,12 @@ class LegacyObservation(ObservationSteps):
         ValidationError
             Unknown file types, or a revision other than the obspar's.
         """
+        force = require_flag("force", force)
+        ftypes = require_names("ftypes", ftypes, optional=True)
+        if revision is not None and (
+            isinstance(revision, bool) or not isinstance(revision, int | np.integer)
+        ):
+            raise ValidationError(f"revision must be an integer, got {revision!r:.80}")
         if revision is not None:
             current = self._fetched_obspar().get("revision")
             if current is None or int(revision) != int(current):
@@ -251,6 +258,7 @@ class LegacyObservation(ObservationSteps):
         With ``astromon_format=False`` the columns of the source list that are not already
         there (same name, any case) are added.
         """
+        astromon_format = require_flag("astromon_format", astromon_format)
         table = super().get_sources(version)
         if astromon_format or len(table) == 0:
             return table

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from astromon.domain.errors import ProcessingError, SchemaError, ValidationError
 from astromon.domain.geometry import nearest_neighbor_dist
+from astromon.domain.validation import require_path, require_table, require_text
 
 __all__ = ["get_near_neighbor_dist", "get_wcs_from_fits_header"]
 
@@ -53,6 +54,13 @@ def get_wcs_from_fits_header(
 
     if (filename is None) == (header is None):
         raise ValidationError("give either filename or header (exactly one of them)")
+    require_path("filename", filename, optional=True)
+    if not isinstance(hdu, int | str) or isinstance(hdu, bool):
+        raise ValidationError(f"hdu must be an HDU number or name, got {hdu!r}")
+    if header is not None and not isinstance(header, fits.Header):
+        raise ValidationError(
+            f"header must be an astropy.io.fits.Header, got {type(header).__name__}"
+        )
     if header is None:
         try:
             header = fits.getheader(filename, hdu)
@@ -99,6 +107,9 @@ def get_near_neighbor_dist(
     SchemaError
         A table lacks y_angle, z_angle or ``id_col``.
     """
+    require_table("sources", sources)
+    require_table("all_sources", all_sources, optional=True)
+    require_text("id_col", id_col)
     neighbours = sources if all_sources is None else all_sources
     for table, what in ((sources, "sources"), (neighbours, "all_sources")):
         if id_col not in table.colnames:

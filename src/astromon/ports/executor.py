@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
-__all__ = ["Executor"]
+__all__ = ["MAX_WORKERS", "Executor"]
+
+MAX_WORKERS: Final = 1024
+"""The most local worker processes a batch may ask for: more than any machine astromon runs
+on has CPUs, and below the limits of the process pool's queues and of open files."""
 
 T = TypeVar("T")
 R = TypeVar("R")

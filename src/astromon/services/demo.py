@@ -35,6 +35,7 @@ from astromon.services.processing import BatchSummary, ProgressCallback, process
 __all__ = [
     "DEFAULT_OBSERVATIONS",
     "DETECTORS",
+    "MAX_OBSERVATIONS",
     "OFFSET_TOLERANCE_ARCSEC",
     "RADIUS_TOLERANCE",
     "REPORT_NOW",
@@ -51,6 +52,8 @@ __all__ = [
 DETECTORS: Final = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
 DEFAULT_OBSERVATIONS: Final = 64
 """Default number of simulated observations: 4 per detector and half-year over two years."""
+MAX_OBSERVATIONS: Final = 1000
+"""The most simulated observations a demo makes (each takes a fraction of a second)."""
 REPORT_NOW: Final = "2026:001:00:00:00.000"
 """The report's reference time for the demo: the end of the simulated span (not the clock)."""
 OFFSET_TOLERANCE_ARCSEC: Final = 0.05
@@ -314,6 +317,7 @@ def run_demo(
     executor: Executor,
     progress: ProgressCallback | None = None,
     select_name: str = "astromon_21",
+    summary: BatchSummary | None = None,
 ) -> DemoResult:
     """Process every simulated observation into ``store`` and compare with the truth.
 
@@ -332,6 +336,9 @@ def run_demo(
         Batch progress callback ``(outcome, done, total)``.
     select_name : str
         The standard cross-match to evaluate.
+    summary : BatchSummary, optional
+        An empty batch summary to fill in place (see
+        :func:`~astromon.services.processing.process_observations`).
 
     Returns
     -------
@@ -339,6 +346,11 @@ def run_demo(
         The batch summary, the matches of the report's standard selection, their comparison
         with the truth and the monitoring report (periods counted back from
         :data:`REPORT_NOW`).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C or SIGTERM stopped the batch (what it did is in ``summary``).
     """
     batch = process_observations(
         observatory.obsids,
@@ -347,7 +359,10 @@ def run_demo(
         executor=executor,
         force=True,
         progress=progress,
+        summary=summary,
     )
+    if batch.signalled:
+        raise KeyboardInterrupt
     selection = report_service.standard_selection()
     if batch.saved:
         matches = report_service.select_matches(store, name=select_name)

@@ -16,6 +16,7 @@ from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ProcessingError
 from astromon.domain.observation_rules import DEFAULT_DOWNLOAD, sky_pixel_arcsec
+from astromon.domain.region_values import radius_to_arcsec
 from astromon.ports.observation import CiaoRunner
 from astromon.services import observation_sources as src
 from astromon.services import observation_streaks as streaks
@@ -45,8 +46,9 @@ class ObservationSteps(ObservationWorkspace):
         the pixel size of the event file's x column (TCDLT; 0.492" for ACIS, 0.13175" for
         HRC), so HRC keeps the same 180" as ACIS (1366 HRC pixels). The standard
         cross-matches select sources up to 120" off-axis, which a narrower HRC cut would
-        silently empty.
+        silently empty. ``radius`` may also be an angle or a text with a unit (``"3arcmin"``).
         """
+        radius = radius_to_arcsec(radius, "radius")
         if not self.use_ciao:
             return self._no_ciao("filter_events")
         evt2 = self._raw_evt2()
@@ -69,7 +71,7 @@ class ObservationSteps(ObservationWorkspace):
             )
             n_events = int(src.read_header(out, "EVENTS").get("NAXIS2", 0))
             if n_events == 0:
-                raise ProcessingError(f"no events within {radius} arcsec of the pointing")
+                raise ProcessingError(f"no events within {radius:g} arcsec of the pointing")
             return StepResult("filter_events", Status.OK, f"{n_events} events", [out])
 
         return self._step("filter_events", [evt2], [out], action, ["evt2 file"])
@@ -256,8 +258,9 @@ class ObservationSteps(ObservationWorkspace):
 
     @step_errors("filter_sources")
     def filter_sources(self, radius: float = 180, psfratio: float = 1) -> StepResult:
-        """Keep celldetect sources with PSFRATIO <= psfratio within ``radius`` arcsec of the
-        pointing, in ``sources/{obsid}_celldetect_filtered.src``."""
+        """Keep celldetect sources with PSFRATIO <= psfratio within ``radius`` (arcsec or an
+        angle) of the pointing, in ``sources/{obsid}_celldetect_filtered.src``."""
+        radius = radius_to_arcsec(radius, "radius")
         inp = self._one(f"sources/{self.obsid}_celldetect.src")
         out = self._path(f"sources/{self.obsid}_celldetect_filtered.src")
 

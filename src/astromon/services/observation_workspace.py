@@ -32,6 +32,7 @@ from astromon.domain.observation_rules import (
     obspar_fields,
 )
 from astromon.domain.schema import category_id
+from astromon.domain.validation import require_names, require_path
 from astromon.ports.observation import (
     ArchiveRetriever,
     CiaoRunner,
@@ -149,7 +150,15 @@ class ObservationWorkspace:
     # --- files -----------------------------------------------------------------------------
 
     def file_glob(self, pattern: str) -> list[Path]:
-        """Files matching ``pattern`` (relative glob) in the working directory, else the archive."""
+        """Files matching ``pattern`` (relative glob) in the working directory, else the archive.
+
+        Raises
+        ------
+        ValidationError
+            ``pattern`` is not a relative glob pattern.
+        """
+        if not isinstance(pattern, str) or not pattern or Path(pattern).is_absolute():
+            raise ValidationError(f"pattern must be a relative glob pattern, got {pattern!r:.80}")
         for root in (self.workdir, self.archive_dir):
             if root is not None and root.is_dir():
                 found = sorted(p for p in root.glob(pattern) if not p.name.startswith("."))
@@ -255,7 +264,8 @@ class ObservationWorkspace:
         Files are copied to a hidden temporary name and renamed, so the archive never holds a
         half-written file; identical files (same size and time) are not copied again.
         """
-        patterns = list(regex) or self.archive_regex
+        patterns = require_names("regex", list(regex)) or self.archive_regex
+        destination = require_path("destination", destination, optional=True)
         target_root = Path(destination) if destination is not None else self.archive_dir
         if target_root is None:
             return StepResult("archive", Status.SKIP, "no archive directory")
@@ -297,6 +307,7 @@ class ObservationWorkspace:
         The obspar comes first. ERROR naming the obsid and type when the archive cannot
         provide the obspar or the evt2 file; WARNING naming the others it cannot provide.
         """
+        ftypes = require_names("ftypes", ftypes, optional=True)
         wanted = ["obspar", *(DEFAULT_DOWNLOAD if ftypes is None else ftypes)]
         unknown = [t for t in wanted if t not in ARCHIVE_FILE_TYPES]
         if unknown:

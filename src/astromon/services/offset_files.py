@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 import numpy as np
+from astropy import units as u
 from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ValidationError
+from astromon.domain.region_values import MAX_RADIUS_ARCSEC
 from astromon.domain.time import CxoTime
+from astromon.services.table_inputs import read_table_file
 
 __all__ = ["OFFSET_COLUMNS", "TextWriter", "read_offsets", "write_offsets"]
 
@@ -28,6 +31,8 @@ OFFSET_COLUMNS: Final = (
 )  # fmt: skip
 """Columns of an offsets file, in order; only tstart, dy and dz are required to read one."""
 _DETECTORS: Final = ("all", "ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
+_MAX_SECONDS: Final = 3.2e9
+"""The latest time an offset step may start (CXC seconds, about 2099): 0 is 1998.0."""
 
 
 def _fail(option: str, path: Path, why: str) -> ValidationError:
@@ -61,14 +66,19 @@ def _json_rows(path: Path, option: str) -> Table:
 
 
 def _table_rows(path: Path, option: str) -> Table:
-    suffix = path.suffix.lower()
-    fmt = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv"}.get(suffix)
-    try:
-        return Table.read(path, format=fmt) if fmt else Table.read(path)
-    except FileNotFoundError:
-        raise _fail(option, path, "no such file") from None
-    except Exception as exc:
-        raise _fail(option, path, f"cannot read as a table ({exc})") from None
+    table = read_table_file(path, option)
+    for column in ("tstart", "tstop", "dy", "dz", "dy_err", "dz_err"):
+        unit = getattr(table[column], "unit", None) if column in table.colnames else None
+        if unit is None:
+            continue
+        expected = u.s if column in ("tstart", "tstop") else u.arcsec
+        try:
+            table[column] = np.asarray(table[column], dtype=np.float64) * unit.to(expected)
+        except (u.UnitsError, TypeError, ValueError):
+            raise _fail(
+                option, path, f"column {column} has the unit {str(unit)!r}, not {expected}"
+            ) from None
+    return table
 
 
 def _plain(value: Any) -> Any:
@@ -82,9 +92,12 @@ def _seconds(values: Any, option: str, path: Path, column: str) -> np.ndarray[An
         value = _plain(raw)
         try:
             out[i] = float(value)
-            continue
         except (TypeError, ValueError):
             pass
+        else:
+            if not 0 <= out[i] <= _MAX_SECONDS:
+                raise _fail(option, path, f"row {i}: {column} {value!r} is not a CXC time")
+            continue
         try:
             out[i] = float(CxoTime(str(value)).secs)
         except Exception:
@@ -103,10 +116,19 @@ def _floats(values: Any, option: str, path: Path, column: str) -> np.ndarray[Any
             continue
         try:
             out[i] = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _fail(option, path, f"row {i}: bad {column} {value!r}") from None
         if column in ("dy", "dz") and not math.isfinite(out[i]):
             raise _fail(option, path, f"row {i}: {column} is not finite ({value!r})")
+        if column == "n" and not (out[i] == int(out[i]) and 0 <= out[i] < 2**31):
+            raise _fail(option, path, f"row {i}: n {value!r} is not a count of matches")
+        if column != "n" and abs(out[i]) > MAX_RADIUS_ARCSEC:  # NaN errors pass: unknown
+            raise _fail(
+                option,
+                path,
+                f"row {i}: {column} {value!r} is not an offset (arcsec, at most "
+                f"{MAX_RADIUS_ARCSEC:g}, half the sky)",
+            )
     return out
 
 
@@ -133,8 +155,8 @@ def read_offsets(path: str | os.PathLike[str], option: str = "--offsets-file") -
         option, the file and the row.
     """
     file = Path(path)
-    if not file.is_file():
-        raise _fail(option, file, "no such file")
+    if not file.is_file():  # a FIFO or a device would block or never end
+        raise _fail(option, file, "not a regular file" if file.exists() else "no such file")
     raw = _json_rows(file, option) if file.suffix.lower() == ".json" else _table_rows(file, option)
     missing = [c for c in ("tstart", "dy", "dz") if c not in raw.colnames]
     if missing:

@@ -28,10 +28,15 @@ def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], rows: int) -> li
     """``[func(item) for item in items]``, on up to :data:`MAX_THREADS` threads when large.
 
     Results keep the input order and are the same as the sequential ones. ``rows`` (the work
-    per item) decides: below :data:`PARALLEL_MIN_ROWS` there is no thread at all.
+    per item) decides: below :data:`PARALLEL_MIN_ROWS` there is no thread at all. When the
+    calling thread is interrupted (Ctrl-C, SIGTERM) or an item fails, the items not started
+    are cancelled and the threads finish their current item and end before this returns.
     """
     workers = min(len(items), os.cpu_count() or 1, MAX_THREADS)
     if workers < 2 or rows < PARALLEL_MIN_ROWS:
         return [func(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         return list(pool.map(func, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -14,8 +14,9 @@ by reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from astromon.ports.processing import (
     OutcomeStatus,
 )
 from astromon.ports.store import Store, TableWrite
+from astromon.services import interrupts
 from astromon.services.processing_cross_match import recompute_cross_match
 from astromon.services.processing_observation import (
     StandardObservationProcessor,
@@ -112,9 +114,9 @@ class BatchSummary:
         Obsids never finished because the batch stopped: never started after Ctrl-C, or
         pending when the executor broke (a dead worker).
     interrupted : bool
-        True when the batch stopped early (Ctrl-C, a dead worker...).
+        True when the batch stopped early (Ctrl-C, SIGTERM, a dead worker...).
     interruption : str
-        Why: ``"KeyboardInterrupt"`` for Ctrl-C, else the executor's error.
+        Why: ``"KeyboardInterrupt"`` for Ctrl-C, ``"SIGTERM"``, else the executor's error.
     """
 
     requested: list[int]
@@ -150,6 +152,24 @@ class BatchSummary:
             for catalog in outcome.catalog_failures:
                 groups.setdefault(catalog, []).append(outcome.obsid)
         return {catalog: sorted(obsids) for catalog, obsids in sorted(groups.items())}
+
+    def stop(self, reason: str, running: Iterable[int] = ()) -> None:
+        """Record that the batch stopped early, and why.
+
+        Requested obsids without an outcome are interrupted when in ``running`` (they were
+        running or being saved: nothing of them is stored), else not run.
+        """
+        done = {outcome.obsid for outcome in self.outcomes} | set(self.saved)
+        busy = set(running)
+        left = [obsid for obsid in self.requested if obsid not in done]
+        self.interrupted, self.interruption = True, reason
+        self.interrupted_obsids = [obsid for obsid in left if obsid in busy]
+        self.not_run = [obsid for obsid in left if obsid not in busy]
+
+    @property
+    def signalled(self) -> bool:
+        """True when Ctrl-C or SIGTERM stopped the batch (not a broken executor)."""
+        return self.interrupted and self.interruption in interrupts.REASONS.values()
 
     @property
     def complete(self) -> bool:
@@ -248,6 +268,7 @@ def process_observations(
     executor: Executor,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    summary: BatchSummary | None = None,
 ) -> BatchSummary:
     """Process observations and save each one, in one transaction, as soon as it is done.
 
@@ -267,15 +288,21 @@ def process_observations(
         they are skipped with reason ``"already in database"``.
     progress : callable, optional
         Called as ``progress(outcome, done, total)`` after each obsid.
+    summary : BatchSummary, optional
+        An empty summary to fill in place (and return): the caller holds what the batch did
+        even when a signal arrives just as this function returns.
 
     Returns
     -------
     BatchSummary
-        Saved, skipped and failed obsids. A Ctrl-C (KeyboardInterrupt, or DuckDB's "Query
-        interrupted") stops the batch: what finished is saved, the obsids running or being
-        saved are listed in ``interrupted_obsids`` (when the executor tells them, as
+        Saved, skipped and failed obsids. A Ctrl-C or SIGTERM (KeyboardInterrupt, or DuckDB's
+        "Query interrupted") stops the batch: what finished is saved, the obsids running or
+        being saved are listed in ``interrupted_obsids`` (when the executor tells them, as
         ``interrupted_items``), the others in ``not_run``. A broken executor lists every
-        unfinished obsid in ``not_run``. ``interrupted`` is set in both cases.
+        unfinished obsid in ``not_run``. ``interrupted`` is set in both cases. Saving an
+        observation and recording it in the summary are one section that a signal does not
+        cut (:func:`astromon.services.interrupts.shielded`), so the summary lists as saved
+        exactly what is stored.
 
     Raises
     ------
@@ -290,55 +317,56 @@ def process_observations(
             f"(astromon db import-legacy) before processing"
         )
     requested = parse_obsids(obsids)
-    # an empty transaction creates a new database file and fails early on a locked one
-    store.save_many([])
-    summary = BatchSummary(requested=requested)
+    summary = summary if summary is not None else BatchSummary(requested=[])
+    summary.requested = requested
     total = len(requested)
-    stored = set() if force else _stored_obsids(store)
-    todo = [o for o in requested if o not in stored]
 
     def finish(outcome: ObservationOutcome) -> None:
         summary.outcomes.append(outcome)
         if progress is not None:
             progress(outcome, len(summary.outcomes), total)
 
-    for obsid in requested:
-        if obsid in stored:
-            finish(ObservationOutcome.skip(obsid, "already in database", "use force to redo"))
-    pending = dict.fromkeys(todo)
     current: int | None = None
-    ctrl_c = False
+    batch: Iterator[tuple[int, ObservationOutcome]] = iter(())
     try:
-        for obsid, outcome in executor.map_unordered(_SafeProcess(processor), todo):
-            current = obsid
-            pending.pop(obsid, None)
-            if outcome.status is OutcomeStatus.OK:
-                outcome = _save(store, outcome)
+        # an empty transaction creates a new database file and fails early on a locked one
+        store.save_many([])
+        stored = set() if force else _stored_obsids(store)
+        for obsid in requested:
+            if obsid in stored:
+                finish(ObservationOutcome.skip(obsid, "already in database", "use force to redo"))
+        batch = executor.map_unordered(
+            _SafeProcess(processor), [o for o in requested if o not in stored]
+        )
+        for obsid, outcome in batch:
+            with interrupts.shielded():  # saved, recorded and reported together
+                current = obsid
                 if outcome.status is OutcomeStatus.OK:
-                    summary.saved.append(obsid)
-            logger.info("obsid %s: %s %s", obsid, outcome.status.value, outcome.reason)
-            finish(outcome)
-            current = None
+                    outcome = _save(store, outcome)
+                    if outcome.status is OutcomeStatus.OK:
+                        summary.saved.append(obsid)
+                logger.info("obsid %s: %s %s", obsid, outcome.status.value, outcome.reason)
+                finish(outcome)
+                current = None
     except KeyboardInterrupt:
-        ctrl_c = True
+        summary.stop(interrupts.reason(), _running(batch, executor, current))
     except Exception as exc:
-        if not interrupted_query(exc):
-            if isinstance(exc, AstromonError):
-                raise
-            # the executor broke (a worker died...): every pending obsid is left unrun
-            summary.interrupted = True
-            summary.interruption = f"{type(exc).__name__}: {exc}"
-            summary.not_run = list(pending)
-            return summary
-        ctrl_c = True
-    if ctrl_c:
-        summary.interrupted, summary.interruption = True, "KeyboardInterrupt"
-        running = set(getattr(executor, "interrupted_items", None) or ())
-        if current is not None:
-            summary.interrupted_obsids.append(current)
-        summary.interrupted_obsids += [o for o in pending if o in running]
-        summary.not_run = [o for o in pending if o not in running]
+        if interrupts.interrupting() or interrupted_query(exc):
+            summary.stop(interrupts.reason(), _running(batch, executor, current))
+        elif isinstance(exc, AstromonError):
+            raise
+        else:  # the executor broke (a worker died...): every unfinished obsid is left unrun
+            summary.stop(f"{type(exc).__name__}: {exc}")
     return summary
+
+
+def _running(batch: Iterator[Any], executor: Executor, current: int | None) -> list[int]:
+    """The obsids that were running or being saved when the batch stopped."""
+    close = getattr(batch, "close", None)
+    if close is not None:
+        close()  # the executor records the items that were running
+    running = list(getattr(executor, "interrupted_items", None) or ())
+    return running if current is None else [current, *running]
 
 
 def _save(store: Store, outcome: ObservationOutcome) -> ObservationOutcome:
@@ -347,7 +375,7 @@ def _save(store: Store, outcome: ObservationOutcome) -> ObservationOutcome:
     except AstromonError as exc:
         if type(exc).__name__ == "ReadOnlyDatabaseError":
             raise
-        if interrupted_query(exc):
+        if interrupts.interrupting() or interrupted_query(exc):
             raise KeyboardInterrupt from None
         return ObservationOutcome.error(
             outcome.obsid, f"save failed ({type(exc).__name__})", str(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from astromon.domain.crossmatch import CROSS_MATCHES
 from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.schema import empty_table, to_schema
 from astromon.ports.store import Store, TableWrite
-from astromon.services import cross_matching
+from astromon.services import cross_matching, interrupts
 
 __all__ = ["recompute_cross_match"]
 
@@ -24,6 +25,7 @@ def recompute_cross_match(
     exclude_regions: bool = False,
     exclude_bad_targets: bool = False,
     dry_run: bool = False,
+    stored: Callable[[Table], None] | None = None,
     **kwargs: Any,
 ) -> Table:
     """Recompute a standard or custom cross-match over the database and store it.
@@ -45,6 +47,10 @@ def recompute_cross_match(
         As in ``compute_cross_matches``.
     dry_run : bool
         Compute only; nothing is written.
+    stored : callable, optional
+        Called with the stored rows right after the save, in one section with it that Ctrl-C
+        or SIGTERM does not cut (:func:`astromon.services.interrupts.shielded`): what it
+        reports as stored is stored, and a save is never left unreported.
     **kwargs
         Arguments of the method (catalogs, snr, r_angle, dr, r_angle_grating,
         near_neighbor_dist, start, stop; offsets in arcsec).
@@ -91,5 +97,8 @@ def recompute_cross_match(
     from astropy.table import vstack
 
     merged = to_schema("astromon_xcorr", vstack([to_schema("astromon_xcorr", keep), rows]))
-    store.save_many([TableWrite("astromon_xcorr", merged, ignore_obsid=True)])
+    with interrupts.shielded():
+        store.save_many([TableWrite("astromon_xcorr", merged, ignore_obsid=True)])
+        if stored is not None:
+            stored(rows)
     return rows

@@ -99,10 +99,13 @@ def read_obsid_file(path: str | os.PathLike[str]) -> list[int]:
     Raises
     ------
     ValidationError
-        The file does not exist, cannot be read, or holds something that is not an obsid
-        (the message names the file and line).
+        The file does not exist, is not a regular file, cannot be read, or holds something
+        that is not an obsid (the message names the file and line).
     """
     file = Path(path)
+    if not file.is_file():  # a FIFO or a device would block or never end
+        why = "not a regular file" if file.exists() else "no such file"
+        raise ValidationError(f"cannot read the obsid file {str(file)!r}: {why}")
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

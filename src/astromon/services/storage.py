@@ -29,6 +29,7 @@ from astromon.domain.schema import (
     to_schema,
     validate_values,
 )
+from astromon.domain.validation import require_flag
 from astromon.ports.store import Store, TableWrite
 
 __all__ = [
@@ -67,14 +68,7 @@ def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> Tab
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise SchemaError(f"data for {table_name} is not a table of the schema: {exc}") from None
     validate_values(table_name, table)
-    return TableWrite(table_name, table, _flag(ignore_obsid, "ignore_obsid"), checked=True)
-
-
-def _flag(value: Any, name: str) -> bool:
-    """``value`` as a bool: True/False (numpy's too) or the integers 0 and 1."""
-    if isinstance(value, bool | np.bool_) or (isinstance(value, int) and value in (0, 1)):
-        return bool(value)
-    raise ValidationError(f"{name} must be True or False, got {value!r}")
+    return TableWrite(table_name, table, require_flag("ignore_obsid", ignore_obsid), checked=True)
 
 
 def require_writable(store: Store) -> None:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from astromon.cli.common import ExitCode
+from astromon.cli.console import ExitCode, run_console_script
 
 __all__ = [
     "LegacyParser",
+    "console_script",
     "fail",
     "note",
     "run_astromon",
@@ -32,6 +34,24 @@ class LegacyParser(argparse.ArgumentParser):
         fail(self.prog, message)
 
 
+Main = Callable[[Sequence[str] | None], None]
+
+
+def console_script(script: str) -> Callable[[Main], Main]:
+    """Run a legacy script's entry point under the rules of every astromon console script
+    (:mod:`astromon.cli.console`): Ctrl-C and SIGTERM exit 130 and 143 with one line, a
+    closed stdout is silent, an unexpected error is one line; the process exits."""
+
+    def decorate(main: Main) -> Main:
+        @functools.wraps(main)
+        def run(argv: Sequence[str] | None = None) -> None:
+            run_console_script(lambda: main(argv), script)
+
+        return run
+
+    return decorate
+
+
 def note(script: str, *argvs: Sequence[str], extra: str = "") -> None:
     """Print the equivalent ``astromon`` command(s) on stderr (one line)."""
     commands = " and ".join(f"`{shlex.join(['astromon', *argv])}`" for argv in argvs)
@@ -46,17 +66,13 @@ def fail(script: str, message: str, code: int = ExitCode.USAGE) -> NoReturn:
 
 
 def run_astromon(script: str, argv: Sequence[str]) -> int:
-    """Run the ``astromon`` Typer application in this process; returns its exit code.
-
-    A file-system error (permission denied, disk full...) is one line on stderr, exit code 1.
-    """
+    """Run the ``astromon`` Typer application in this process; returns its exit code (it
+    reports its own errors, one line each)."""
     from astromon.cli.app import app
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         app(args=list(argv), prog_name="astromon")
-    except OSError as exc:
-        fail(script, f"{type(exc).__name__}: {exc}", ExitCode.ERROR)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitCode.ERROR))

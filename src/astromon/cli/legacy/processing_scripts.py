@@ -20,6 +20,7 @@ from pathlib import Path
 from astromon.cli.common import ExitCode, configure_logging
 from astromon.cli.legacy.common import (
     LegacyParser,
+    console_script,
     fail,
     note,
     run_astromon,
@@ -123,6 +124,7 @@ def _observations_in(start: str, stop: str) -> list[int]:
         fail(CROSS_MATCH, f"cannot list the observations from {start} to {stop}: {exc}", 1)
 
 
+@console_script(CROSS_MATCH)
 def cross_match_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-cross-match``.
 
@@ -174,6 +176,7 @@ def _obsids(items: Sequence[str]) -> list[int]:
     return processing.parse_obsids(found)
 
 
+@console_script(PROCESS_OBS)
 def process_obs_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-process-obs``: process each obsid, print its result."""
     from astromon.observation import Observation

@@ -6,14 +6,22 @@ regions in-process (``astromon regions list`` has no region filter).
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from astromon.cli.common import ExitCode, OutputFormat, write_table
-from astromon.cli.legacy.common import LegacyParser, fail, note, run_astromon, writable_db_file
-from astromon.domain.errors import AstromonError
+from astromon.cli.legacy.common import (
+    LegacyParser,
+    console_script,
+    fail,
+    note,
+    run_astromon,
+    writable_db_file,
+)
+from astromon.cli.region_inputs import DEFAULT_RADIUS_ARCSEC, login_name, parse_angle
+from astromon.domain.errors import AstromonError, ValidationError
+from astromon.domain.region_values import radius_to_arcsec
 
 __all__ = ["ACTIONS", "excluded_region_argv", "excluded_region_main", "excluded_region_parser"]
 
@@ -45,10 +53,20 @@ def excluded_region_parser(action: str | None = None) -> LegacyParser:
     parser.add_argument("action", choices=list(ACTIONS), nargs="?" if action is None else None)
     if action is None:
         return parser
-    parser.add_argument("--ra", help="Centre right ascension (degrees, or sexagesimal with --dec).")
-    parser.add_argument("--dec", help="Centre declination (degrees, or sexagesimal with --ra).")
-    parser.add_argument("--radius", type=float, default=5.0, help="Radius (arcsec).")
-    parser.add_argument("--username", default=getpass.getuser(), help="Who adds the region.")
+    parser.add_argument(
+        "--ra", help="Centre right ascension: degrees or sexagesimal hours (12:30:45.5)."
+    )
+    parser.add_argument(
+        "--dec", help="Centre declination: degrees or sexagesimal degrees (-30:15:00)."
+    )
+    parser.add_argument(
+        "--radius",
+        default=f"{DEFAULT_RADIUS_ARCSEC:g}",
+        help="Radius: arcsec, or with a unit ('0.5arcmin').",
+    )
+    parser.add_argument(
+        "--username", default=None, help="Who adds the region (default: your login name)."
+    )
     parser.add_argument("--comment", default="", help="Comment (truncated to 200 characters).")
     parser.add_argument("--obsid", type=int, default=0, help="Obsid of the region (0: all).")
     parser.add_argument("--region-id", type=int, help="Region id to list or remove.")
@@ -61,18 +79,17 @@ def _debug(log_level: str) -> list[str]:
     return ["-vv"] if log_level.lower() == "debug" else []
 
 
-def _degrees(ra: str, dec: str) -> tuple[float, float]:
+def _region(ra: str, dec: str, radius: str) -> tuple[float, float, float]:
+    """RA and Dec in degrees and the radius in arcsec, read as ``astromon regions add`` reads
+    them (one-line error and exit code 2 otherwise)."""
     try:
-        return float(ra), float(dec)
-    except ValueError:
-        pass
-    from astropy.coordinates import SkyCoord
-
-    try:
-        position = SkyCoord(ra, dec)
-    except ValueError:
-        fail(SCRIPT, f"--ra {ra!r} --dec {dec!r}: give degrees or coordinates SkyCoord reads")
-    return float(position.ra.deg), float(position.dec.deg)
+        return (
+            parse_angle(ra, "--ra", hours=True),
+            parse_angle(dec, "--dec", hours=False),
+            radius_to_arcsec(radius, "--radius"),
+        )
+    except ValidationError as exc:
+        fail(SCRIPT, str(exc))
 
 
 def excluded_region_argv(argv: Sequence[str]) -> list[str] | None:
@@ -99,10 +116,11 @@ def excluded_region_argv(argv: Sequence[str]) -> list[str] | None:
         return [*base, "regions", "remove", str(args.region_id)]
     if args.ra is None or args.dec is None:
         fail(SCRIPT, "add needs --ra and --dec")
-    ra, dec = _degrees(args.ra, args.dec)
+    ra, dec, radius = _region(args.ra, args.dec, args.radius)
+    user = login_name() if args.username is None else args.username
     return [
         *base, "regions", "add", "--ra", repr(ra), "--dec", repr(dec),
-        "--radius", repr(args.radius), "--obsid", str(args.obsid), "--user", args.username,
+        "--radius", repr(radius), "--obsid", str(args.obsid), "--user", user,
         "--comments", args.comment[:COMMENT_LENGTH],
     ]  # fmt: skip
 
@@ -122,6 +140,7 @@ def _list_one(argv: Sequence[str]) -> None:
     write_table(regions[regions["region_id"] == args.region_id], OutputFormat.table, None)
 
 
+@console_script(SCRIPT)
 def excluded_region_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-excluded-region``."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -21,7 +21,14 @@ from typing import Any
 from astropy.table import Table
 
 from astromon.cli.common import ExitCode
-from astromon.cli.legacy.common import LegacyParser, fail, note, run_astromon, verbosity
+from astromon.cli.legacy.common import (
+    LegacyParser,
+    console_script,
+    fail,
+    note,
+    run_astromon,
+    verbosity,
+)
 from astromon.domain.errors import AstromonError
 
 __all__ = [
@@ -86,6 +93,7 @@ def web_pages_argvs(argv: Sequence[str] | None = None) -> list[list[str]]:
     return [run]
 
 
+@console_script(WEB_PAGES)
 def web_pages_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-web-pages``."""
     runs = web_pages_argvs(argv)
@@ -136,6 +144,7 @@ def _offset_steps(path: Path) -> Table:
         return report_service.read_offset_steps(converted)
 
 
+@console_script(CALC_RMS)
 def calc_rms_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-calc-rms``: the report summary, printed."""
     from astromon import utils
