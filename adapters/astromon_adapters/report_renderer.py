@@ -14,7 +14,6 @@ import ctypes.util
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ from astromon.domain.accuracy_text import (
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.resampling import CDF_RESAMPLES
 from astromon.ports.report import MonitoringReport
+from astromon_adapters._files import atomic_write
 from astromon_adapters.report_plots import (
     DISTRIBUTION_PLOTS,
     FIGURES,
@@ -164,23 +164,25 @@ class MatplotlibReportRenderer:
         """
         return self._atomic(outdir, lambda tmp: self._write_report(report, tmp))
 
-    def plot_offsets(self, matches: Any, offsets: Any, path: Path) -> Path:
-        """Write the binned-median offsets PNG at ``path`` (temporary file, then rename)."""
+    def plot_offsets(
+        self, matches: Any, offsets: Any, path: Path, *, overwrite: bool = False
+    ) -> Path:
+        """Write the binned-median offsets PNG at ``path`` through the one atomic writer
+        (only a regular file is written or, with ``overwrite``, replaced)."""
         path = Path(path)
         if not path.parent.is_dir():
             raise ValidationError(f"--plot {str(path)!r}: its directory does not exist")
         plt = _pyplot()
         fig = offsets_figure(plt, matches, offsets)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-        os.close(fd)
         try:
-            fig.savefig(tmp, dpi=self.dpi)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise AstromonError(f"cannot write the plot {str(path)!r}: {exc}") from exc
+            atomic_write(
+                path,
+                lambda tmp: fig.savefig(tmp, format="png", dpi=self.dpi),
+                overwrite=overwrite,
+                overwrite_hint="--overwrite",
+            )
         finally:
             plt.close(fig)
-            Path(tmp).unlink(missing_ok=True)
         return path
 
     def render_comparison(

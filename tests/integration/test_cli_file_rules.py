@@ -2,11 +2,12 @@
 (tests/unit/test_fuzz_cli_commands.py) found in the file adapters' output and input rules.
 
 The commands' own inputs (``--file``, ``--offsets-file``, ``--obsid-file``...) refuse a FIFO
-or a device at once (first test). The cases marked ``xfail(strict=True)`` are open defects of
-the one atomic writer's output rule and of the input rule of the file adapters: each names
-the rule it needs. A device is made in the test's directory (``mknod``, as root), so that a
-writer that wrongly replaces it replaces the copy, never ``/dev/null``; a FIFO blocks its
-reader forever, so those cases run as real processes with a time limit.
+or a device at once (first test); the other cases hold the one atomic writer's output rule
+(only regular files are written, never a device or a database) and the input rule of the
+file adapters (a path is checked to be a regular file before it is opened). A device is made
+in the test's directory (``mknod``, as root), so that a writer that wrongly replaces it
+replaces the copy, never ``/dev/null``; a FIFO blocks its reader forever, so those cases run
+as real processes with a time limit.
 """
 
 from __future__ import annotations
@@ -19,19 +20,6 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_cli_subprocess import FAKE, command, env, run
-
-OUTPUT_RULE = (
-    "output rule of the atomic writer (astromon_adapters._files / table_files): write only "
-    "regular files, never replace a device"
-)
-DATABASE_RULE = (
-    "output rule of the atomic writer: never replace the database being read (or any "
-    "astromon database)"
-)
-INPUT_RULE = (
-    "input rule of the file adapters: a path must be a regular file, checked before it is "
-    "opened, so that nothing blocks"
-)
 
 
 @pytest.fixture
@@ -88,7 +76,6 @@ def test_the_commands_own_inputs_refuse_a_fifo_at_once(
     )
 
 
-@pytest.mark.xfail(strict=True, reason=OUTPUT_RULE)
 def test_an_output_that_is_a_device_is_refused(db: Path, device: Path) -> None:
     result = run(
         "--db", str(db), "matches", "--output", str(device), "--overwrite", "--format", "csv"
@@ -97,7 +84,6 @@ def test_an_output_that_is_a_device_is_refused(db: Path, device: Path) -> None:
     assert result.returncode in (1, 2) and str(device) in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=OUTPUT_RULE + " (the --plot PNG of the renderer too)")
 def test_a_plot_that_is_a_device_is_refused(db: Path, tmp_path: Path) -> None:
     plot = tmp_path / "null.png"
     try:
@@ -108,7 +94,6 @@ def test_a_plot_that_is_a_device_is_refused(db: Path, tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.stat(plot).st_mode), "the device was replaced by a PNG file"
 
 
-@pytest.mark.xfail(strict=True, reason=DATABASE_RULE)
 def test_the_database_as_output_is_refused(db: Path) -> None:
     before = db.read_bytes()[:16]
     result = run("--db", str(db), "matches", "--output", str(db), "--overwrite", "--format", "csv")
@@ -116,7 +101,6 @@ def test_the_database_as_output_is_refused(db: Path) -> None:
     assert result.returncode in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=INPUT_RULE + " (the --db file)")
 def test_a_fifo_as_the_database_is_refused_at_once(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.duckdb"
     os.mkfifo(fifo)
@@ -125,7 +109,6 @@ def test_a_fifo_as_the_database_is_refused_at_once(tmp_path: Path) -> None:
     assert result.returncode in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=INPUT_RULE + " (imports, regions sync, db restore)")
 @pytest.mark.parametrize(
     "args",
     [["db", "import-legacy", "{fifo}"], ["regions", "sync", "{fifo}"],

@@ -240,7 +240,9 @@ def offsets(
             keep &= t >= float(CxoTime(_time(start)).secs)
         if stop is not None:
             keep &= t < float(CxoTime(_time(stop)).secs)
-        path = state(ctx).app.renderer().plot_offsets(matches[keep], table, plot)
+        path = (
+            state(ctx).app.renderer().plot_offsets(matches[keep], table, plot, overwrite=overwrite)
+        )
         typer.echo(f"plot: {path}")
 
 

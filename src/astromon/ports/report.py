@@ -138,12 +138,15 @@ class MonitoringReport:
 class ReportRenderer(Protocol):
     """Writes a report's plots and page into a directory."""
 
-    def plot_offsets(self, matches: Table, offsets: Table, path: Path) -> Path:
+    def plot_offsets(
+        self, matches: Table, offsets: Table, path: Path, *, overwrite: bool = False
+    ) -> Path:
         """Write a PNG of binned median offsets over the matches' dy and dz.
 
         ``matches`` has tstart (CXC s), detector, dy, dz; ``offsets`` the rows of
         ``astromon calalign offsets`` (tstart, tstop in CXC s, detector, n, dy, dz, errors).
-        The file is written atomically; returns ``path``.
+        The file is written atomically under the output rule (only a regular file is written;
+        an existing one only with ``overwrite``); returns ``path``.
         """
         ...
 
