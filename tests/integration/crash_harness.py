@@ -283,6 +283,27 @@ def verify(dbfile: Path, journal: Path) -> tuple[list[str], str]:
     return problems, fate
 
 
+GROWTH_CEILING = 120.0
+"""Seconds to wait for a journal to grow before giving up (a stuck writer, not a slow one)."""
+
+
+def wait_for_growth(journal: Path, size: int, pid: int | None = None) -> bool:
+    """Wait until ``journal`` is longer than ``size`` bytes, polling; False after
+    :data:`GROWTH_CEILING` seconds or when the process ``pid`` ended meanwhile.
+
+    The harness waits for what happened (a line written), never for a fixed time, so that a
+    loaded machine makes it slower, not wrong.
+    """
+    ceiling = time.monotonic() + GROWTH_CEILING
+    while time.monotonic() < ceiling:
+        if journal.exists() and journal.stat().st_size > size:
+            return True
+        if pid is not None and os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False
+        time.sleep(0.002)
+    return False
+
+
 def run(workdir: Path, kills: int, seed: int, max_delay: float) -> dict[str, Any]:
     """Run the harness; returns the summary."""
     from astromon import db
@@ -324,6 +345,7 @@ def run(workdir: Path, kills: int, seed: int, max_delay: float) -> dict[str, Any
                 print(f"writer error: {type(exc).__name__}: {exc}", file=sys.stderr)
                 code = 3
             os._exit(code)
+        wait_for_growth(journal, journal.stat().st_size, pid)  # the writer is writing
         time.sleep(rng.uniform(0.005, max_delay))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)

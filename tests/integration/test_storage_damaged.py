@@ -7,8 +7,10 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -126,19 +128,23 @@ def test_duckdb_storage_version_error_names_both_versions(tmp_path: Path) -> Non
 
 _LOCK_HOLDER = textwrap.dedent(
     """
-    import fcntl, os, sys, time
+    import fcntl, os, sys
     fd = os.open(sys.argv[1] + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
     fcntl.flock(fd, fcntl.LOCK_EX)
     os.pwrite(fd, str(os.getpid()).encode().ljust(23) + b"\\n", 0)
     print("ready", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # held until the test releases it (or ends)
     """
 )
+CEILING = 120.0
+"""Seconds to wait for an event before the test fails (a hang, not a slow machine)."""
 
 
-def _hold_lock(dbfile: Path, seconds: float) -> subprocess.Popen[str]:
+def _hold_lock(dbfile: Path) -> subprocess.Popen[str]:
+    """A process holding the write lock of ``dbfile`` until :func:`_release`."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", _LOCK_HOLDER, str(dbfile), str(seconds)],
+        [sys.executable, "-c", _LOCK_HOLDER, str(dbfile)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -146,45 +152,74 @@ def _hold_lock(dbfile: Path, seconds: float) -> subprocess.Popen[str]:
     return holder
 
 
+def _release(holder: subprocess.Popen[str]) -> None:
+    if holder.stdin is not None and not holder.stdin.closed:
+        holder.stdin.close()
+    holder.wait(timeout=CEILING)
+
+
 def test_a_writer_waits_then_names_the_holder_from_the_lock_file(
     dbfile: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    holder = _hold_lock(dbfile, 30)
+    holder = _hold_lock(dbfile)
     try:
         monkeypatch.setenv("ASTROMON_LOCK_TIMEOUT", "0.5")
         with pytest.raises(DatabaseLockedError) as info:
             db.save("astromon_obs", harness.observation_tables(50, 1)["astromon_obs"], dbfile)
         assert str(dbfile) in str(info.value) and f"PID {holder.pid}" in str(info.value)
     finally:
-        holder.kill()
-        holder.wait()
+        _release(holder)
 
 
-def test_the_cli_says_it_waits_for_the_lock(dbfile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    holder = _hold_lock(dbfile, 2.0)
-    monkeypatch.setenv("ASTROMON_LOCK_TIMEOUT", "30")
+def test_the_cli_says_it_waits_for_the_lock(dbfile: Path) -> None:
+    """The command line prints the notice once while it waits, then does its work once the
+    lock is released (the release follows the notice: no fixed delay on either side)."""
+    holder = _hold_lock(dbfile)
+    args = ["--db", str(dbfile), "regions", "add", "--ra", "1", "--dec", "1", "--radius", "1"]
+    command = subprocess.Popen(
+        [sys.executable, "-m", "astromon", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ASTROMON_LOCK_TIMEOUT": str(CEILING)},
+        cwd=ROOT,
+    )
+    seen: list[str] = []
     try:
-        args = ["--db", str(dbfile), "regions", "add", "--ra", "1", "--dec", "1", "--radius", "1"]
-        result = CliRunner().invoke(app, args)
+        assert command.stderr is not None
+        for line in command.stderr:  # blocks until the command writes (its notice, or ends)
+            seen.append(line)
+            if "waiting for the lock" in line:
+                break
     finally:
-        holder.wait()
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.stderr.splitlines() if "waiting for the lock" in line]
+        _release(holder)
+    _, rest = command.communicate(timeout=CEILING)
+    text = "".join(seen) + rest
+    assert command.returncode == 0, text
+    lines = [line for line in text.splitlines() if "waiting for the lock" in line]
     assert lines == [f"waiting for the lock on {dbfile} held by PID {holder.pid} ..."]
     assert len(db.get_regions(dbfile=dbfile)) == 1
 
 
-def test_the_api_notice_is_called_once(dbfile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_api_notice_is_called_once(dbfile: Path) -> None:
     calls: list[tuple[Path, int | None]] = []
     app = bootstrap.bootstrap()
     previous = app.set_lock_wait_notice(lambda path, pid: calls.append((path, pid)))
-    holder = _hold_lock(dbfile, 1.6)
+    holder = _hold_lock(dbfile)
+    read: list[Any] = []
+    reader = threading.Thread(  # a reader waits too, and then reads
+        target=lambda: read.append(db.get_table("astromon_obs", dbfile))
+    )
     try:
-        table = db.get_table("astromon_obs", dbfile)  # a reader waits too, and then reads
+        reader.start()
+        ceiling = time.monotonic() + CEILING
+        while not calls and reader.is_alive() and time.monotonic() < ceiling:
+            time.sleep(0.01)
     finally:
+        _release(holder)
+        reader.join(timeout=CEILING)
         app.set_lock_wait_notice(previous)
-        holder.wait()
-    assert len(table) == 40
+    assert len(read) == 1 and len(read[0]) == 40
     assert calls == [(dbfile, holder.pid)]
 
 
