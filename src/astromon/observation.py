@@ -3,7 +3,7 @@
 :class:`Observation` takes the observation ports (archive, CIAO, observation info, source
 detector, parameter files) from the application object (:func:`astromon.bootstrap.current`)
 and runs the steps of
-:class:`astromon.services.observation_steps.ObservationSteps`, with the members of the
+:class:`astromon.services.observation.steps.ObservationSteps`, with the members of the
 original ``Observation`` (:class:`astromon.legacy.observation_names.LegacyObservation`).
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
+from astromon.domain.observation_results import ProcessResult, Status, StepResult
 from astromon.domain.observation_rules import check_obsid, obs_subdir
 from astromon.domain.validation import (
     require_flag,
@@ -32,7 +33,6 @@ from astromon.ports.observation import (
     ObservationInfo,
     SourceDetector,
 )
-from astromon.services.observation_results import ProcessResult, Status, StepResult
 
 __all__ = [
     "CATEGORY_ID_MAP",

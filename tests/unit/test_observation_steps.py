@@ -15,10 +15,10 @@ from astromon_adapters.par_file import ParFileReader
 from astropy.io import fits
 
 from astromon.domain.errors import ProcessingError, ValidationError
+from astromon.domain.observation_results import Status
 from astromon.domain.schema import get_spec
 from astromon.ports.observation import ToolError
-from astromon.services.observation_results import Status
-from astromon.services.observation_steps import ObservationSteps
+from astromon.services.observation.steps import ObservationSteps
 from tests.integration.fake_ciao.data import ObsSpec, par_text, write_evt2
 
 ACIS = ObsSpec(1234, "ACIS", "ACIS-S", ra=150.0, dec=20.0, roll=30.0)

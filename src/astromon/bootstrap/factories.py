@@ -23,7 +23,7 @@ from astromon.ports.observation import (
     SourceDetector,
 )
 from astromon.ports.processing import ObservationHandle
-from astromon.services.observation_steps import ObservationSteps
+from astromon.services.observation.steps import ObservationSteps
 
 __all__ = ["CatalogFactory", "ObservationFactory", "SimulatedObservationFactory"]
 

@@ -1,5 +1,5 @@
 """Legacy names of :mod:`astromon.observation`: category maps and the members of the
-original ``Observation`` that :class:`~astromon.services.observation_steps.ObservationSteps`
+original ``Observation`` that :class:`~astromon.services.observation.steps.ObservationSteps`
 lacks.
 
 :class:`LegacyObservation` adds them on top of ObservationSteps, each one built from the
@@ -24,12 +24,12 @@ from astropy.io import fits
 from astropy.table import Table
 
 from astromon.domain.errors import ProcessingError, ValidationError
+from astromon.domain.observation_results import Status, StepResult
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, MULTI_OBI
 from astromon.domain.schema import CATEGORIES, CATEGORY_IDS
 from astromon.domain.validation import require_flag, require_names, require_path
-from astromon.services import observation_sources as src
-from astromon.services.observation_results import Status, StepResult
-from astromon.services.observation_steps import ObservationSteps
+from astromon.services.observation import sources as src
+from astromon.services.observation.steps import ObservationSteps
 
 __all__ = ["CATEGORY_ID_MAP", "ID_CATEGORY_MAP", "LegacyObservation"]
 

@@ -1,7 +1,7 @@
 """Legacy names of :mod:`astromon.utils`: the sky WCS of event files, near-neighbour distances.
 
 :func:`get_wcs_from_fits_header` adapts
-:func:`astromon.services.observation_sources.event_sky_wcs`;
+:func:`astromon.services.observation.sources.event_sky_wcs`;
 :func:`get_near_neighbor_dist` is the distance in the (y_angle, z_angle) plane of
 :func:`astromon.domain.geometry.nearest_neighbor_dist`, extended to a second set of sources.
 
@@ -50,7 +50,7 @@ def get_wcs_from_fits_header(
     ProcessingError
         The file cannot be read, or the header has no x/y columns or lacks a WCS keyword.
     """
-    from astromon.services.observation_sources import event_sky_wcs
+    from astromon.services.observation.sources import event_sky_wcs
 
     if (filename is None) == (header is None):
         raise ValidationError("give either filename or header (exactly one of them)")

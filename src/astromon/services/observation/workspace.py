@@ -1,7 +1,7 @@
 """The working directory of one observation: file lookup, the step runner, download, obspar.
 
 :class:`ObservationWorkspace` holds the injected ports and the directory layout;
-:class:`~astromon.services.observation_steps.ObservationSteps` adds the processing steps.
+:class:`~astromon.services.observation.steps.ObservationSteps` adds the processing steps.
 Every step declares its inputs and outputs: it is skipped when all outputs exist, fails with a
 message naming the missing input otherwise, and removes its partial outputs when it fails.
 """
@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import structlog
 
 from astromon.domain.errors import AstromonError, ProcessingError, ValidationError
+from astromon.domain.observation_results import Status, StepResult
 from astromon.domain.observation_rules import (
     ARCHIVE_FILE_TYPES,
     DEFAULT_ARCHIVE_PATTERNS,
@@ -40,7 +41,6 @@ from astromon.ports.observation import (
     ParameterFiles,
     SourceDetector,
 )
-from astromon.services.observation_results import Status, StepResult
 
 __all__ = ["REQUIRED_FILE_TYPES", "ObservationWorkspace", "step_errors"]
 

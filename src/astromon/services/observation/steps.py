@@ -1,6 +1,6 @@
 """The processing steps of one observation, over the observation ports.
 
-Steps return a :class:`~astromon.services.observation_results.StepResult`; expected failures
+Steps return a :class:`~astromon.domain.observation_results.StepResult`; expected failures
 (tool errors, missing files) become ERROR results, bugs still raise. Inputs, outputs and
 skipping are handled by :meth:`ObservationWorkspace._step`.
 """
@@ -15,13 +15,13 @@ import numpy as np
 from astropy.table import Table
 
 from astromon.domain.errors import AstromonError, ProcessingError
+from astromon.domain.observation_results import ProcessResult, Status, StepResult
 from astromon.domain.observation_rules import DEFAULT_DOWNLOAD, sky_pixel_arcsec
 from astromon.domain.region_values import radius_to_arcsec
 from astromon.ports.observation import CiaoRunner
-from astromon.services import observation_sources as src
-from astromon.services import observation_streaks as streaks
-from astromon.services.observation_results import ProcessResult, Status, StepResult
-from astromon.services.observation_workspace import ObservationWorkspace, step_errors
+from astromon.services.observation import sources as src
+from astromon.services.observation import streaks
+from astromon.services.observation.workspace import ObservationWorkspace, step_errors
 
 __all__ = ["ObservationSteps"]
 

@@ -1,6 +1,6 @@
 """Build the ``astromon_xray_src`` rows of an observation from its files.
 
-Inputs are paths found by :class:`astromon.services.observation_steps.ObservationSteps`: the
+Inputs are paths found by :class:`astromon.services.observation.steps.ObservationSteps`: the
 source list (a FITS table with RA, DEC, COMPONENT, NET_COUNTS, SNR, PSFRATIO), the evt2 file
 (pointing attitude and the sky WCS of its x/y columns), the pileup map, the streak regions and
 the acal file (CALDBVER).

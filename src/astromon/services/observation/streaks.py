@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from astromon.domain.errors import AstromonError
+from astromon.domain.observation_results import Status, StepResult
 from astromon.domain.observation_rules import region_shapes
 from astromon.ports.observation import CiaoRunner
-from astromon.services.observation_results import Status, StepResult
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from astromon.services.observation_workspace import ObservationWorkspace
+    from astromon.services.observation.workspace import ObservationWorkspace
 
 __all__ = ["map_streaks"]
 
