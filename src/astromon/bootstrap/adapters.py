@@ -37,6 +37,7 @@ ADAPTERS: Final[dict[str, str]] = {
     "detector.events": "astromon_adapters.chandra.detector:EventSourceDetector",
     "observation_info": "astromon_adapters.observation_info:SequenceSummaryInfo",
     "parameter_files": "astromon_adapters.par_file:ParFileReader",
+    "observation_files": "astromon_adapters.chandra.fits_files:FitsObservationFiles",
     "toolchain": "astromon_adapters.toolchain_probe:LocalToolchainProbe",
     "calalign_files": "astromon_adapters.calalign_files:FitsCalalignFiles",
     "executor.serial": "astromon_adapters.executors:SerialExecutor",

@@ -1,85 +1,30 @@
-"""Build the ``astromon_xray_src`` rows of an observation from its files.
+"""The ``astromon_xray_src`` rows of an observation, from its files.
 
-Inputs are paths found by :class:`astromon.services.observation.steps.ObservationSteps`: the
-source list (a FITS table with RA, DEC, COMPONENT, NET_COUNTS, SNR, PSFRATIO), the evt2 file
-(pointing attitude and the sky WCS of its x/y columns), the pileup map, the streak regions and
-the acal file (CALDBVER).
-
-``astropy.io.fits`` and ``astropy.wcs`` are imported by the functions that need them, so that
-importing this module (every command-line start does) stays cheap.
+The files are found in the :class:`~astromon.services.observation.workspace.ObservationWorkspace`
+and read through the :class:`~astromon.ports.observation.ObservationFiles` port: the source
+list (RA, DEC, COMPONENT, NET_COUNTS, SNR, PSFRATIO), the evt2 header (pointing attitude and
+the sky WCS of its x/y columns), the pileup map, the streak regions and the acal header
+(CALDBVER).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from astropy.table import Column, Table
+from numpy.typing import NDArray
 
 from astromon.domain.errors import ProcessingError
+from astromon.domain.event_wcs import event_sky_wcs
 from astromon.domain.geometry import nearest_neighbor_dist, radec_to_yz
 from astromon.domain.observation_rules import points_in_polygon
 from astromon.domain.schema import empty_table, to_schema
+from astromon.ports.observation import ObservationFiles, ParameterFiles
+from astromon.services.observation.workspace import ObservationWorkspace
 
-__all__ = [
-    "caldb_version",
-    "event_sky_wcs",
-    "pointing",
-    "read_header",
-    "read_source_list",
-    "sources_table",
-]
-
-_SOURCE_COLUMNS = ("RA", "DEC", "COMPONENT", "NET_COUNTS", "PSFRATIO")
-"""Columns every source list has; celldetect's also have SNR, wavdetect's do not."""
-
-
-def read_header(path: Path, extname: str | None = None) -> Any:
-    """Header of ``extname`` (or of the first table HDU, else the primary) of a FITS file."""
-    from astropy.io import fits
-
-    try:
-        with fits.open(path) as hdus:
-            if extname is not None:
-                return hdus[extname].header.copy()
-            for hdu in hdus[1:]:
-                if isinstance(hdu, fits.BinTableHDU):
-                    return hdu.header.copy()
-            return hdus[0].header.copy()
-    except (OSError, KeyError, ValueError, TypeError, EOFError) as exc:
-        raise ProcessingError(f"cannot read the FITS header of {path}: {exc}") from exc
-
-
-def read_source_list(path: Path) -> Table:
-    """The first table of a source-list FITS file; ProcessingError names missing columns.
-
-    A list without SNR (wavdetect writes SRC_SIGNIFICANCE, not SNR) gets an SNR column of
-    NaN.
-    """
-    from astropy.io import fits
-
-    try:
-        with fits.open(path) as hdus:
-            hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)
-            if hdu is None:
-                raise ProcessingError(f"source list {path} has no table")
-            table = Table(hdu.data)
-    except ProcessingError:
-        raise
-    except (OSError, ValueError, TypeError, EOFError) as exc:
-        raise ProcessingError(f"cannot read source list {path}: {exc}") from exc
-    upper = {name.upper(): name for name in table.colnames}
-    missing = [c for c in _SOURCE_COLUMNS if c not in upper]
-    if missing:
-        raise ProcessingError(f"source list {path} lacks the columns {missing}")
-    for key, name in upper.items():
-        if key != name:
-            table.rename_column(name, key)
-    if "SNR" not in upper:
-        table["SNR"] = np.full(len(table), np.nan)
-    return table
+__all__ = ["caldb_version", "get_sources", "in_polygons", "pointing", "sources_table"]
 
 
 def pointing(
@@ -100,27 +45,6 @@ def pointing(
         ) from None
 
 
-def event_sky_wcs(header: Mapping[str, Any]) -> Any:
-    """Sky WCS of the x/y columns of an event file (TCTYP/TCRVL/TCRPX/TCDLT keywords)."""
-    from astropy.wcs import WCS
-
-    columns: dict[str, int] = {}
-    for key in header:
-        if str(key).startswith("TTYPE"):
-            columns[str(header[key]).strip().lower()] = int(str(key)[5:])
-    if "x" not in columns or "y" not in columns:
-        raise ProcessingError("the event file has no x/y columns")
-    wcs = WCS(naxis=2)
-    try:
-        wcs.wcs.ctype = [str(header[f"TCTYP{columns[c]}"]) for c in ("x", "y")]
-        wcs.wcs.crval = [float(header[f"TCRVL{columns[c]}"]) for c in ("x", "y")]
-        wcs.wcs.crpix = [float(header[f"TCRPX{columns[c]}"]) for c in ("x", "y")]
-        wcs.wcs.cdelt = [float(header[f"TCDLT{columns[c]}"]) for c in ("x", "y")]
-    except KeyError as exc:
-        raise ProcessingError(f"the event file lacks the WCS keyword {exc}") from None
-    return wcs
-
-
 def caldb_version(*headers: Mapping[str, Any] | None) -> str:
     """CALDBVER of the first header that has it, else ``"0.0"``."""
     for header in headers:
@@ -129,47 +53,13 @@ def caldb_version(*headers: Mapping[str, Any] | None) -> str:
     return "0.0"
 
 
-def _pileup_values(pileup_map: Path, ra: Any, dec: Any) -> Any:
-    from astropy.io import fits
-    from astropy.wcs import WCS
-
-    try:
-        with fits.open(pileup_map) as hdus:
-            image = np.asarray(hdus[0].data, dtype=np.float64)
-            wcs = WCS(hdus[0].header).celestial
-    except (OSError, ValueError, TypeError, IndexError) as exc:
-        raise ProcessingError(f"cannot read pileup map {pileup_map}: {exc}") from exc
-    if image.ndim != 2:
-        raise ProcessingError(f"pileup map {pileup_map} is not a 2-d image")
-    col, row = wcs.world_to_pixel_values(ra, dec)
-    col = np.round(np.asarray(col)).astype(int)
-    row = np.round(np.asarray(row)).astype(int)
-    inside = (row >= 0) & (row < image.shape[0]) & (col >= 0) & (col < image.shape[1])
-    values = np.zeros(len(col))
-    values[inside] = image[row[inside], col[inside]]
-    return values
-
-
-def _in_streaks(streaks: Path, x: Any, y: Any) -> Any:
-    from astropy.io import fits
-
-    try:
-        with fits.open(streaks) as hdus:
-            hdu = next((h for h in hdus[1:] if isinstance(h, fits.BinTableHDU)), None)
-            regions = Table(hdu.data) if hdu is not None else Table()
-    except (OSError, ValueError, TypeError) as exc:
-        raise ProcessingError(f"cannot read streak regions {streaks}: {exc}") from exc
+def in_polygons(
+    x: Any, y: Any, polygons: list[tuple[NDArray[np.float64], NDArray[np.float64]]]
+) -> NDArray[np.bool_]:
+    """Whether each point (x, y) lies in one of the polygons (vertex arrays, same pixels)."""
     inside = np.zeros(len(x), dtype=bool)
-    names = {n.upper(): n for n in regions.colnames}
-    if not len(regions) or "X" not in names or "Y" not in names:
-        return inside
-    for row in regions:
-        shape = str(row[names["SHAPE"]]).strip().lower() if "SHAPE" in names else "polygon"
-        if shape != "polygon":
-            continue
-        px, py = np.atleast_1d(row[names["X"]]), np.atleast_1d(row[names["Y"]])
-        valid = np.isfinite(px) & np.isfinite(py)
-        inside |= points_in_polygon(x, y, px[valid], py[valid])
+    for px, py in polygons:
+        inside |= points_in_polygon(x, y, px, py)
     return inside
 
 
@@ -177,9 +67,8 @@ def sources_table(
     obsid: int,
     source_list: Table,
     attitude: tuple[float, float, float],
-    sky_wcs: Any = None,
-    pileup_map: Path | None = None,
-    streaks: Path | None = None,
+    pileup: NDArray[np.float64] | None = None,
+    acis_streak: NDArray[np.bool_] | None = None,
     caldb: str = "0.0",
 ) -> Table:
     """The ``astromon_xray_src`` rows of a source list, plus a ``psfratio`` column.
@@ -188,14 +77,13 @@ def sources_table(
     ----------
     obsid : int
     source_list : Table
-        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR (NaN for wavdetect), PSFRATIO
-        (X, Y sky pixels used for streaks when ``sky_wcs`` is None).
+        Columns RA, DEC (degrees), COMPONENT, NET_COUNTS, SNR (NaN for wavdetect), PSFRATIO.
     attitude : (ra, dec, roll)
         Pointing attitude in degrees.
-    sky_wcs : astropy.wcs.WCS, optional
-        Sky WCS of the event x/y columns (for streak regions, which are in sky pixels).
-    pileup_map, streaks : Path, optional
-        Pileup map image and streak-region table; without them pileup and acis_streak are 0.
+    pileup : array, optional
+        The pileup map's value at each source; 0 without one.
+    acis_streak : array of bool, optional
+        Whether each source lies in an ACIS readout streak; False without streak regions.
     caldb : str
         CalDB version the observation was processed with.
     """
@@ -207,16 +95,6 @@ def sources_table(
     ra = np.asarray(source_list["RA"], dtype=np.float64)
     dec = np.asarray(source_list["DEC"], dtype=np.float64)
     y, z = radec_to_yz(ra, dec, *attitude)
-    pileup = _pileup_values(pileup_map, ra, dec) if pileup_map is not None else np.zeros(n)
-    streak = np.zeros(n, dtype=bool)
-    if streaks is not None:
-        if sky_wcs is not None:
-            x_pix, y_pix = sky_wcs.wcs_world2pix(ra, dec, 1)
-        elif "X" in source_list.colnames and "Y" in source_list.colnames:
-            x_pix, y_pix = np.asarray(source_list["X"]), np.asarray(source_list["Y"])
-        else:
-            raise ProcessingError("sky pixel positions are needed to check streak regions")
-        streak = _in_streaks(streaks, x_pix, y_pix)
     rows = {
         "obsid": np.full(n, int(obsid)),
         "id": np.asarray(source_list["COMPONENT"]),
@@ -228,11 +106,69 @@ def sources_table(
         "r_angle": np.hypot(y, z),
         "snr": np.asarray(source_list["SNR"], dtype=np.float64),
         "near_neighbor_dist": nearest_neighbor_dist(y, z),
-        "pileup": pileup,
-        "acis_streak": streak.astype(np.int32),
+        "pileup": pileup if pileup is not None else np.zeros(n),
+        "acis_streak": (acis_streak if acis_streak is not None else np.zeros(n, bool)).astype(
+            np.int32
+        ),
         "caldb_version": np.full(n, caldb),
     }
     table = to_schema("astromon_xray_src", rows)
     table["psfratio"] = Column(np.asarray(source_list["PSFRATIO"], dtype=np.float32))
     table["psfratio"].format = ".2f"
     return table
+
+
+def get_sources(
+    workspace: ObservationWorkspace,
+    files: ObservationFiles,
+    par_files: ParameterFiles,
+    version: str = "celldetect",
+) -> Table:
+    """The sources of ``sources/{obsid}_{version}.src`` as ``astromon_xray_src`` rows.
+
+    The pointing is the evt2 header's (else the obspar's); ``pileup`` is the value of
+    ``images/{obsid}_pileup_max.img`` at each source (0 without it); ``acis_streak`` is 1 for
+    sources inside a polygon of ``images/{obsid}_acis_streaks.fits`` (sky pixels: the
+    sources' positions through the event file's sky WCS, else their X, Y columns);
+    ``caldb_version`` is CALDBVER of the acal file, else of the evt2 header, else of the
+    obspar. An empty typed table when the source list does not exist (detection failed).
+
+    Raises
+    ------
+    ProcessingError
+        A file that exists cannot be read, or there is no pointing.
+    """
+    obsid = workspace.obsid
+    path = workspace.find(f"sources/{obsid}_{version}.src")
+    if path is None:
+        workspace.log.warning("no source list", version=version)
+        return sources_table(obsid, Table(), (0.0, 0.0, 0.0))
+    table = files.source_list(path)
+    evt2 = workspace.raw_evt2()
+    header = files.header(evt2, "EVENTS") if evt2 is not None else None
+    obspar = workspace.obspar(par_files) if workspace.has_obspar() else {}
+    acal = workspace.find("secondary/*acal*.fits*")
+    attitude = pointing(header, obspar)
+    sky_wcs = event_sky_wcs(header) if header is not None else None
+    caldb = caldb_version(
+        files.header(acal) if acal is not None else None,
+        header,
+        {"CALDBVER": obspar.get("caldbver", "")},
+    )
+    if len(table) == 0:
+        return sources_table(obsid, table, attitude, caldb=caldb)
+    ra = np.asarray(table["RA"], dtype=np.float64)
+    dec = np.asarray(table["DEC"], dtype=np.float64)
+    pileup_map = workspace.find(f"images/{obsid}_pileup_max.img")
+    pileup = files.pileup_values(pileup_map, ra, dec) if pileup_map is not None else None
+    streaks = workspace.find(f"images/{obsid}_acis_streaks.fits")
+    acis_streak = None
+    if streaks is not None:
+        if sky_wcs is not None:
+            x_pix, y_pix = sky_wcs.wcs_world2pix(ra, dec, 1)
+        elif "X" in table.colnames and "Y" in table.colnames:
+            x_pix, y_pix = np.asarray(table["X"]), np.asarray(table["Y"])
+        else:
+            raise ProcessingError("sky pixel positions are needed to check streak regions")
+        acis_streak = in_polygons(x_pix, y_pix, files.streak_regions(streaks))
+    return sources_table(obsid, table, attitude, pileup, acis_streak, caldb)
