@@ -24,6 +24,10 @@ SKY_WCS_KEYWORDS: tuple[str, ...] = ("TCTYP", "TCRVL", "TCRPX", "TCDLT")
 """Column WCS keywords (followed by the column number) of the ``x``/``y`` sky columns."""
 
 
+_MAX_CTYPE = 68
+"""Longest value of a FITS string keyword (80-character card less the keyword and quotes)."""
+
+
 def _sky_columns(header: Mapping[str, Any]) -> tuple[int, int]:
     columns: dict[str, int] = {}
     for key in header:
@@ -56,8 +60,8 @@ def event_sky_wcs(header: Mapping[str, Any]) -> Any:
     Raises
     ------
     ProcessingError
-        No ``x``/``y`` column, or a WCS keyword missing or not a number (the message names the
-        keyword).
+        No ``x``/``y`` column, a WCS keyword missing, a projection that is not printable
+        ASCII text or a value that is not a number (the message names the keyword).
     """
     from astropy.wcs import WCS
 
@@ -71,7 +75,14 @@ def event_sky_wcs(header: Mapping[str, Any]) -> Any:
                 raise ProcessingError(f"the event file lacks the WCS keyword {keyword!r}")
             values[prefix].append(header[keyword])
     wcs = WCS(naxis=2)
-    wcs.wcs.ctype = [str(value).strip() for value in values["TCTYP"]]
+    ctypes = [str(value).strip() for value in values["TCTYP"]]
+    for column, ctype in zip((x_column, y_column), ctypes, strict=True):
+        if not (ctype.isascii() and ctype.isprintable() and len(ctype) <= _MAX_CTYPE):
+            raise ProcessingError(
+                f"the event file's WCS keyword TCTYP{column} is not a projection name: "
+                f"{ctype!r:.80}"
+            )
+    wcs.wcs.ctype = ctypes
     for prefix, attribute in (("TCRVL", "crval"), ("TCRPX", "crpix"), ("TCDLT", "cdelt")):
         try:
             numbers = [float(value) for value in values[prefix]]
