@@ -2,9 +2,9 @@
 
 :class:`astromon.observation.Observation` drives these ports. Without CIAO
 (``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`,
-a :class:`ParameterFiles` reader and, to detect sources, a :class:`SourceDetector` (without
-one the obspar, the info and the downloads still work and detection fails with an ERROR
-result); the contract is then:
+a :class:`ParameterFiles` reader, an :class:`ObservationFiles` reader and, to detect
+sources, a :class:`SourceDetector` (without one the obspar, the info and the downloads still
+work and detection fails with an ERROR result); the contract is then:
 
 - ``process()`` downloads (through the retriever) the ``obspar``, ``evt2`` and ``acal`` file
   types, reads the obspar, applies the selection rules, calls
