@@ -14,6 +14,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.wcs import WCS
 
+from astromon.domain.errors import ValidationError
 from astromon.domain.observation_results import Status
 from astromon.observation import Observation
 from astromon.ports.observation import ObservationFiles
@@ -185,3 +186,22 @@ def test_the_fake_and_the_reader_implement_the_port() -> None:
 
     assert isinstance(FakeObservationFiles(), ObservationFiles)
     assert isinstance(FitsObservationFiles(), ObservationFiles)
+
+
+def test_the_pipeline_state_is_the_workspace(tmp_path: Path) -> None:
+    pipeline = ObservationPipeline(
+        OBSID, tmp_path / "work", retriever=NoArchive(), par_files=ParFileReader(),
+        fits_files=FakeObservationFiles(), archive_dir=tmp_path / "archive", use_ciao=False,
+    )  # fmt: skip
+    assert pipeline.workdir == pipeline.workspace.workdir == tmp_path / "work" / "obs04" / "4321"
+    pipeline.archive_regex = ["*.src"]
+    assert pipeline.workspace.archive_patterns == ["*.src"]
+    touch(pipeline.workspace, f"sources/{OBSID}_celldetect.src")
+    touch(pipeline.workspace, f"images/{OBSID}_broad_flux.img")
+    result = pipeline.archive()
+    assert result.status == Status.OK
+    assert result.outputs == [
+        tmp_path / "archive" / "obs04" / "4321" / "sources" / "4321_celldetect.src"
+    ]
+    with pytest.raises(ValidationError, match="archive_regex must hold texts only"):
+        pipeline.archive_regex = [1]  # type: ignore[list-item]

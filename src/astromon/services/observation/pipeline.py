@@ -138,8 +138,12 @@ class ObservationPipeline:
 
     @property
     def archive_regex(self) -> list[str]:
-        """Glob patterns of the files :meth:`archive` copies by default."""
+        """Glob patterns of the files :meth:`archive` copies by default (settable)."""
         return self.workspace.archive_patterns
+
+    @archive_regex.setter
+    def archive_regex(self, patterns: Sequence[str]) -> None:
+        self.workspace.archive_patterns = list(require_names("archive_regex", patterns))
 
     @property
     def log(self) -> Any:
