@@ -1,10 +1,10 @@
 """Process a Chandra observation: download, CIAO steps, source detection.
 
 :class:`Observation` takes the observation ports (archive, CIAO, observation info, source
-detector, parameter files) from the application object (:func:`astromon.bootstrap.current`)
-and runs the steps of
-:class:`astromon.services.observation_steps.ObservationSteps`, with the members of the
-original ``Observation`` (:class:`astromon.legacy.observation_names.LegacyObservation`).
+detector, parameter and FITS file readers) from the application object
+(:func:`astromon.bootstrap.current`) and runs the steps of
+:class:`astromon.services.observation.pipeline.ObservationPipeline`, with the members of the
+original ``Observation`` (:mod:`astromon.legacy.observation_names`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from astropy.table import Table
+
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
-from astromon.domain.observation_rules import check_obsid, obs_subdir
+from astromon.domain.observation_results import ProcessResult, Status, StepResult
+from astromon.domain.observation_rules import MULTI_OBI, check_obsid, obs_subdir
 from astromon.domain.validation import (
     require_flag,
     require_instance,
@@ -24,7 +27,8 @@ from astromon.domain.validation import (
     require_path,
     require_text,
 )
-from astromon.legacy.observation_names import CATEGORY_ID_MAP, ID_CATEGORY_MAP, LegacyObservation
+from astromon.legacy import observation_names as legacy
+from astromon.legacy.observation_names import CATEGORY_ID_MAP, ID_CATEGORY_MAP
 from astromon.ports.observation import (
     OBSERVATION_SOURCES,
     ArchiveRetriever,
@@ -32,7 +36,7 @@ from astromon.ports.observation import (
     ObservationInfo,
     SourceDetector,
 )
-from astromon.services.observation_results import ProcessResult, Status, StepResult
+from astromon.services.observation.pipeline import ObservationPipeline
 
 __all__ = [
     "CATEGORY_ID_MAP",
@@ -44,7 +48,7 @@ __all__ = [
 ]
 
 
-class Observation(LegacyObservation):
+class Observation(ObservationPipeline):
     """Class to encapsulate calls to CIAO and the archives for one observation.
 
     Parameters
@@ -140,9 +144,130 @@ class Observation(LegacyObservation):
             ciao=ports.ciao,
             detector=ports.detector,
             par_files=app.parameter_files(),
+            fits_files=app.observation_files(),
             archive_dir=archive_dir,
             archive_patterns=archive_regex,
             use_ciao=use_ciao,
             logger=logger,
         )
         self.source = source
+
+    # --- members of the original Observation -----------------------------------------------
+
+    @property
+    def is_selected(self) -> bool:
+        """Whether :meth:`process` processes this observation (a bool; the reason is in
+        :meth:`selection`)."""
+        legacy.fetched_obspar(self)
+        return bool(self.selection()[0])
+
+    @property
+    def is_multi_obi(self) -> bool:
+        """Whether the obsid is one of the multi-OBI observations (never processed)."""
+        return self.obsid in MULTI_OBI
+
+    @property
+    def is_hrc(self) -> bool:
+        """Whether the instrument (obspar ``instrume``) is HRC."""
+        return str(legacy.fetched_obspar(self)["instrument"]).startswith("hrc")
+
+    @property
+    def is_acis(self) -> bool:
+        """Whether the instrument (obspar ``instrume``) is ACIS."""
+        return str(legacy.fetched_obspar(self)["instrument"]).startswith("acis")
+
+    def file_path(self, path: str | os.PathLike[str]) -> Path:
+        """The path of a file given relative to the observation's directory.
+
+        The working-directory path, unless the file exists only in the archive directory.
+
+        Raises
+        ------
+        ValidationError
+            ``path`` is absolute.
+        """
+        return legacy.file_path(self, path)
+
+    def download(
+        self, ftypes: Sequence[str] | None = None, revision: int | None = None, force: bool = False
+    ) -> StepResult:
+        """Fetch file types not present (the obspar first).
+
+        Parameters
+        ----------
+        ftypes : list of str, optional
+            Keys of ``archive_file_locations``; default evt2, asol, msk, fov, bpix, dtf (the
+            obspar is always fetched first).
+        revision : int, optional
+            Must be the obspar's revision (the archive gives the files of that revision).
+        force : bool
+            Fetch again the types already present in the working directory (the obspar only
+            when listed); the old files of a type are put back if it cannot be fetched.
+
+        Returns
+        -------
+        StepResult
+            ERROR naming the obsid and type when the archive cannot provide the obspar or the
+            evt2 file; WARNING naming the others it cannot provide; SKIP when all are present.
+
+        Raises
+        ------
+        ValidationError
+            Unknown file types, or a revision other than the obspar's.
+        """
+        force = require_flag("force", force)
+        ftypes = require_names("ftypes", ftypes, optional=True)
+        if revision is not None:
+            legacy.check_revision(self, revision)
+        if not force:
+            return super().download(ftypes)
+        return legacy.download_again(self, list(ftypes) if ftypes is not None else None)
+
+    def get_asol_files(self) -> list[Path]:
+        """The aspect solution files of the observation (downloaded when missing).
+
+        When the event file names them (header ASOLFILE), only those.
+
+        Raises
+        ------
+        ProcessingError
+            No aspect solution file, or one named by the event file is missing.
+        """
+        return legacy.asol_files(self)
+
+    def get_calalign(self) -> dict[str, Any] | None:
+        """The alignment of the observation's acal file (downloaded when missing).
+
+        Returns
+        -------
+        dict or None
+            aca_align, aca_misalign, fts_misalign (nested lists, the 3x3 matrices of each
+            row), obsid and caldb_version (header CALDBVER); None without an acal file.
+        """
+        return legacy.calalign(self)
+
+    def dmcoords(self, name: str, **kwargs: Any) -> Any:
+        """Run CIAO's dmcoords on the event file (with its aspect solution) and return the
+        output parameter ``name`` as a float array.
+
+        Example: ``obs.dmcoords("theta", option="cel", celfmt="deg", ra=20.46, dec=-28.35)``
+        (theta in arcmin).
+
+        Raises
+        ------
+        ProcessingError
+            CIAO is disabled, the event file is missing, or dmcoords fails.
+        """
+        return legacy.dmcoords(self, name, **kwargs)
+
+    def get_sources(self, version: str = "celldetect", *, astromon_format: bool = True) -> Table:
+        """The sources of ``sources/{obsid}_{version}.src`` as ``astromon_xray_src`` rows.
+
+        With ``astromon_format=False`` the columns of the source list that are not already
+        there (same name, any case) are added.
+        """
+        astromon_format = require_flag("astromon_format", astromon_format)
+        table = super().get_sources(version)
+        if astromon_format:
+            return table
+        return legacy.with_source_list_columns(self, table, version)

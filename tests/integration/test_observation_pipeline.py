@@ -380,7 +380,7 @@ def test_obspar_and_info_from_local_files_without_any_tool(
 
 
 def test_ciao_celldetect_detector(env: FakeEnv) -> None:
-    from astromon_adapters.celldetect import CiaoCelldetect
+    from astromon_adapters.chandra.celldetect import CiaoCelldetect
 
     from astromon.utils import Ciao
 

@@ -158,7 +158,7 @@ def _fits_table(path: Path, columns: dict[str, object]) -> Path:
 
 
 def test_source_list_fits_with_missing_columns(tmp_path: Path) -> None:
-    from astromon.services.observation_sources import read_source_list
+    from astromon_adapters.chandra.fits_files import read_source_list
 
     path = _fits_table(tmp_path / "src.fits", {"RA": [1.0], "DEC": [2.0], "SNR": [3.0]})
     with pytest.raises(ProcessingError) as info:

@@ -1,4 +1,5 @@
-"""The CIAO-free event-list source detector (astromon_adapters.detector) on simulated evt2 files."""
+"""The CIAO-free event-list source detector (astromon_adapters.chandra.detector) on simulated
+evt2 files."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.detector import (
+from astromon_adapters.chandra.detector import (
     EventSourceDetector,
     nominal_psf_sigma_arcsec,
     read_event_list,

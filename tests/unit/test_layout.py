@@ -1,5 +1,6 @@
 """Properties of the code base that a tool checks: no citations of outside documents, a
-light ``import astromon``, no FITS reading in the domain."""
+light ``import astromon``, no FITS reading in the domain or the services, no private attribute
+of another object read in the observation pipeline."""
 
 from __future__ import annotations
 
@@ -124,3 +125,56 @@ def test_the_domain_does_not_read_fits_files() -> None:
         if "astropy.io.fits" in _imported_modules(path)
     )
     assert set(readers) <= FILE_READING_IN_DOMAIN, readers
+
+
+def test_the_services_and_the_domain_do_not_read_fits_files() -> None:
+    """FITS files are read by adapters behind ports (the ObservationFiles port for an
+    observation's files); no service or domain module imports astropy.io.fits."""
+    package = ROOT / "src" / "astromon"
+    readers = sorted(
+        str(path.relative_to(ROOT / "src"))
+        for folder in ("services", "domain")
+        for path in (package / folder).rglob("*.py")
+        if any(name == "astropy.io.fits" or name.startswith("astropy.io.fits.")
+               for name in _imported_modules(path))
+    )  # fmt: skip
+    assert readers == [], readers
+
+
+OBSERVATION_PIPELINE = [
+    *sorted((ROOT / "src" / "astromon" / "services" / "observation").rglob("*.py")),
+    ROOT / "src" / "astromon" / "legacy" / "observation_names.py",
+    ROOT / "src" / "astromon" / "observation.py",
+    *sorted((ROOT / "adapters" / "astromon_adapters" / "chandra").rglob("*.py")),
+]
+"""The modules of the observation pipeline: the workspace, the steps, the façade, the readers."""
+
+
+def _private_reads(source: str) -> list[str]:
+    """``obj._name`` expressions of a module where ``obj`` is not ``self`` or ``cls``
+    (``line: expression``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_observation_pipeline_reads_no_private_attribute_of_another_object() -> None:
+    assert all(path.exists() for path in OBSERVATION_PIPELINE)
+    found = [
+        f"{_relative(path)}:{line}"
+        for path in OBSERVATION_PIPELINE
+        for line in _private_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "\n".join(found)
+
+
+def test_the_private_read_finder_finds_them() -> None:
+    source = "def f(obs):\n    return obs._raw_evt2(), self._ok, os.__name__, obs.a._b\n"
+    assert sorted(_private_reads(source)) == ["2: obs._raw_evt2", "2: obs.a._b"]

@@ -11,14 +11,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.chandra.fits_files import FitsObservationFiles
 from astromon_adapters.par_file import ParFileReader
 from astropy.io import fits
 
 from astromon.domain.errors import ProcessingError, ValidationError
+from astromon.domain.observation_results import Status
 from astromon.domain.schema import get_spec
 from astromon.ports.observation import ToolError
-from astromon.services.observation_results import Status
-from astromon.services.observation_steps import ObservationSteps
+from astromon.services.observation.pipeline import ObservationPipeline as ObservationSteps
 from tests.integration.fake_ciao.data import ObsSpec, par_text, write_evt2
 
 ACIS = ObsSpec(1234, "ACIS", "ACIS-S", ra=150.0, dec=20.0, roll=30.0)
@@ -147,6 +148,7 @@ def make(tmp_path: Path, spec: ObsSpec = ACIS, **kwargs: Any) -> ObservationStep
         kwargs.setdefault("ciao", FakeCiao())
     kwargs.setdefault("info", FakeInfo())
     kwargs.setdefault("par_files", ParFileReader())
+    kwargs.setdefault("fits_files", FitsObservationFiles())
     return ObservationSteps(spec.obsid, tmp_path / "work", archive_dir=tmp_path / "arch", **kwargs)
 
 
@@ -347,9 +349,9 @@ def test_constructor_checks(tmp_path: Path) -> None:
         ObservationSteps(
             1, tmp_path / "a:b", retriever=FakeRetriever(), ciao=FakeCiao(), par_files=None
         )
-    reader = ParFileReader()
+    reader, files = ParFileReader(), FitsObservationFiles()
     no_detector = ObservationSteps(
-        1, tmp_path, retriever=FakeRetriever(), use_ciao=False, par_files=reader
+        1, tmp_path, retriever=FakeRetriever(), use_ciao=False, par_files=reader, fits_files=files
     )
     assert no_detector.detector is None and no_detector.ciao is None
     with pytest.raises(ValidationError, match="needs a CIAO runner"):
@@ -358,7 +360,9 @@ def test_constructor_checks(tmp_path: Path) -> None:
         ObservationSteps(1, tmp_path, retriever=FakeRetriever(), ciao=FakeCiao())
     with pytest.raises(ValidationError, match="obsid must be a positive integer"):
         ObservationSteps(0, tmp_path, retriever=FakeRetriever(), ciao=FakeCiao(), par_files=reader)
-    temp = ObservationSteps(5, None, retriever=FakeRetriever(), ciao=FakeCiao(), par_files=reader)
+    temp = ObservationSteps(
+        5, None, retriever=FakeRetriever(), ciao=FakeCiao(), par_files=reader, fits_files=files
+    )
     assert temp.workdir.is_dir() and temp.workdir.parts[-2:] == ("obs00", "5")
 
 

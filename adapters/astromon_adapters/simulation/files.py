@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 from astropy.table import Table, vstack
-from astropy.wcs import WCS
 
+from astromon.domain.event_wcs import event_sky_wcs
 from astromon_adapters.simulation.model import CATALOG_EPOCH, PlannedObservation, plan_sources
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "make_events",
     "obspar_name",
     "obspar_text",
+    "sky_keywords",
     "sky_wcs",
     "write_acal",
     "write_catalog",
@@ -125,16 +126,38 @@ def write_obspar(obs: PlannedObservation, destination: Path) -> Path:
     return path
 
 
-def sky_wcs(obs: PlannedObservation) -> Any:
-    """The sky-pixel WCS (TAN at the nominal pointing) of an observation's event file."""
+SKY_COLUMNS = {"x": 3, "y": 4}
+"""Column numbers of the sky ``x``/``y`` columns in the simulated EVENTS table."""
+
+
+def sky_keywords(obs: PlannedObservation) -> dict[str, Any]:
+    """The column keywords of the sky ``x``/``y`` columns of an observation's EVENTS table.
+
+    TAN projection at the nominal pointing, the detector's sky pixel size: the keywords of
+    real Chandra event files (TTYPE/TCTYP/TCRVL/TCRPX/TCDLT/TCUNI, TLMIN/TLMAX).
+    """
     setup = obs.setup
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [obs.ra, obs.dec]
-    wcs.wcs.crpix = [setup.crpix, setup.crpix]
     scale = setup.pixel_arcsec / 3600.0
-    wcs.wcs.cdelt = [-scale, scale]
-    return wcs
+    keywords: dict[str, Any] = {}
+    for (name, index), (ctype, crval, cdelt) in zip(
+        SKY_COLUMNS.items(),
+        (("RA---TAN", obs.ra, -scale), ("DEC--TAN", obs.dec, scale)),
+        strict=True,
+    ):
+        keywords[f"TTYPE{index}"] = name
+        keywords[f"TCTYP{index}"] = ctype
+        keywords[f"TCRVL{index}"] = crval
+        keywords[f"TCRPX{index}"] = setup.crpix
+        keywords[f"TCDLT{index}"] = cdelt
+        keywords[f"TCUNI{index}"] = "deg"
+        keywords[f"TLMIN{index}"] = 0.5
+        keywords[f"TLMAX{index}"] = 2.0 * setup.crpix - 0.5
+    return keywords
+
+
+def sky_wcs(obs: PlannedObservation) -> Any:
+    """The sky-pixel WCS of an observation's event file, from the keywords it is written with."""
+    return event_sky_wcs(sky_keywords(obs))
 
 
 def make_events(obs: PlannedObservation, sources: Table | None = None) -> Table:
@@ -203,18 +226,7 @@ def write_evt2(obs: PlannedObservation, destination: Path, events: Table | None 
         cols.append(fits.Column("pha", "I", array=pha))
     hdu = fits.BinTableHDU.from_columns(cols, name="EVENTS")
     h = hdu.header
-    scale = setup.pixel_arcsec / 3600.0
-    for index, (ctype, crval, cdelt) in (
-        (3, ("RA---TAN", obs.ra, -scale)),
-        (4, ("DEC--TAN", obs.dec, scale)),
-    ):
-        h[f"TCTYP{index}"] = ctype
-        h[f"TCRVL{index}"] = crval
-        h[f"TCRPX{index}"] = setup.crpix
-        h[f"TCDLT{index}"] = cdelt
-        h[f"TCUNI{index}"] = "deg"
-        h[f"TLMIN{index}"] = 0.5
-        h[f"TLMAX{index}"] = 2.0 * setup.crpix - 0.5
+    h.update(sky_keywords(obs))
     header_values: list[tuple[str, Any, str]] = [
         ("TELESCOP", "CHANDRA", "Telescope"),
         ("INSTRUME", setup.instrument, "Instrument"),

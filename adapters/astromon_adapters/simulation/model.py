@@ -23,7 +23,7 @@ from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import ValidationError
 from astromon.domain.geometry import attitude_matrix, radec_to_yz
 from astromon.domain.time import CxoTime
-from astromon_adapters.detector import APERTURE_RADIUS_ARCSEC, nominal_psf_sigma_arcsec
+from astromon_adapters.chandra.detector import APERTURE_RADIUS_ARCSEC, nominal_psf_sigma_arcsec
 from astromon_adapters.simulation.detectors import (
     DETECTORS,
     INJECTED_OFFSETS,

@@ -62,8 +62,9 @@ class Astromon(UseCases):
     ``catalogs(source='vizier', ...)``, ``ciao(prefix=None, workdir=None, logger=None)``,
     ``archive(source='arc5gl', ciao=None)``, ``observation_info()``, ``detector(ciao=None)``,
     ``observation_ports(...)``, ``communicate(...)``, ``executor(workers=None,
-    scheduler=None)``, ``renderer()``, ``parameter_files()``, ``toolchain_probe()``,
-    ``calalign_files()``, ``notifier(smtp=None, ...)``, ``is_legacy_file(path)``,
+    scheduler=None)``, ``renderer()``, ``parameter_files()``, ``observation_files()``,
+    ``toolchain_probe()``, ``calalign_files()``, ``notifier(smtp=None, ...)``,
+    ``is_legacy_file(path)``,
     ``input_path(path, what)``,
     ``set_lock_wait_notice(notice)``. Use
     cases: ``check_database``, ``backup_database``, ``restore_database``,

@@ -18,12 +18,13 @@ from astromon.domain.observation_rules import check_obsid, obs_subdir
 from astromon.ports.catalog import CatalogService
 from astromon.ports.observation import (
     ArchiveRetriever,
+    ObservationFiles,
     ObservationInfo,
     ParameterFiles,
     SourceDetector,
 )
 from astromon.ports.processing import ObservationHandle
-from astromon.services.observation_steps import ObservationSteps
+from astromon.services.observation.pipeline import ObservationPipeline
 
 __all__ = ["CatalogFactory", "ObservationFactory", "SimulatedObservationFactory"]
 
@@ -52,7 +53,7 @@ class ObservationFactory:
         ports = self.app.observation_ports(
             obsid_dir, source=self.source, ciao_prefix=self.ciao_prefix
         )
-        return ObservationSteps(
+        return ObservationPipeline(
             obsid,
             self.workdir,
             retriever=ports.retriever,
@@ -60,6 +61,7 @@ class ObservationFactory:
             ciao=ports.ciao,
             detector=ports.detector,
             par_files=self.app.parameter_files(),
+            fits_files=self.app.observation_files(),
             archive_dir=self.archive_dir,
         )
 
@@ -110,13 +112,14 @@ class SimulatedObservationFactory:
         self.archive_dir = archive_dir
 
     def __call__(self, obsid: int) -> ObservationHandle:
-        return ObservationSteps(
+        return ObservationPipeline(
             obsid,
             self.workdir,
             retriever=cast(ArchiveRetriever, make_adapter("simulation.archive", self.observations)),
             info=cast(ObservationInfo, make_adapter("simulation.info", self.observations)),
             detector=cast(SourceDetector, make_adapter("detector.events")),
             par_files=cast(ParameterFiles, make_adapter("parameter_files")),
+            fits_files=cast(ObservationFiles, make_adapter("observation_files")),
             archive_dir=self.archive_dir,
             use_ciao=False,
         )

@@ -20,7 +20,7 @@ from astromon.bootstrap.application import PathArg, PortsBase, make_adapter
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.notifier import Notifier
-from astromon.ports.observation import ParameterFiles, ToolchainProbe
+from astromon.ports.observation import ObservationFiles, ParameterFiles, ToolchainProbe
 
 __all__ = ["LockWaitNotice", "ToolingPorts"]
 
@@ -82,6 +82,11 @@ class ToolingPorts(PortsBase):
         if "parameter_files" in self.overrides:
             return cast(ParameterFiles, self.overrides["parameter_files"])
         return cast(ParameterFiles, make_adapter("parameter_files"))
+
+    def observation_files(self) -> ObservationFiles:
+        """The reader and writer of an observation's FITS files (headers, source lists,
+        pileup map, streak regions, acal) on the local file system."""
+        return cast(ObservationFiles, make_adapter("observation_files"))
 
     def toolchain_probe(self) -> ToolchainProbe:
         """The probe of this machine's CIAO, CALDB, arc5gl, URLs and files (``astromon doctor``)."""

@@ -1,7 +1,6 @@
 """Legacy names of :mod:`astromon.utils`: the sky WCS of event files, near-neighbour distances.
 
-:func:`get_wcs_from_fits_header` adapts
-:func:`astromon.services.observation_sources.event_sky_wcs`;
+:func:`get_wcs_from_fits_header` adapts :func:`astromon.domain.event_wcs.event_sky_wcs`;
 :func:`get_near_neighbor_dist` is the distance in the (y_angle, z_angle) plane of
 :func:`astromon.domain.geometry.nearest_neighbor_dist`, extended to a second set of sources.
 
@@ -20,6 +19,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from astromon.domain.errors import ProcessingError, SchemaError, ValidationError
+from astromon.domain.event_wcs import event_sky_wcs
 from astromon.domain.geometry import nearest_neighbor_dist
 from astromon.domain.validation import require_path, require_table, require_text
 
@@ -50,8 +50,6 @@ def get_wcs_from_fits_header(
     ProcessingError
         The file cannot be read, or the header has no x/y columns or lacks a WCS keyword.
     """
-    from astromon.services.observation_sources import event_sky_wcs
-
     if (filename is None) == (header is None):
         raise ValidationError("give either filename or header (exactly one of them)")
     require_path("filename", filename, optional=True)

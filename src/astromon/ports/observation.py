@@ -2,9 +2,9 @@
 
 :class:`astromon.observation.Observation` drives these ports. Without CIAO
 (``use_ciao=False``) it needs only an :class:`ArchiveRetriever`, an :class:`ObservationInfo`,
-a :class:`ParameterFiles` reader and, to detect sources, a :class:`SourceDetector` (without
-one the obspar, the info and the downloads still work and detection fails with an ERROR
-result); the contract is then:
+a :class:`ParameterFiles` reader, an :class:`ObservationFiles` reader and, to detect
+sources, a :class:`SourceDetector` (without one the obspar, the info and the downloads still
+work and detection fails with an ERROR result); the contract is then:
 
 - ``process()`` downloads (through the retriever) the ``obspar``, ``evt2`` and ``acal`` file
   types, reads the obspar, applies the selection rules, calls
@@ -12,7 +12,8 @@ result); the contract is then:
   working directory (the detector writes ``{obsid}_celldetect.src`` there), reports the
   CIAO-only steps as SKIP, and archives.
 - ``get_sources()`` reads that source list (columns RA, DEC, COMPONENT, NET_COUNTS, SNR,
-  PSFRATIO) and computes y/z/r_angle from the evt2 header's RA_PNT/DEC_PNT/ROLL_PNT,
+  PSFRATIO) through an :class:`ObservationFiles` reader and computes y/z/r_angle from the
+  evt2 header's RA_PNT/DEC_PNT/ROLL_PNT,
   near_neighbor_dist, pileup (0 without a pileup map), acis_streak (0 without streaks) and
   caldb_version (CALDBVER of the ``acal`` file).
 """
@@ -23,12 +24,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+from astropy.table import Table
+from numpy.typing import ArrayLike, NDArray
+
 from astromon.domain.errors import ProcessingError
 
 __all__ = [
     "OBSERVATION_SOURCES",
+    "SOURCE_LIST_COLUMNS",
     "ArchiveRetriever",
     "CiaoRunner",
+    "ObservationFiles",
     "ObservationInfo",
     "ParameterFiles",
     "SourceDetector",
@@ -124,6 +131,55 @@ class ParameterFiles(Protocol):
 
     def read(self, path: Path) -> dict[str, Any]:
         """The parameters of the file at ``path``; ProcessingError names a bad or missing file."""
+        ...
+
+
+SOURCE_LIST_COLUMNS: tuple[str, ...] = ("RA", "DEC", "COMPONENT", "NET_COUNTS", "PSFRATIO")
+"""Columns every source list has (celldetect's also have SNR; wavdetect's do not)."""
+
+
+@runtime_checkable
+class ObservationFiles(Protocol):
+    """Reads and writes the FITS files of an observation's working directory.
+
+    Every method raises ProcessingError naming the file when it is missing, is not FITS or
+    lacks what is asked for.
+    """
+
+    def header(self, path: Path, extname: str | None = None) -> Mapping[str, Any]:
+        """The header of HDU ``extname``; by default of the first binary table, else the
+        primary HDU."""
+        ...
+
+    def source_list(self, path: Path) -> Table:
+        """The source list of a celldetect or wavdetect output file (its first binary table).
+
+        Column names are upper case; it has the columns of :data:`SOURCE_LIST_COLUMNS` and an
+        SNR column (NaN for a wavdetect list, which has none). ProcessingError names the
+        missing columns.
+        """
+        ...
+
+    def write_source_list(self, table: Table, path: Path) -> None:
+        """Write ``table`` as a FITS source list at ``path``, replacing it at once (never a
+        half-written file)."""
+        ...
+
+    def pileup_values(self, path: Path, ra: ArrayLike, dec: ArrayLike) -> NDArray[np.float64]:
+        """The values of a pileup-map image (a 2-d image with a celestial WCS) at the pixels
+        nearest to (ra, dec) in degrees; 0 outside the image."""
+        ...
+
+    def streak_regions(self, path: Path) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """The polygons of a FITS region table (``dmmakereg`` output, columns SHAPE, X, Y):
+        the vertices (x, y) in sky pixels of each ``polygon`` row; none when the file has no
+        table."""
+        ...
+
+    def alignment(self, path: Path) -> dict[str, Any]:
+        """The alignment of an aspect calibration (``acal``) file, from its first table:
+        ``aca_align``, ``aca_misalign``, ``fts_misalign`` (nested lists, 3x3 matrices per row)
+        and ``CALDBVER`` (of that table's header, ``""`` when absent)."""
         ...
 
 

@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from astropy.table import Table
 
+from astromon.domain.observation_results import ProcessResult
+
 __all__ = [
     "OUTCOME_TABLES",
     "ObservationHandle",
@@ -116,8 +118,8 @@ class ObservationProcessor(Protocol):
 class ObservationHandle(Protocol):
     """The part of :class:`astromon.observation.Observation` the standard processor uses."""
 
-    def process(self) -> Any:
-        """Run the processing steps; returns a result with ``status`` and ``message``."""
+    def process(self) -> ProcessResult:
+        """Run the processing steps; the overall status, its message and each step's result."""
         ...
 
     def get_info(self) -> Mapping[str, Any]:

@@ -36,11 +36,11 @@ from astromon.ports.processing import (
 )
 from astromon.ports.store import Store, TableWrite
 from astromon.services import interrupts
-from astromon.services.processing_cross_match import recompute_cross_match
-from astromon.services.processing_observation import (
+from astromon.services.observation.processor import (
     StandardObservationProcessor,
     observation_row,
 )
+from astromon.services.processing_cross_match import recompute_cross_match
 from astromon.services.processing_obsids import find_obsids, parse_obsids, read_obsid_file
 
 __all__ = [

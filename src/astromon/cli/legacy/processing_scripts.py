@@ -179,8 +179,8 @@ def _obsids(items: Sequence[str]) -> list[int]:
 @console_script(PROCESS_OBS)
 def process_obs_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-process-obs``: process each obsid, print its result."""
+    from astromon.domain.observation_results import Status
     from astromon.observation import Observation
-    from astromon.services.observation_results import Status
 
     args = process_obs_parser().parse_args(argv)
     try:

@@ -4,49 +4,48 @@
 ``regfile`` as an ASCII region file, one region line per streak (``polygon(...)`` lines). The
 regions are made a FITS region table with ``dmmakereg "region(file.reg)" out.fits
 kernel=fits``, which refuses a file without regions, so it runs only when there are streaks;
-:meth:`get_sources` reads that table to flag sources inside a streak polygon. A failure of
-either tool is a warning: the images are good without the streak map.
+:func:`~astromon.services.observation.sources.get_sources` reads that table to flag sources
+inside a streak polygon. A failure of either tool is a warning: the images are good without
+the streak map.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from astromon.domain.errors import AstromonError
+from astromon.domain.observation_results import Status, StepResult
 from astromon.domain.observation_rules import region_shapes
 from astromon.ports.observation import CiaoRunner
-from astromon.services.observation_results import Status, StepResult
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from astromon.services.observation_workspace import ObservationWorkspace
+from astromon.services.observation.workspace import ObservationWorkspace
 
 __all__ = ["map_streaks"]
 
 
-def map_streaks(obs: ObservationWorkspace, ciao: CiaoRunner, outputs: list[Path]) -> StepResult:
+def map_streaks(
+    workspace: ObservationWorkspace, ciao: CiaoRunner, outputs: list[Path]
+) -> StepResult:
     """Write ``images/{obsid}_acis_streaks.fits`` when acis_streak_map finds streaks.
 
     Returns the make_images result: OK with the number of streaks, or WARNING when there is
     no level-1 fov file or a tool fails.
     """
-    evt2 = obs._raw_evt2()
-    fov = obs._one("primary/*_fov1.fits*")
+    evt2 = workspace.raw_evt2()
+    fov = workspace.find("primary/*_fov1.fits*")
     if evt2 is None or fov is None:
         missing = "level-2 event file" if evt2 is None else "level-1 fov file (*_fov1.fits)"
         return StepResult(
             "make_images", Status.WARNING, f"no {missing}: streaks not mapped", outputs
         )
-    final = obs._path(f"images/{obs.obsid}_acis_streaks.fits")
-    ascii_regions = obs._path(f"images/{obs.obsid}_acis_streaks.reg")
-    tmp = obs._path(f"images/.{obs.obsid}_acis_streaks.tmp.fits")
+    final = workspace.path(f"images/{workspace.obsid}_acis_streaks.fits")
+    ascii_regions = workspace.path(f"images/{workspace.obsid}_acis_streaks.reg")
+    tmp = workspace.path(f"images/.{workspace.obsid}_acis_streaks.tmp.fits")
     try:
         ciao.run(
             "acis_streak_map",
             infile=str(evt2),
             fovfile=str(fov),
-            bkgroot=str(obs._path(f"images/{obs.obsid}_acis_streaks_bkg.fits")),
+            bkgroot=str(workspace.path(f"images/{workspace.obsid}_acis_streaks_bkg.fits")),
             regfile=str(ascii_regions),
             msigma=4,
             clobber=True,
@@ -57,10 +56,10 @@ def map_streaks(obs: ObservationWorkspace, ciao: CiaoRunner, outputs: list[Path]
             tmp.replace(final)
     except (AstromonError, OSError, UnicodeDecodeError) as exc:
         tmp.unlink(missing_ok=True)
-        obs.log.warning("acis_streak_map failed", error=str(exc))
+        workspace.log.warning("acis_streak_map failed", error=str(exc))
         return StepResult(
             "make_images", Status.WARNING, f"streaks not mapped: acis_streak_map failed: {exc}",
             outputs,
         )  # fmt: skip
-    obs.log.info("acis streaks", n_streaks=n_streaks)
+    workspace.log.info("acis streaks", n_streaks=n_streaks)
     return StepResult("make_images", Status.OK, f"{n_streaks} streaks", outputs)

@@ -1,7 +1,8 @@
 """Reading a Chandra evt2 file: the EVENTS table and the sky WCS of its ``x``/``y`` columns.
 
 The WCS comes from the column keywords TCTYPn/TCRVLn/TCRPXn/TCDLTn of the ``x`` and ``y``
-columns (sky pixels). Sky positions are in degrees.
+columns (sky pixels), built by :func:`astromon.domain.event_wcs.event_sky_wcs`. Sky positions
+are in degrees.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Any
 
 import numpy as np
 from astropy.io import fits
-from astropy.wcs import WCS
 from numpy.typing import ArrayLike, NDArray
 
 from astromon.domain.errors import ProcessingError
+from astromon.domain.event_wcs import event_sky_wcs
 
 __all__ = ["EventList", "read_event_list"]
 
@@ -50,14 +51,6 @@ class EventList:
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def _column_keyword(header: Any, columns: list[str], column: str, key: str, path: Path) -> Any:
-    index = columns.index(column) + 1
-    name = f"{key}{index}"
-    if name not in header:
-        raise ProcessingError(f"{path}: EVENTS column {column!r} has no {name} WCS keyword")
-    return header[name]
-
-
 def read_event_list(evt2: Path) -> EventList:
     """Read the events and the sky WCS of an evt2 file.
 
@@ -80,27 +73,22 @@ def read_event_list(evt2: Path) -> EventList:
             for needed in ("x", "y"):
                 if needed not in columns:
                     raise ProcessingError(f"{path}: EVENTS table has no {needed!r} column")
+            try:
+                wcs = event_sky_wcs(header)
+            except ProcessingError as exc:
+                raise ProcessingError(f"{path}: {exc}") from None
             data = hdu.data
             x = np.asarray(data["x"], dtype=np.float64)
             y = np.asarray(data["y"], dtype=np.float64)
-            kw = {
-                key: [_column_keyword(header, columns, c, key, path) for c in ("x", "y")]
-                for key in ("TCTYP", "TCRVL", "TCRPX", "TCDLT")
-            }
             head = {k: header[k] for k in header if k}
     except OSError as exc:
         raise ProcessingError(f"{path}: not a readable FITS event file ({exc})") from exc
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = [str(v) for v in kw["TCTYP"]]
-    wcs.wcs.crval = [float(v) for v in kw["TCRVL"]]
-    wcs.wcs.crpix = [float(v) for v in kw["TCRPX"]]
-    wcs.wcs.cdelt = [float(v) for v in kw["TCDLT"]]
-    pixel_arcsec = abs(float(kw["TCDLT"][1])) * 3600.0
+    pixel_arcsec = abs(float(wcs.wcs.cdelt[1])) * 3600.0
     if not pixel_arcsec > 0:
-        raise ProcessingError(f"{path}: bad sky pixel size TCDLT {kw['TCDLT']}")
+        raise ProcessingError(f"{path}: bad sky pixel size TCDLT {list(wcs.wcs.cdelt)}")
     instrument = str(head.get("INSTRUME", "ACIS")).strip().upper()
     if instrument not in ("ACIS", "HRC"):
         raise ProcessingError(f"{path}: unknown INSTRUME {instrument!r}")
-    ra_pnt = float(head.get("RA_PNT", kw["TCRVL"][0]))
-    dec_pnt = float(head.get("DEC_PNT", kw["TCRVL"][1]))
+    ra_pnt = float(head.get("RA_PNT", wcs.wcs.crval[0]))
+    dec_pnt = float(head.get("DEC_PNT", wcs.wcs.crval[1]))
     return EventList(x, y, wcs, pixel_arcsec, instrument, ra_pnt, dec_pnt, head)

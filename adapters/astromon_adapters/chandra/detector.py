@@ -5,7 +5,7 @@ celldetect detector, and writes a source list of the same shape (a FITS ``SRCLIS
 RA, DEC, X, Y, COMPONENT, NET_COUNTS, SNR, PSFRATIO, ...). The algorithm:
 
 1. read the EVENTS table and the sky WCS of its ``x``/``y`` columns (TCTYP/TCRVL/TCRPX/TCDLT;
-   :mod:`astromon_adapters.event_list`);
+   :mod:`astromon_adapters.chandra.event_list`);
 2. bin the events into an image of ~0.5" bins, smooth it with a Gaussian of the PSF size and
    take local maxima whose counts in a circular cell exceed the background by 3 sigma;
 3. for each candidate, centroid iteratively on the *events* (not the image, so there is no
@@ -34,7 +34,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from astromon.domain.errors import ValidationError
-from astromon_adapters.event_list import EventList, read_event_list
+from astromon_adapters.chandra.event_list import EventList, read_event_list
 
 __all__ = [
     "APERTURE_RADIUS_ARCSEC",

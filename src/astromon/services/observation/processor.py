@@ -19,6 +19,7 @@ from astropy.table import Table
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.filters import NOMINAL_SIM_Z
+from astromon.domain.observation_results import Status
 from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
@@ -107,12 +108,6 @@ def observation_row(info: Mapping[str, Any]) -> Table:
 # --- the per-observation work -------------------------------------------------------------
 
 
-def _status_of(result: Any) -> tuple[str, str]:
-    status = getattr(result, "status", result)
-    name = getattr(status, "name", None) or getattr(status, "value", None) or str(status)
-    return str(name).upper(), str(getattr(result, "message", "") or "")
-
-
 _CATALOG_SERVICES: dict[bytes, CatalogService] = {}
 
 
@@ -171,11 +166,12 @@ class StandardObservationProcessor:
 
     def _process(self, obsid: int) -> ObservationOutcome:
         observation = self.observation_factory(obsid)
-        status, message = _status_of(observation.process())
-        if status == "SKIP":
+        result = observation.process()
+        status, message = result.status, result.message
+        if status == Status.SKIP:
             return ObservationOutcome.skip(obsid, message or "not selected", message)
-        if status not in ("OK", "WARNING"):
-            return ObservationOutcome.error(obsid, "processing failed", message or status)
+        if status not in (Status.OK, Status.WARNING):
+            return ObservationOutcome.error(obsid, "processing failed", message or str(status))
         obs_row = observation_row(observation.get_info())
         sources = to_schema("astromon_xray_src", observation.get_sources())
         cat_src, failures = self._counterparts(sources, obs_row)

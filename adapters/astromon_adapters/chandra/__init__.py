@@ -1,0 +1,1 @@
+"""Adapters for Chandra data: event files, FITS files of an observation, source detectors."""
