@@ -1,6 +1,6 @@
 """Cross-match x-ray sources with catalog counterparts (public API).
 
-A thin façade: arguments are relayed to :mod:`astromon.services.cross_matching` and the pure
+A thin façade: arguments are relayed to :mod:`astromon.services.crossmatch.matches` and the pure
 functions of :mod:`astromon.domain.crossmatch` and :mod:`astromon.domain.filters`; the database,
 when needed, comes from the application object (:func:`astromon.bootstrap.current`).
 
@@ -37,9 +37,9 @@ from astromon.domain.region_values import radius_to_arcsec
 from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
 from astromon.ports.store import Store
-from astromon.services import counterparts as _counterparts
-from astromon.services import cross_matching as _service
-from astromon.services.parallel import parallel_map
+from astromon.services.crossmatch import counterparts as _counterparts
+from astromon.services.crossmatch import matches as _service
+from astromon.services.crossmatch.parallel import parallel_map
 
 __all__ = [
     "CROSS_MATCHES",

@@ -1,8 +1,8 @@
 """Read and write the astromon tables (public API).
 
-A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage`,
-:mod:`astromon.services.regions` and :mod:`astromon.services.cross_matching`; the database
-comes from the application object (:func:`astromon.bootstrap.current`).
+A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage.tables`,
+:mod:`astromon.services.storage.regions` and :mod:`astromon.services.crossmatch.matches`; the
+database comes from the application object (:func:`astromon.bootstrap.current`).
 
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
@@ -44,9 +44,9 @@ from astromon.legacy.db_names import (
 )
 from astromon.ports.clock import Clock
 from astromon.ports.store import Store
-from astromon.services import cross_matching
-from astromon.services import regions as _regions
-from astromon.services import storage as _storage
+from astromon.services.crossmatch import matches as cross_matching
+from astromon.services.storage import regions as _regions
+from astromon.services.storage import tables as _storage
 
 __all__ = [
     "ASTROMON_CAT_SRC_DTYPE",

@@ -15,7 +15,7 @@ import numpy as np
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
 from astromon.domain.validation import require_path
-from astromon.services import storage as _storage
+from astromon.services.storage import tables as _storage
 
 __all__ = ["export_table", "import_ecsv", "import_legacy"]
 

@@ -21,8 +21,8 @@ import pytest
 from tests.integration.test_cli_subprocess import FAKE, command, env, run
 
 OUTPUT_RULE = (
-    "output rule of the atomic writer (astromon_adapters._files / table_files): write only "
-    "regular files, never replace a device"
+    "output rule of the atomic writer (astromon_adapters.storage.atomic_files / table_files): "
+    "write only regular files, never replace a device"
 )
 DATABASE_RULE = (
     "output rule of the atomic writer: never replace the database being read (or any "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from astromon_adapters.chandra_archive import ChandraArchive
-from astromon_adapters.duckdb_store import DuckDBStore
+from astromon_adapters.catalogs.local.service import LocalCatalogService
+from astromon_adapters.catalogs.vizier import VizierCatalogService
+from astromon_adapters.chandra.archives.https import ChandraArchive
+from astromon_adapters.chandra.observation_info import SequenceSummaryInfo
 from astromon_adapters.executors import ProcessPoolExecutor, SerialExecutor
-from astromon_adapters.local_catalog import LocalCatalogService
-from astromon_adapters.observation_info import SequenceSummaryInfo
-from astromon_adapters.vizier import VizierCatalogService
+from astromon_adapters.storage.duckdb.store import DuckDBStore
 
 from astromon.bootstrap import ADAPTERS, bootstrap, load_adapter
 from astromon.config import Settings

@@ -375,7 +375,7 @@ def test_calalign_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 def test_report_reference_calalign(
     use_store: Any, reference_store: InMemoryStore, tmp_path: Path
 ) -> None:
-    from astromon.services import report as report_service
+    from astromon.services.report import monitoring as report_service
     from astromon.utils import get_calalign_offsets
     from tests.unit.test_calalign_offsets import write_calalign
 

@@ -12,7 +12,7 @@ from astropy.table import Table
 
 from astromon.domain.errors import ReadOnlyDatabaseError, ValidationError
 from astromon.ports.processing import ObservationOutcome, OutcomeStatus
-from astromon.services.processing import (
+from astromon.services.batch.pipeline import (
     BatchSummary,
     find_obsids,
     observation_row,

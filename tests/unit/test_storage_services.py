@@ -17,8 +17,8 @@ from astromon.domain.errors import (
     ValidationError,
 )
 from astromon.domain.schema import to_schema, validate_values
-from astromon.services import regions as region_service
-from astromon.services import storage
+from astromon.services.storage import regions as region_service
+from astromon.services.storage import tables as storage
 from tests.unit.fake_store import InMemoryStore
 
 

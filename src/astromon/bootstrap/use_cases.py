@@ -21,12 +21,12 @@ from astromon.bootstrap.factories import (
 from astromon.bootstrap.tooling import ToolingPorts
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.ports.processing import ObservationProcessor
-from astromon.services.backup import BackupResult, DatabaseCopier
-from astromon.services.backup import backup_database as _backup
-from astromon.services.backup import restore_database as _restore
+from astromon.services.batch.pipeline import StandardObservationProcessor
 from astromon.services.demo import DemoObservatory
-from astromon.services.integrity import IntegrityReport, check_integrity
-from astromon.services.processing import StandardObservationProcessor
+from astromon.services.storage.backup import BackupResult, DatabaseCopier
+from astromon.services.storage.backup import backup_database as _backup
+from astromon.services.storage.backup import restore_database as _restore
+from astromon.services.storage.integrity import IntegrityReport, check_integrity
 
 __all__ = ["UseCases"]
 
@@ -74,7 +74,7 @@ class UseCases(ToolingPorts):
     ) -> BackupResult:
         """Consistent, verified copy of the DuckDB file ``dbfile`` to ``destination``.
 
-        See :func:`astromon.services.backup.backup_database` for the rules and errors.
+        See :func:`astromon.services.storage.backup.backup_database` for the rules and errors.
         """
         source = str(self.db_file(dbfile))
         return _backup(
@@ -86,7 +86,7 @@ class UseCases(ToolingPorts):
     ) -> BackupResult:
         """Replace ``dbfile`` (default file rule) with the verified backup ``backup_file``.
 
-        See :func:`astromon.services.backup.restore_database` for the rules and errors.
+        See :func:`astromon.services.storage.backup.restore_database` for the rules and errors.
         """
         destination = str(self.db_file(dbfile))
         return _restore(
@@ -148,7 +148,7 @@ class UseCases(ToolingPorts):
         -------
         observatory, processor
             The built simulated observatory and a
-            :class:`~astromon.services.processing.StandardObservationProcessor` wired to the
+            :class:`~astromon.services.batch.pipeline.StandardObservationProcessor` wired to the
             simulated archive, the event-list source detector and the local catalog file.
         """
         builder = cast(

@@ -27,7 +27,7 @@ class TableWrite:
     ignore_obsid: bool = False
     checked: bool = False
     """True when ``data`` already passed :func:`astromon.domain.value_rules.check_values`
-    (set by :func:`astromon.services.storage.prepare_write`); stores check the others."""
+    (set by :func:`astromon.services.storage.tables.prepare_write`); stores check the others."""
     obsids: tuple[int, ...] = ()
     """Obsids whose stored rows are replaced even when ``data`` has none of their rows (an
     observation re-processed without counterparts loses its old ones)."""

@@ -116,7 +116,7 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
 
 def _observations_in(start: str, stop: str) -> list[int]:
     from astromon.bootstrap import current
-    from astromon.services import processing
+    from astromon.services.batch import pipeline as processing
 
     try:
         return processing.find_obsids(current().archive("arc5gl"), start, stop)
@@ -165,7 +165,7 @@ def process_obs_parser() -> LegacyParser:
 
 
 def _obsids(items: Sequence[str]) -> list[int]:
-    from astromon.services import processing
+    from astromon.services.batch import pipeline as processing
 
     found: list[int] = []
     for item in items:

@@ -129,7 +129,7 @@ def calc_rms_parser() -> LegacyParser:
 
 def _offset_steps(path: Path) -> Table:
     """The offset steps of a legacy JSON file (a list of {tstart, dy, dz}) or a table file."""
-    from astromon.services import report as report_service
+    from astromon.services.report import monitoring as report_service
 
     if path.suffix.lower() != ".json":
         return report_service.read_offset_steps(path)
@@ -149,7 +149,7 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-calc-rms``: the report summary, printed."""
     from astromon import utils
     from astromon.bootstrap import current
-    from astromon.services import report as report_service
+    from astromon.services.report import monitoring as report_service
 
     args = calc_rms_parser().parse_args(argv)
     equivalent = ["report", "--snr", "5"]

@@ -1,0 +1,1 @@
+"""Chandra tools: CIAO, parameter files, observation info, CALALIGN files, archives."""
