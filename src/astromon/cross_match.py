@@ -11,7 +11,6 @@ Chandra dates or ISO dates).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,7 +35,7 @@ from astromon.domain.crossmatch import (
 from astromon.domain.region_values import radius_to_arcsec
 from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
-from astromon.ports.store import Store
+from astromon.ports.store import DBFile, Store
 from astromon.services.crossmatch import counterparts as _counterparts
 from astromon.services.crossmatch import matches as _service
 from astromon.services.crossmatch.parallel import parallel_map
@@ -58,13 +57,9 @@ __all__ = [
     "simple_cross_match",
 ]
 
-DBFile = str | os.PathLike[str] | Store | None
-
 
 def _open_store(dbfile: DBFile) -> Store:
-    if isinstance(dbfile, Store):
-        return dbfile
-    return current().store(_check.require_path("dbfile", dbfile, optional=True))
+    return current().store(dbfile)
 
 
 def compute_cross_matches(

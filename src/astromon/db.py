@@ -19,7 +19,6 @@ stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ from astromon.legacy.db_names import (
     connect,
 )
 from astromon.ports.clock import Clock
-from astromon.ports.store import Store
+from astromon.ports.store import DBFile, Store
 from astromon.services.crossmatch import matches as cross_matching
 from astromon.services.storage import regions as _regions
 from astromon.services.storage import tables as _storage
@@ -74,12 +73,8 @@ __all__ = [
     "update_regions",
 ]
 
-DBFile = str | os.PathLike[str] | Store | None
-
 
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
-    if isinstance(dbfile, Store):
-        return dbfile
     return current().store(dbfile, write=write)
 
 

@@ -14,7 +14,11 @@ import numpy as np
 
 from astromon.domain.errors import ValidationError
 
+PathArg = str | os.PathLike[str]
+"""A path argument of the public API: a string or an ``os.PathLike``."""
+
 __all__ = [
+    "PathArg",
     "require_flag",
     "require_instance",
     "require_names",

@@ -49,11 +49,13 @@ NameOpt = Annotated[str, typer.Option(help="The stored cross-match to use.")]
 
 
 def _list(
-    calalign_dir: Path | None, fmt: OutputFormat, output: Path | None, overwrite: bool = False
+    ctx: typer.Context,
+    calalign_dir: Path | None,
+    fmt: OutputFormat,
+    output: Path | None,
+    overwrite: bool = False,
 ) -> None:
-    from astromon import utils
-
-    table = utils.calalign_from_files(calalign_dir)
+    table = state(ctx).app.read_calalign(calalign_dir)
     if fmt in (OutputFormat.csv, OutputFormat.parquet):  # flat columns: M[i, j] → name_ij
         for name in [c for c in ("aca_misalign", "fts_misalign") if c in table.colnames]:
             values = np.asarray(table[name]).reshape(len(table), 3, 3)
@@ -81,7 +83,7 @@ def _default(
     --calalign-dir DIR list` lists DIR, as `calalign list --calalign-dir DIR` does.
     """
     if ctx.invoked_subcommand is None:
-        _list(calalign_dir, fmt, output, overwrite)
+        _list(ctx, calalign_dir, fmt, output, overwrite)
         return
     given = {
         "--calalign-dir": calalign_dir is not None,
@@ -113,6 +115,7 @@ def list_files(
     """
     group = ctx.parent.params if ctx.parent is not None else {}
     _list(
+        ctx,
         calalign_dir if calalign_dir is not None else group.get("calalign_dir"),
         fmt if fmt is not OutputFormat.table else group.get("fmt", fmt),
         output if output is not None else group.get("output"),
@@ -333,14 +336,13 @@ def check(
     picked as in get_calalign_offsets; the proposed one is the latest valid at its time),
     likewise dz. Writes OUT/index.html with statistics and plots side by side.
     """
-    from astromon import utils
-
+    app = state(ctx).app
     matches = _selected(ctx, snr=snr, operations=operations, name=name)
     try:
-        current = utils.calalign_from_files(current_dir)
+        current = app.read_calalign(current_dir)
     except ValidationError as exc:
         raise ValidationError(f"--current-dir: {exc}") from None
-    proposed = utils.calalign_from_files(calalign_dir)
+    proposed = app.read_calalign(calalign_dir)
     shifts = calibration.proposed_calalign_offsets(matches, current, proposed)
     selection = report_service.standard_selection(3.0 if operations else snr)
     before = report_service.build_report(matches, now=now, selection=selection)

@@ -9,6 +9,7 @@ import typer
 
 from astromon.cli.common import handle_errors, require_table, state
 from astromon.domain.schema import TABLE_NAMES
+from astromon.services.storage import tables as storage
 
 __all__ = ["db_app"]
 
@@ -41,10 +42,11 @@ def import_legacy(
     Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
     leaves them out with a warning naming how many.
     """
-    from astromon import db
-
-    target = state(ctx).app.db_file(state(ctx).db)
-    db.import_legacy(h5file, dbfile=target, drop_orphans=drop_orphans)
+    app = state(ctx).app
+    target = app.db_file(state(ctx).db)
+    storage.copy_tables(
+        app.legacy_store(h5file), app.store(target, write=True), drop_orphans=drop_orphans
+    )
     typer.echo(f"imported {h5file} into {target}")
 
 
@@ -60,10 +62,12 @@ def import_ecsv(
     Rows without the rows they point at (orphans) are refused unless --drop-orphans, which
     leaves them out with a warning naming how many.
     """
-    from astromon import db
-
-    target = state(ctx).app.db_file(state(ctx).db)
-    db.import_ecsv(directory, dbfile=target, drop_orphans=drop_orphans)
+    app = state(ctx).app
+    target = app.db_file(state(ctx).db)
+    tables = app.read_table_directory(directory)
+    storage.import_tables(
+        tables, app.store(target, write=True), drop_orphans=drop_orphans, source=str(directory)
+    )
     typer.echo(f"imported {directory} into {target}")
 
 
@@ -91,10 +95,8 @@ def export(
     device, a FIFO or a database file. PATH - writes to standard output (give --format). A
     TABLE that is not an astromon table, or not in the database, is a usage error.
     """
-    from astromon import db
-
     state(ctx).app.write_table_file(
-        require_table(lambda name: db.get_table(name, state(ctx).db), table),
+        require_table(lambda name: storage.read_named_table(state(ctx).store, name), table),
         path,
         format=fmt,
         overwrite=overwrite,

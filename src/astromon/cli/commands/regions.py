@@ -19,6 +19,7 @@ from astromon.cli.region_inputs import (
 )
 from astromon.domain.errors import ValidationError
 from astromon.domain.region_values import radius_to_arcsec
+from astromon.services.storage import regions as region_service
 
 __all__ = ["regions_app"]
 
@@ -72,8 +73,6 @@ def add(
     or sexagesimal, radii text with a unit ('0.5arcmin'), in the options and in the file; a
     file column with an angular unit is converted.
     """
-    from astromon import db
-
     if file is not None:
         if ra is not None or dec is not None:
             raise ValidationError("give either --file or --ra/--dec, not both")
@@ -96,7 +95,8 @@ def add(
         }
         if user is not None:
             regions["user"] = [user]
-    added = db.add_regions(regions, dbfile=state(ctx).db)
+    app = state(ctx).app
+    added = region_service.add_regions(state(ctx).store(write=True), regions, app.clock())
     write_table(added, OutputFormat.table, None)
 
 
@@ -109,9 +109,7 @@ def remove(
     ],
 ) -> None:
     """Remove regions by region_id; prints the rows removed and the ids not found."""
-    from astromon import db
-
-    removed = db.remove_regions(list(region_ids), dbfile=state(ctx).db)
+    removed = region_service.remove_regions(state(ctx).store(write=True), list(region_ids))
     gone = sorted(int(i) for i in np.asarray(removed["region_id"])) if len(removed) else []
     typer.echo(f"removed {len(gone)} region{'s' if len(gone) != 1 else ''}")
     if len(removed):
@@ -150,13 +148,13 @@ def update(
     ] = None,
 ) -> None:
     """Change a region (matched on region_id_str) or every region of a file."""
-    from astromon import db
-
-    dbfile = state(ctx).db
+    clock = state(ctx).app.clock()
     if file is not None:
         if region_id_str is not None:
             raise ValidationError("give either REGION_ID_STR or --file, not both")
-        db.update_regions(file_regions(file, new=False), dbfile=dbfile)
+        region_service.update_regions(
+            state(ctx).store(write=True), file_regions(file, new=False), clock
+        )
         typer.echo(f"updated regions from {file}")
         return
     if region_id_str is None:
@@ -173,14 +171,14 @@ def update(
         "user": user,
         "comments": comments,
     }
-    current = db.get_regions(dbfile=dbfile)
+    current = region_service.get_regions(state(ctx).store())
     rows = current[np.asarray(current["region_id_str"]).astype(str) == region_id_str]
     if len(rows) == 0:
         raise ValidationError(f"no region with region_id_str {region_id_str!r}")
     row = {name: [rows[name][0]] for name in rows.colnames}
     row.update({key: [value] for key, value in changes.items() if value is not None})
-    db.update_regions(Table(row), dbfile=dbfile)
-    after = db.get_regions(dbfile=dbfile)
+    region_service.update_regions(state(ctx).store(write=True), Table(row), clock)
+    after = region_service.get_regions(state(ctx).store())
     write_table(
         after[np.asarray(after["region_id_str"]).astype(str) == region_id_str],
         OutputFormat.table,
@@ -225,10 +223,8 @@ def list_regions(
     ] = False,
 ) -> None:
     """List excluded regions (radii in arcsec)."""
-    from astromon import db
-
     search = radius_to_arcsec(radius, "--radius")
-    table = db.get_regions(obsid=obsid, dbfile=state(ctx).db, radius=search)
+    table = region_service.get_regions(state(ctx).store(), obsid=obsid, radius=search)
     if region_id:
         table = table[np.isin(np.asarray(table["region_id"]), region_id)]
     write_table(table, fmt, output, overwrite=overwrite)
@@ -249,12 +245,14 @@ def sync(
     """Bring the regions of a database up to date with another one; prints the counts of
     regions added, updated and removed.
     """
-    from astromon import db
-    from astromon.config import resolve_db_file
-
-    target = to_file if to_file is not None else resolve_db_file(state(ctx).db)
-    before = _region_versions(db.get_regions(dbfile=target)) if Path(target).exists() else {}
-    after = _region_versions(db.sync_regions(from_file, target, remove=remove))
+    app = state(ctx).app
+    target = app.db_file(to_file if to_file is not None else state(ctx).db)
+    stored = region_service.get_regions(app.store(target)) if target.exists() else None
+    before = _region_versions(stored) if stored is not None else {}
+    synced = region_service.sync_regions(
+        app.store(from_file), app.store(target, write=True), remove=remove
+    )
+    after = _region_versions(synced)
     added = len(set(after) - set(before))
     removed = len(set(before) - set(after))
     updated = sum(1 for key in set(after) & set(before) if after[key] != before[key])

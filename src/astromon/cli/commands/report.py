@@ -10,6 +10,7 @@ import typer
 
 from astromon.cli.common import handle_errors, parse_time_option, require_cross_match, state
 from astromon.domain.accuracy import DEFAULT_YEARS
+from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import ValidationError
 from astromon.ports.report import MonitoringReport
 from astromon.services.report import monitoring as report_service
@@ -137,8 +138,6 @@ def report(
                 f"--web writes both views (S/N >= 5 and S/N >= 3): {', '.join(clashing)} "
                 "does not apply"
             )
-    from astromon import utils
-
     if not (math.isfinite(years) and years > 0):
         raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     when = parse_time_option("--now", now)
@@ -162,8 +161,8 @@ def report(
             years=years,
             offset_steps=steps,
             reference_offsets=(
-                utils.get_calalign_offsets(
-                    matches, ref_calalign=reference_calalign, calalign_dir=calalign_dir
+                calalign_offsets_table(
+                    matches, state(ctx).app.read_calalign(calalign_dir), reference_calalign
                 )
                 if reference
                 else None

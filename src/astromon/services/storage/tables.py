@@ -5,6 +5,7 @@ Everything is checked before the store is touched, so bad input leaves the file 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ __all__ = [
     "save",
     "store_write",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> TableWrite:
@@ -239,6 +242,9 @@ def import_tables(
                 "pass overwrite=True to replace those tables"
             )
     target.save_many([TableWrite(n, converted[n], ignore_obsid=True, checked=True) for n in names])
+    for name, rows in dropped.items():
+        logger.warning("left out %d orphan row(s) of %s from %s", rows, name, source)
+    logger.info("imported %s from %s into %s", ", ".join(names), source, target.location)
     return ImportResult(names, dropped)
 
 
