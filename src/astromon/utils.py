@@ -182,8 +182,8 @@ def set_ciao_context(directory: str | os.PathLike[str]) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     pfiles = os.environ.get("PFILES") or ""
     rest = pfiles.split(";", 1)[1] if ";" in pfiles else pfiles
-    if not rest and os.environ.get("ASCDS_INSTALL"):
-        install = os.environ["ASCDS_INSTALL"]
+    install = current().settings.ascds_install
+    if not rest and install:
         rest = f"{install}/param:{install}/contrib/param"
     os.environ["PFILES"] = f"{directory};{rest}"
     os.environ["ASCDS_WORK_PATH"] = str(directory)

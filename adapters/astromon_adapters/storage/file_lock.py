@@ -33,7 +33,11 @@ from typing import Final
 
 from astromon.domain.errors import DatabaseError, DatabaseLockedError
 
-__all__ = ["NOTICE_AFTER", "SidecarLock", "WaitNotice", "lock_path"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "NOTICE_AFTER", "SidecarLock", "WaitNotice", "lock_path"]
+
+DEFAULT_LOCK_TIMEOUT: Final = 30.0
+"""Seconds to wait for a database file locked by another process (``ASTROMON_LOCK_TIMEOUT``
+overrides it)."""
 
 NOTICE_AFTER: Final = 1.0
 """Seconds of waiting after which the waiting notice is given (once per wait)."""

@@ -27,7 +27,7 @@ from astromon.bootstrap.factories import (
 from astromon.config import Settings
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import DatabaseError, ValidationError
-from astromon.domain.validation import PathArg, require_path
+from astromon.domain.validation import PathArg, require_choice, require_path
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
@@ -110,12 +110,6 @@ class ObservationPorts:
     info: ObservationInfo
     ciao: CiaoRunner | None
     detector: SourceDetector | None
-
-
-def _unknown_source(source: str) -> ValidationError:
-    return ValidationError(
-        f"unknown data source {source!r}; expected one of {', '.join(OBSERVATION_SOURCES)}"
-    )
 
 
 class Astromon:
@@ -391,6 +385,7 @@ class Astromon:
         override = self.overrides.get("catalogs")
         if override is not None:
             return override
+        require_choice("catalog source", source, CATALOG_SOURCES)
         if source == "vizier":
             from astromon_adapters.catalogs.vizier import VizierCatalogService
 
@@ -399,16 +394,12 @@ class Astromon:
             if wait is None:
                 return VizierCatalogService(server, retries=retries)
             return VizierCatalogService(server, timeout=wait, retries=retries)
-        if source == "local":
-            if catalog_file is None:
-                raise ValidationError("catalog source 'local' needs catalog_file")
-            from astromon_adapters.catalogs.local.service import LocalCatalogService
+        if catalog_file is None:  # source "local"
+            raise ValidationError("catalog source 'local' needs catalog_file")
+        from astromon_adapters.catalogs.local.service import LocalCatalogService
 
-            return LocalCatalogService(
-                catalog_file, index_dir=index_dir, cache_dir=self.settings.catalog_cache_dir()
-            )
-        raise ValidationError(
-            f"unknown catalog source {source!r}; use one of {', '.join(CATALOG_SOURCES)}"
+        return LocalCatalogService(
+            catalog_file, index_dir=index_dir, cache_dir=self.settings.catalog_cache_dir()
         )
 
     # --- observations -------------------------------------------------------------------
@@ -461,11 +452,15 @@ class Astromon:
         override = self.overrides.get("archive")
         if override is not None:
             return override
+        require_choice("data source", source, OBSERVATION_SOURCES)
         if source == "arc5gl":
             from astromon_adapters.chandra.archives.arc5gl import Arc5glRetriever
 
+            user_file = self.settings.arc5gl_user_file()
             executable = self.settings.arc5gl
-            return Arc5glRetriever() if executable is None else Arc5glRetriever(executable)
+            if executable is None:
+                return Arc5glRetriever(user_file=user_file)
+            return Arc5glRetriever(executable, user_file=user_file)
         if source == "archive":
             from astromon_adapters.chandra.archives.download_chandra_obsid import (
                 DownloadChandraObsid,
@@ -475,12 +470,10 @@ class Astromon:
             if not isinstance(ciao, Ciao):
                 raise ValidationError("source 'archive' (download_chandra_obsid) needs CIAO")
             return DownloadChandraObsid(ciao)
-        if source == "https":
-            from astromon_adapters.chandra.archives.https import ChandraArchive
+        from astromon_adapters.chandra.archives.https import ChandraArchive  # source "https"
 
-            url = self.settings.archive_url
-            return ChandraArchive() if url is None else ChandraArchive(url)
-        raise _unknown_source(source)
+        url = self.settings.archive_url
+        return ChandraArchive() if url is None else ChandraArchive(url)
 
     def observation_info(self) -> ObservationInfo:
         """Sequence summaries from ``settings.info_urls`` (templates with ``{seq_num}`` and/or
@@ -523,7 +516,7 @@ class Astromon:
             return override
         from astromon_adapters.chandra.toolchain_probe import LocalToolchainProbe
 
-        return LocalToolchainProbe()
+        return LocalToolchainProbe(arc5gl_user_file=self.settings.arc5gl_user_file())
 
     def calalign_files(self) -> CalalignFiles:
         """CALALIGN FITS files: read a directory, write corrected copies."""
@@ -575,8 +568,7 @@ class Astromon:
         ValidationError
             Unknown source.
         """
-        if source not in OBSERVATION_SOURCES:
-            raise _unknown_source(source)
+        require_choice("data source", source, OBSERVATION_SOURCES)
         if use_ciao and ciao is None:
             ciao_dir = obsid_dir / "ciao" if obsid_dir is not None else None
             ciao = self.ciao(ciao_prefix, ciao_dir, logger)

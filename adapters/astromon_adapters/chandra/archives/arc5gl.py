@@ -9,7 +9,6 @@ input, in a scratch directory; the files are then moved into place.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -27,8 +26,9 @@ __all__ = ["Arc5glRetriever", "arc5gl_user", "default_user_file"]
 
 
 def default_user_file() -> Path:
-    """The arc5gl user file: ``$HOME/.arc5gl_user``."""
-    return Path(os.environ.get("HOME", str(Path.home()))) / ".arc5gl_user"
+    """The arc5gl user file: ``~/.arc5gl_user`` (the composition root passes the one of its
+    settings)."""
+    return Path.home() / ".arc5gl_user"
 
 
 def arc5gl_user(user_file: Path | None = None) -> str | None:

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
 
 import duckdb
 
@@ -28,13 +27,10 @@ from astromon.domain.errors import DatabaseError, DatabaseLockedError
 from astromon_adapters.storage.atomic_files import fsync_directory, fsync_file
 from astromon_adapters.storage.duckdb.connections import _POOL, release_connections
 from astromon_adapters.storage.duckdb.errors import LOCK_PATTERN, is_lock_error, sql_string
-from astromon_adapters.storage.file_lock import SidecarLock
+from astromon_adapters.storage.file_lock import DEFAULT_LOCK_TIMEOUT, SidecarLock
 from astromon_adapters.storage.file_rules import check_output_path, is_duckdb_file
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DuckDBCopier"]
-
-DEFAULT_LOCK_TIMEOUT: Final = 30.0
-"""Seconds to wait for a writer to release the source file."""
+__all__ = ["DuckDBCopier"]
 
 
 def _holder(exc: BaseException) -> str:

@@ -67,12 +67,10 @@ from astromon_adapters.storage.duckdb.tables import (
     quote,
     to_arrow,
 )
+from astromon_adapters.storage.file_lock import DEFAULT_LOCK_TIMEOUT
 from astromon_adapters.storage.file_rules import check_input_path, path_kind
 
-__all__ = ["DEFAULT_LINGER", "DEFAULT_LOCK_TIMEOUT", "DuckDBStore", "release_connections"]
-
-DEFAULT_LOCK_TIMEOUT: Final = 30.0
-"""Seconds to wait for a file locked by another process."""
+__all__ = ["DEFAULT_LINGER", "DuckDBStore", "release_connections"]
 
 DEFAULT_LINGER: Final = 0.1
 """Seconds a write session stays open (holding the lock) after a save, for the next one."""

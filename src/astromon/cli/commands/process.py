@@ -18,10 +18,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from astromon.bootstrap import Astromon
+from astromon.bootstrap import CATALOG_SOURCES, Astromon
 from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import ValidationError
+from astromon.domain.validation import require_choice
 from astromon.ports.executor import MAX_WORKERS
 from astromon.ports.observation import OBSERVATION_SOURCES
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
@@ -165,12 +166,8 @@ def process(
     interrupted and not run (exit code 130, or 143); re-running the batch completes the rest.
     Exit code 3 when some obsids failed.
     """
-    if source not in OBSERVATION_SOURCES:
-        raise ValidationError(
-            f"--source {source!r} must be one of {', '.join(OBSERVATION_SOURCES)}"
-        )
-    if catalog_source not in ("vizier", "local"):
-        raise ValidationError(f"--catalog-source {catalog_source!r} must be vizier or local")
+    require_choice("--source", source, OBSERVATION_SOURCES)
+    require_choice("--catalog-source", catalog_source, CATALOG_SOURCES)
     if catalog_source == "local" and catalog_file is None:
         raise ValidationError("--catalog-source local needs --catalog-file")
     app = state(ctx).app

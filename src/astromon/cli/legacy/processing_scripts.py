@@ -12,7 +12,6 @@ of the environment (``$ASCDS_INSTALL``, set by sourcing ciao.sh) is used when th
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from astromon.cli.legacy.common import (
     verbosity,
     writable_db_file,
 )
+from astromon.config import Settings
 from astromon.domain.errors import AstromonError
 
 __all__ = ["cross_match_main", "cross_match_parser", "process_obs_main", "process_obs_parser"]
@@ -109,8 +109,9 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
         new += ["--workdir", args.workdir]
     if args.archive_dir:
         new += ["--archive-dir", args.archive_dir]
-    if os.environ.get("ASCDS_INSTALL"):
-        new += ["--ciao-prefix", os.environ["ASCDS_INSTALL"]]
+    install = Settings.from_env().ascds_install
+    if install:
+        new += ["--ciao-prefix", install]
     return new
 
 

@@ -11,29 +11,25 @@ from typing import Any
 import numpy as np
 
 from astromon.domain.errors import ValidationError
+from astromon.domain.observation_rules import MAX_OBSID, MIN_OBSID, obsid_in_range
 from astromon.domain.time import CxoTime
 from astromon.ports.observation import ArchiveRetriever
 
 __all__ = [
     "DEFAULT_DAYS",
-    "MAX_OBSID",
-    "MIN_OBSID",
     "default_time_range",
     "find_obsids",
     "parse_obsids",
     "read_obsid_file",
 ]
 
-MIN_OBSID = 1
-"""Smallest obsid of an observation (0 means "every observation" in the regions table)."""
-MAX_OBSID = 2**31 - 1
 DEFAULT_DAYS = 30.0
 """A batch given neither obsids nor a start processes the observations of the last 30 days."""
 _RANGE = re.compile(r"^\s*([0-9]+)\s*-\s*([0-9]+)\s*$")
 
 
 def _check_obsid(value: int, text: object) -> int:
-    if value < MIN_OBSID or value > MAX_OBSID:
+    if not obsid_in_range(value):
         raise ValidationError(
             f"obsid {text!r} is out of range ({MIN_OBSID} to {MAX_OBSID}; 0 is not an observation)"
         )

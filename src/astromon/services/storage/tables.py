@@ -28,9 +28,9 @@ from astromon.domain.schema import (
     conforms,
     get_spec,
     to_schema,
-    validate_values,
 )
 from astromon.domain.validation import require_flag
+from astromon.domain.value_rules import check_values
 from astromon.ports.store import Store, TableWrite
 
 __all__ = [
@@ -52,7 +52,7 @@ def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> Tab
     """A checked write of ``data`` to ``table_name``.
 
     ``data`` (anything ``astropy.table.Table()`` accepts) is converted to the schema (extra
-    columns dropped) and its values checked (:func:`astromon.domain.schema.validate_values`).
+    columns dropped) and its values checked (:func:`astromon.domain.value_rules.check_values`).
 
     Raises
     ------
@@ -70,7 +70,7 @@ def prepare_write(table_name: str, data: Any, ignore_obsid: bool = False) -> Tab
         raise
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise SchemaError(f"data for {table_name} is not a table of the schema: {exc}") from None
-    validate_values(table_name, table)
+    check_values(table_name, table)
     return TableWrite(table_name, table, require_flag("ignore_obsid", ignore_obsid), checked=True)
 
 
@@ -232,7 +232,7 @@ def import_tables(
     converted = {name: to_schema(name, tables[name]) for name in names}
     converted, dropped = _without_orphans(converted, source, drop_orphans)
     for name, table in converted.items():
-        validate_values(name, table)
+        check_values(name, table)
     if not overwrite:
         present = set(target.table_names())
         busy = [n for n in names if n in present and len(target.read_table(n))]
