@@ -122,24 +122,28 @@ def compute_cross_matches(
     astromon.domain.errors.MissingTableException
         A table that was not given is absent from the database.
     """
-    from astromon import db as _db
-
     _check.require_text("name", name, optional=True)
     exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
     exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
     if not isinstance(dbfile, Store):
         _check.require_path("dbfile", dbfile, optional=True)
-
-    def read(table: Table | None, which: str) -> Table:
-        return _db.get_table(which, dbfile) if table is None else _check.require_table(which, table)
-
-    store = _open_store(dbfile) if exclude_regions else None
+    given = {
+        "astromon_obs": astromon_obs,
+        "astromon_xray_src": astromon_xray_src,
+        "astromon_cat_src": astromon_cat_src,
+    }
+    tables = {
+        which: None if table is None else _check.require_table(which, table)
+        for which, table in given.items()
+    }
+    # the tables not given are read by the service from one store, in one snapshot
+    needs_store = exclude_regions or any(table is None for table in tables.values())
     return _service.compute_cross_matches(
-        store,
+        _open_store(dbfile) if needs_store else None,
         name,
-        astromon_obs=read(astromon_obs, "astromon_obs"),
-        astromon_xray_src=read(astromon_xray_src, "astromon_xray_src"),
-        astromon_cat_src=read(astromon_cat_src, "astromon_cat_src"),
+        astromon_obs=tables["astromon_obs"],
+        astromon_xray_src=tables["astromon_xray_src"],
+        astromon_cat_src=tables["astromon_cat_src"],
         exclude_regions=exclude_regions,
         exclude_bad_targets=exclude_bad_targets,
         logging_tag=logging_tag,
