@@ -18,7 +18,7 @@ from astromon.cli.common import (
 )
 from astromon.domain.crossmatch import CROSS_MATCHES
 from astromon.domain.errors import ValidationError
-from astromon.services.batch import pipeline as processing
+from astromon.services.crossmatch.recompute import recompute_cross_match
 
 __all__ = ["DEFAULT_COLUMNS", "category_names", "cross_match", "matches"]
 
@@ -135,7 +135,7 @@ def cross_match(
         n_obs = len(set(rows["obsid"].tolist()))
         typer.echo(f"{verb} {len(rows)} matches of {n_obs} observations as {target!r}")
 
-    rows = processing.recompute_cross_match(
+    rows = recompute_cross_match(
         store,
         name,
         select_name=select_name,

@@ -28,7 +28,13 @@ from astromon.ports.observation import OBSERVATION_SOURCES
 from astromon.ports.processing import ObservationOutcome, ObservationProcessor
 from astromon.services import interrupts
 from astromon.services.batch import pipeline as processing
-from astromon.services.batch.obsids import DEFAULT_DAYS, default_time_range
+from astromon.services.batch.obsids import (
+    DEFAULT_DAYS,
+    default_time_range,
+    find_obsids,
+    parse_obsids,
+    read_obsid_file,
+)
 
 __all__ = ["process", "progress_bar", "run_and_summarize"]
 
@@ -76,17 +82,17 @@ def _obsids(
     stop: str | None,
     source: str,
 ) -> list[int]:
-    found = processing.parse_obsids(obsids)
+    found = parse_obsids(obsids)
     if obsid_file is not None:
-        found += processing.read_obsid_file(app.input_path(obsid_file, "--obsid-file", usage=True))
+        found += read_obsid_file(app.input_path(obsid_file, "--obsid-file", usage=True))
     first = parse_time_option("--start", start)
     last = parse_time_option("--stop", stop)
     if first is not None or last is not None or not found:
         t_start, t_stop = default_time_range(first, last)
-        found += processing.find_obsids(app.archive(source), t_start, t_stop)
+        found += find_obsids(app.archive(source), t_start, t_stop)
         if not found:
             raise ValidationError(f"no observations started between {t_start} and {t_stop}")
-    return processing.parse_obsids(found)
+    return parse_obsids(found)
 
 
 @handle_errors

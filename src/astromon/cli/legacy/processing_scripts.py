@@ -117,10 +117,10 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
 
 def _observations_in(start: str, stop: str) -> list[int]:
     from astromon.bootstrap import current
-    from astromon.services.batch import pipeline as processing
+    from astromon.services.batch import obsids
 
     try:
-        return processing.find_obsids(current().archive("arc5gl"), start, stop)
+        return obsids.find_obsids(current().archive("arc5gl"), start, stop)
     except AstromonError as exc:
         fail(CROSS_MATCH, f"cannot list the observations from {start} to {stop}: {exc}", 1)
 
@@ -166,15 +166,15 @@ def process_obs_parser() -> LegacyParser:
 
 
 def _obsids(items: Sequence[str]) -> list[int]:
-    from astromon.services.batch import pipeline as processing
+    from astromon.services.batch import obsids
 
     found: list[int] = []
     for item in items:
         if Path(item).is_file():
-            found += processing.read_obsid_file(item)
+            found += obsids.read_obsid_file(item)
         else:
-            found += processing.parse_obsids([item])
-    return processing.parse_obsids(found)
+            found += obsids.parse_obsids([item])
+    return obsids.parse_obsids(found)
 
 
 @console_script(PROCESS_OBS)

@@ -36,8 +36,7 @@ from astromon.ports.processing import (
 )
 from astromon.ports.store import Store, TableWrite
 from astromon.services import interrupts
-from astromon.services.batch.obsids import find_obsids, parse_obsids, read_obsid_file
-from astromon.services.crossmatch.recompute import recompute_cross_match
+from astromon.services.batch.obsids import parse_obsids
 from astromon.services.processing_observation import (
     StandardObservationProcessor,
     observation_row,
@@ -47,14 +46,10 @@ __all__ = [
     "BatchSummary",
     "ProgressCallback",
     "StandardObservationProcessor",
-    "find_obsids",
     "interrupted_query",
     "observation_row",
     "outcome_writes",
-    "parse_obsids",
     "process_observations",
-    "read_obsid_file",
-    "recompute_cross_match",
 ]
 
 logger = logging.getLogger(__name__)
@@ -275,8 +270,8 @@ def process_observations(
     Parameters
     ----------
     obsids : sequence of int
-        Obsids to process (see :func:`parse_obsids`, :func:`read_obsid_file`,
-        :func:`find_obsids`). Duplicates are processed once.
+        Obsids to process (see :mod:`astromon.services.batch.obsids`). Duplicates are
+        processed once.
     store : Store
         The database; must be writable. This process is its only writer.
     processor : ObservationProcessor
