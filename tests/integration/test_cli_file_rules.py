@@ -24,14 +24,6 @@ OUTPUT_RULE = (
     "output rule of the atomic writer (astromon_adapters.storage.atomic_files / table_files): "
     "write only regular files, never replace a device"
 )
-DATABASE_RULE = (
-    "output rule of the atomic writer: never replace the database being read (or any "
-    "astromon database)"
-)
-INPUT_RULE = (
-    "input rule of the file adapters: a path must be a regular file, checked before it is "
-    "opened, so that nothing blocks"
-)
 
 
 @pytest.fixture
@@ -88,7 +80,6 @@ def test_the_commands_own_inputs_refuse_a_fifo_at_once(
     )
 
 
-@pytest.mark.xfail(strict=True, reason=OUTPUT_RULE)
 def test_an_output_that_is_a_device_is_refused(db: Path, device: Path) -> None:
     result = run(
         "--db", str(db), "matches", "--output", str(device), "--overwrite", "--format", "csv"
@@ -108,7 +99,6 @@ def test_a_plot_that_is_a_device_is_refused(db: Path, tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.stat(plot).st_mode), "the device was replaced by a PNG file"
 
 
-@pytest.mark.xfail(strict=True, reason=DATABASE_RULE)
 def test_the_database_as_output_is_refused(db: Path) -> None:
     before = db.read_bytes()[:16]
     result = run("--db", str(db), "matches", "--output", str(db), "--overwrite", "--format", "csv")
@@ -116,7 +106,6 @@ def test_the_database_as_output_is_refused(db: Path) -> None:
     assert result.returncode in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=INPUT_RULE + " (the --db file)")
 def test_a_fifo_as_the_database_is_refused_at_once(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.duckdb"
     os.mkfifo(fifo)
@@ -125,7 +114,6 @@ def test_a_fifo_as_the_database_is_refused_at_once(tmp_path: Path) -> None:
     assert result.returncode in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=INPUT_RULE + " (imports, regions sync, db restore)")
 @pytest.mark.parametrize(
     "args",
     [["db", "import-legacy", "{fifo}"], ["regions", "sync", "{fifo}"],
