@@ -123,6 +123,7 @@ def compute_cross_matches(
         A table that was not given is absent from the database.
     """
     _check.require_text("name", name, optional=True)
+    _check.require_text("logging_tag", logging_tag)
     exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
     exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
     if not isinstance(dbfile, Store):
