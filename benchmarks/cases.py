@@ -497,7 +497,7 @@ class VizierCones(Case):
 
         if side == "reference":
             return Timed(plain, repeats=3)
-        from astromon_adapters.vizier import VizierCatalogService
+        from astromon_adapters.catalogs.vizier import VizierCatalogService
 
         service = VizierCatalogService(server.url, timeout=600.0)
 

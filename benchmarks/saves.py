@@ -59,7 +59,7 @@ def fresh_database(ctx: Context, name: str) -> Path:
         Path(str(dbfile) + suffix).unlink(missing_ok=True)
     db.save("astromon_obs", ctx.table("astromon_obs"), dbfile)
     db.save("astromon_xray_src", db.create_table("astromon_xray_src"), dbfile)
-    from astromon_adapters.duckdb_store import release_connections
+    from astromon_adapters.storage.duckdb.store import release_connections
 
     release_connections()  # checkpointed and unlocked before the writers start
     return dbfile

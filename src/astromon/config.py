@@ -110,6 +110,8 @@ class Settings:
     | `ASTROMON_INFO_URLS` | `info_urls` | sequence-summary URL templates (`{obsid}`) |
     | `ASTROMON_CIAO_PREFIX` | `ciao_prefix` | CIAO installation (`/soft/ciao`) |
     | `ASTROMON_ARC5GL` | `arc5gl` | the arc5gl executable (`arc5gl`, found on `PATH`) |
+    | `HOME` | `home` | where the arc5gl user file `.arc5gl_user` is, and `~` |
+    | `ASCDS_INSTALL` | `ascds_install` | CIAO set up by `ciao.sh` (legacy scripts, PFILES) |
     | `ASTROMON_WORKERS` | `workers` | local worker processes (CPU count; 1 to 1024) |
     | `ASTROMON_CALALIGN_DIR` | `calalign_dir` | directory of the CALALIGN files |
     | `CALDB` | `caldb` | else `$CALDB/data/chandra/pcad/align` |
@@ -143,6 +145,8 @@ class Settings:
     info_urls: tuple[str, ...] = ()
     ciao_prefix: str | None = None
     arc5gl: str | None = None
+    home: Path | None = None
+    ascds_install: str | None = None
     workers: int | None = None
     calalign_dir: Path | None = None
     caldb: Path | None = None
@@ -183,6 +187,8 @@ class Settings:
             info_urls=tuple(env.get("ASTROMON_INFO_URLS", "").split()),
             ciao_prefix=_text(env, "ASTROMON_CIAO_PREFIX"),
             arc5gl=_text(env, "ASTROMON_ARC5GL"),
+            home=_path(env, "HOME"),
+            ascds_install=_text(env, "ASCDS_INSTALL"),
             workers=_workers(env),
             calalign_dir=_path(env, "ASTROMON_CALALIGN_DIR"),
             caldb=_path(env, "CALDB"),
@@ -204,7 +210,7 @@ class Settings:
             return self.db_file
         if self.ska is not None:
             return self.ska / "data" / "astromon" / DEFAULT_FILE_NAME
-        root = self.data_home if self.data_home is not None else Path.home() / ".local" / "share"
+        root = self.data_home if self.data_home is not None else self.home_dir() / ".local/share"
         return root / "astromon" / DEFAULT_FILE_NAME
 
     def resolve_db_file(self, dbfile: str | os.PathLike[str] | None) -> Path:
@@ -229,8 +235,16 @@ class Settings:
 
     def catalog_cache_dir(self) -> Path:
         """``{cache_home}/astromon/catalog-index`` (``~/.cache`` when ``cache_home`` is None)."""
-        base = self.cache_home if self.cache_home is not None else Path.home() / ".cache"
+        base = self.cache_home if self.cache_home is not None else self.home_dir() / ".cache"
         return base / "astromon" / "catalog-index"
+
+    def home_dir(self) -> Path:
+        """``home``, else the user's home directory from the password database."""
+        return self.home if self.home is not None else Path.home()
+
+    def arc5gl_user_file(self) -> Path:
+        """The arc5gl user file, ``{home}/.arc5gl_user`` (it names the archive user)."""
+        return self.home_dir() / ".arc5gl_user"
 
 
 def default_db_file() -> Path:

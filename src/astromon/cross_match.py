@@ -1,6 +1,6 @@
 """Cross-match x-ray sources with catalog counterparts (public API).
 
-A thin façade: arguments are relayed to :mod:`astromon.services.cross_matching` and the pure
+A thin façade: arguments are relayed to :mod:`astromon.services.crossmatch.matches` and the pure
 functions of :mod:`astromon.domain.crossmatch` and :mod:`astromon.domain.filters`; the database,
 when needed, comes from the application object (:func:`astromon.bootstrap.current`).
 
@@ -11,7 +11,6 @@ Chandra dates or ISO dates).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,10 +35,10 @@ from astromon.domain.crossmatch import (
 from astromon.domain.region_values import radius_to_arcsec
 from astromon.legacy.catalog_names import CROSS_MATCH_DTYPE, SIM_Z, VIZIER_CATALOGS, get_vizier
 from astromon.ports.catalog import CatalogService as _CatalogService
-from astromon.ports.store import Store
-from astromon.services import counterparts as _counterparts
-from astromon.services import cross_matching as _service
-from astromon.services.parallel import parallel_map
+from astromon.ports.store import DBFile, Store
+from astromon.services.crossmatch import counterparts as _counterparts
+from astromon.services.crossmatch import matches as _service
+from astromon.services.crossmatch.parallel import parallel_map
 
 __all__ = [
     "CROSS_MATCHES",
@@ -58,13 +57,9 @@ __all__ = [
     "simple_cross_match",
 ]
 
-DBFile = str | os.PathLike[str] | Store | None
-
 
 def _open_store(dbfile: DBFile) -> Store:
-    if isinstance(dbfile, Store):
-        return dbfile
-    return current().store(_check.require_path("dbfile", dbfile, optional=True))
+    return current().store(dbfile)
 
 
 def compute_cross_matches(
@@ -127,24 +122,29 @@ def compute_cross_matches(
     astromon.domain.errors.MissingTableException
         A table that was not given is absent from the database.
     """
-    from astromon import db as _db
-
     _check.require_text("name", name, optional=True)
+    _check.require_text("logging_tag", logging_tag)
     exclude_regions = _check.require_flag("exclude_regions", exclude_regions)
     exclude_bad_targets = _check.require_flag("exclude_bad_targets", exclude_bad_targets)
     if not isinstance(dbfile, Store):
         _check.require_path("dbfile", dbfile, optional=True)
-
-    def read(table: Table | None, which: str) -> Table:
-        return _db.get_table(which, dbfile) if table is None else _check.require_table(which, table)
-
-    store = _open_store(dbfile) if exclude_regions else None
+    given = {
+        "astromon_obs": astromon_obs,
+        "astromon_xray_src": astromon_xray_src,
+        "astromon_cat_src": astromon_cat_src,
+    }
+    tables = {
+        which: None if table is None else _check.require_table(which, table)
+        for which, table in given.items()
+    }
+    # the tables not given are read by the service from one store, in one snapshot
+    needs_store = exclude_regions or any(table is None for table in tables.values())
     return _service.compute_cross_matches(
-        store,
+        _open_store(dbfile) if needs_store else None,
         name,
-        astromon_obs=read(astromon_obs, "astromon_obs"),
-        astromon_xray_src=read(astromon_xray_src, "astromon_xray_src"),
-        astromon_cat_src=read(astromon_cat_src, "astromon_cat_src"),
+        astromon_obs=tables["astromon_obs"],
+        astromon_xray_src=tables["astromon_xray_src"],
+        astromon_cat_src=tables["astromon_cat_src"],
         exclude_regions=exclude_regions,
         exclude_bad_targets=exclude_bad_targets,
         logging_tag=logging_tag,

@@ -1,8 +1,8 @@
 """Read and write the astromon tables (public API).
 
-A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage`,
-:mod:`astromon.services.regions` and :mod:`astromon.services.cross_matching`; the database
-comes from the application object (:func:`astromon.bootstrap.current`).
+A thin façade: arguments are checked and relayed to :mod:`astromon.services.storage.tables`,
+:mod:`astromon.services.storage.regions` and :mod:`astromon.services.crossmatch.matches`; the
+database comes from the application object (:func:`astromon.bootstrap.current`).
 
 ``dbfile`` is a DuckDB file, or a legacy HDF5 file for reading. When None it is
 ``$ASTROMON_FILE``, else ``$SKA/data/astromon/astromon.duckdb``, else
@@ -19,7 +19,6 @@ stated); ``dy``, ``dz``, ``dr``, ``r_angle`` in arcsec.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -43,10 +42,10 @@ from astromon.legacy.db_names import (
     connect,
 )
 from astromon.ports.clock import Clock
-from astromon.ports.store import Store
-from astromon.services import cross_matching
-from astromon.services import regions as _regions
-from astromon.services import storage as _storage
+from astromon.ports.store import DBFile, Store
+from astromon.services.crossmatch import matches as cross_matching
+from astromon.services.storage import regions as _regions
+from astromon.services.storage import tables as _storage
 
 __all__ = [
     "ASTROMON_CAT_SRC_DTYPE",
@@ -74,12 +73,8 @@ __all__ = [
     "update_regions",
 ]
 
-DBFile = str | os.PathLike[str] | Store | None
-
 
 def _store(dbfile: DBFile, *, write: bool = False) -> Store:
-    if isinstance(dbfile, Store):
-        return dbfile
     return current().store(dbfile, write=write)
 
 

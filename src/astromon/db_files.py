@@ -6,7 +6,6 @@ the same default-file rule.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -15,26 +14,16 @@ import numpy as np
 from astromon.bootstrap import current
 from astromon.domain.errors import ValidationError
 from astromon.domain.validation import require_path
-from astromon.services import storage as _storage
+from astromon.ports.store import DBFile
+from astromon.services.storage import tables as _storage
 
 __all__ = ["export_table", "import_ecsv", "import_legacy"]
-
-DBFile = str | os.PathLike[str] | None
-
-logger = logging.getLogger(__name__)
 
 
 def _flag(name: str, value: object) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValidationError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-def _imported(result: _storage.ImportResult, source: str, target: object) -> list[str]:
-    for table, rows in result.dropped.items():
-        logger.warning("left out %d orphan row(s) of %s from %s", rows, table, source)
-    logger.info("imported %s from %s into %s", ", ".join(result.tables), source, target)
-    return result.tables
 
 
 def import_legacy(
@@ -74,10 +63,9 @@ def import_legacy(
     """
     path = require_path("h5file", h5file)
     flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
-    source = current().legacy_store(path)
-    target = current().store(dbfile, write=True)
-    result = _storage.copy_tables(source, target, flags[0], drop_orphans=flags[1])
-    return _imported(result, path, target.location)
+    app = current()
+    source, target = app.legacy_store(path), app.store(dbfile, write=True)
+    return _storage.copy_tables(source, target, flags[0], drop_orphans=flags[1]).tables
 
 
 def import_ecsv(
@@ -107,10 +95,10 @@ def import_ecsv(
     """
     path = require_path("directory", directory)
     flags = _flag("overwrite", overwrite), _flag("drop_orphans", drop_orphans)
-    tables = current().read_table_directory(path)
-    target = current().store(dbfile, write=True)
+    app = current()
+    tables, target = app.read_table_directory(path), app.store(dbfile, write=True)
     result = _storage.import_tables(tables, target, flags[0], drop_orphans=flags[1], source=path)
-    return _imported(result, path, target.location)
+    return result.tables
 
 
 def export_table(
@@ -150,5 +138,6 @@ def export_table(
     replace = _flag("overwrite", overwrite)
     if format is not None and not isinstance(format, str):
         raise ValidationError(f"format must be a format name or None, got {format!r}")
-    table = _storage.read_named_table(lambda: current().store(dbfile), table_name)
-    return current().write_table_file(table, out, format=format, overwrite=replace)
+    app = current()
+    table = _storage.read_named_table(lambda: app.store(dbfile), table_name)
+    return app.write_table_file(table, out, format=format, overwrite=replace)

@@ -21,6 +21,7 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.observation_results import ProcessResult, Status, StepResult
 from astromon.domain.observation_rules import MULTI_OBI, check_obsid, obs_subdir
 from astromon.domain.validation import (
+    require_choice,
     require_flag,
     require_instance,
     require_names,
@@ -116,10 +117,7 @@ class Observation(ObservationPipeline):
             require_instance(name, port, kind, f"an {kind.__name__}")
         if logger is not None and not callable(getattr(logger, "bind", None)):
             raise ValidationError(f"logger must be a structlog logger, got {logger!r:.80}")
-        if source not in OBSERVATION_SOURCES:
-            raise ValidationError(
-                f"unknown data source {source!r}; expected one of {', '.join(OBSERVATION_SOURCES)}"
-            )
+        require_choice("data source", source, OBSERVATION_SOURCES)
         if workdir is not None and ":" in str(Path(workdir).absolute()) and use_ciao:
             raise ValidationError(
                 f"working directory must not contain ':' (CIAO PFILES): {workdir}"

@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import structlog
 from astropy.table import Table
 
-from astromon.bootstrap import current, load_adapter
+from astromon.bootstrap import current
 from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.validation import require_flag, require_path, require_table, require_text
@@ -44,7 +44,7 @@ R = TypeVar("R")
 def __getattr__(name: str) -> object:
     # ``Ciao`` is the CIAO runner adapter class, imported on first use only.
     if name == "Ciao":
-        return load_adapter("ciao")
+        return current().ciao_class()
     raise AttributeError(f"module 'astromon.utils' has no attribute {name!r}")
 
 
@@ -182,8 +182,8 @@ def set_ciao_context(directory: str | os.PathLike[str]) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     pfiles = os.environ.get("PFILES") or ""
     rest = pfiles.split(";", 1)[1] if ";" in pfiles else pfiles
-    if not rest and os.environ.get("ASCDS_INSTALL"):
-        install = os.environ["ASCDS_INSTALL"]
+    install = current().settings.ascds_install
+    if not rest and install:
         rest = f"{install}/param:{install}/contrib/param"
     os.environ["PFILES"] = f"{directory};{rest}"
     os.environ["ASCDS_WORK_PATH"] = str(directory)
@@ -248,10 +248,8 @@ def calalign_from_files(calalign_dir: str | os.PathLike[str] | None = None) -> T
         instr_id, start, stop (CXC s), aca_misalign, fts_misalign, dy, dz (arcsec).
     """
     if calalign_dir is not None:
-        directory = Path(require_path("calalign_dir", calalign_dir))
-    else:
-        directory = current().settings.default_calalign_dir()
-    return current().calalign_files().read_directory(directory)
+        require_path("calalign_dir", calalign_dir)
+    return current().read_calalign(calalign_dir)
 
 
 def get_calalign_offsets(

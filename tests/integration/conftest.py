@@ -13,7 +13,7 @@ import pytest
 
 from astromon.bootstrap import bootstrap
 from astromon.services import demo as demo_service
-from astromon.services import offset_files
+from astromon.services.calibration import offset_files
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def _fork_writer(dbfile: Path, source: Path, journal: Path, seed: int, version: 
 
 def run(workdir: Path, rounds: int, writers: int, seed: int, max_delay: float) -> dict[str, Any]:
     """Run the rounds; returns the summary."""
-    from astromon_adapters.duckdb_store import release_connections
+    from astromon_adapters.storage.duckdb.store import release_connections
 
     from astromon import db
 

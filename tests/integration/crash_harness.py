@@ -221,7 +221,7 @@ def read_journal(
 
 def whole_observation_problems(dbfile: Path) -> tuple[list[str], dict[int, int]]:
     """Observations that are not wholly present, and the stored version of each obsid."""
-    from astromon_adapters.duckdb_store import DuckDBStore, release_connections
+    from astromon_adapters.storage.duckdb.store import DuckDBStore, release_connections
 
     problems: list[str] = []
     store = DuckDBStore(dbfile, lock_timeout=30.0, linger=0.0)
@@ -325,7 +325,7 @@ def run(workdir: Path, kills: int, seed: int, max_delay: float) -> dict[str, Any
         },
         dbfile=source,
     )
-    from astromon_adapters.duckdb_store import release_connections
+    from astromon_adapters.storage.duckdb.store import release_connections
 
     release_connections()
     rng = random.Random(seed)
@@ -360,7 +360,7 @@ def run(workdir: Path, kills: int, seed: int, max_delay: float) -> dict[str, Any
         failures += [f"round {round_}: {p}" for p in problems]
         if len(failures) > 50:
             break
-    from astromon_adapters.duckdb_store import DuckDBStore
+    from astromon_adapters.storage.duckdb.store import DuckDBStore
 
     store = DuckDBStore(dbfile, linger=0.0)
     counts = {name: len(store.read_table(name)) for name in store.table_names()}

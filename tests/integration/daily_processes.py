@@ -20,8 +20,8 @@ import os
 import sys
 import time
 
-from astromon_adapters.run_lock import DailyRunLock
-from astromon_adapters.run_log import JsonLinesRunLog
+from astromon_adapters.operations.run_lock import DailyRunLock
+from astromon_adapters.operations.run_log import JsonLinesRunLog
 
 from astromon.domain.daily_run import DailyRun
 from astromon.ports.run_lock import RunLockedError

@@ -95,8 +95,6 @@ def session_processes_gone(rundir: Path, timeout: float = 20.0) -> list[int]:
 def run(
     command: str, rounds: int, seed: int, workdir: Path, signals: tuple[int, ...] = SENT
 ) -> dict[str, Any]:
-    import astromon_adapters.duckdb_store
-    import astromon_adapters.report_renderer  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
 
     import astromon.cli.app  # noqa: F401  (everything the commands import, once)

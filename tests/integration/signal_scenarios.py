@@ -23,7 +23,7 @@ def obsid_rows(db: Path) -> dict[str, dict[int, int]]:
 
     def count() -> dict[str, dict[str, int]]:
         import numpy as np
-        from astromon_adapters.duckdb_store import DuckDBStore
+        from astromon_adapters.storage.duckdb.store import DuckDBStore
 
         store = DuckDBStore(db)
         out: dict[str, dict[str, int]] = {}
@@ -49,7 +49,7 @@ def select_name_rows(db: Path, select_name: str) -> int:
 
     def count() -> int:
         import numpy as np
-        from astromon_adapters.duckdb_store import DuckDBStore
+        from astromon_adapters.storage.duckdb.store import DuckDBStore
 
         xcorr = DuckDBStore(db).read_table("astromon_xcorr")
         return int(np.count_nonzero(np.asarray(xcorr["select_name"]).astype(str) == select_name))

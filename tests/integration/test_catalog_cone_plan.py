@@ -27,7 +27,7 @@ from astromon.domain.catalogs import (
     unregister_catalog,
 )
 from astromon.domain.errors import CatalogError
-from astromon.services.counterparts import rough_match
+from astromon.services.crossmatch.counterparts import rough_match
 from tests.integration.catalog_rows import CATALOG_TABLES, Star, vizier_catalogs
 from tests.integration.fake_vizier import FakeVizier, Reply, move_many
 from tests.integration.fake_vizier import fake_vizier as fake_vizier

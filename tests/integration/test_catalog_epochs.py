@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.local_catalog import LocalCatalogService
+from astromon_adapters.catalogs.local.service import LocalCatalogService
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
 from astromon.domain.catalogs import CATALOGS
 from astromon.ports.catalog import CatalogService
-from astromon.services.counterparts import rough_match
+from astromon.services.crossmatch.counterparts import rough_match
 from tests.integration.catalog_rows import CATALOG_TABLES, Star, local_table, vizier_catalogs
 from tests.integration.fake_vizier import FakeVizier
 from tests.integration.fake_vizier import fake_vizier as fake_vizier

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters import local_catalog
-from astromon_adapters.local_catalog import LocalCatalogService
+from astromon_adapters.catalogs.local import service as local_catalog
+from astromon_adapters.catalogs.local.service import LocalCatalogService
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
@@ -20,7 +20,7 @@ from astromon.bootstrap import bootstrap
 from astromon.domain.catalogs import propagate_proper_motion
 from astromon.domain.errors import CatalogError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
-from astromon.services.counterparts import rough_match
+from astromon.services.crossmatch.counterparts import rough_match
 
 ARCSEC = 1.0 / 3600.0
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.local_catalog import LocalCatalogService
+from astromon_adapters.catalogs.local.service import LocalCatalogService
 from astropy.table import Table
 
 from astromon.domain.time import CxoTime
-from astromon.services.counterparts import number_counterparts, rough_match
+from astromon.services.crossmatch.counterparts import number_counterparts, rough_match
 
 
 def read(reference_dir: Path, name: str) -> Table:

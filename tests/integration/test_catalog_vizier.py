@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.local_catalog import LocalCatalogService
-from astromon_adapters.vizier import VizierCatalogService
+from astromon_adapters.catalogs.local.service import LocalCatalogService
+from astromon_adapters.catalogs.vizier import VizierCatalogService
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
@@ -22,7 +22,7 @@ from astropy.time import Time
 from astromon import cross_match
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import CatalogError
-from astromon.services.counterparts import rough_match
+from astromon.services.crossmatch.counterparts import rough_match
 from tests.integration.catalog_rows import Star, local_table, vizier_catalogs
 from tests.integration.fake_vizier import FakeVizier, Reply, votable
 from tests.integration.fake_vizier import fake_vizier as fake_vizier
@@ -263,9 +263,9 @@ def test_an_answer_without_the_name_column_is_an_error(fake_vizier: FakeVizier) 
 def test_long_position_lists_are_split_and_stars_given_once(
     fake_vizier: FakeVizier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import astromon_adapters.vizier
+    import astromon_adapters.catalogs.vizier
 
-    monkeypatch.setattr(astromon_adapters.vizier, "MAX_POSITIONS_PER_REQUEST", 2)
+    monkeypatch.setattr(astromon_adapters.catalogs.vizier, "MAX_POSITIONS_PER_REQUEST", 2)
     fake_vizier.catalogs = vizier_rows()
     ra, dec = offset(10.5, -5.5)
     # five positions a degree apart, three of them on one 2MASS star: three requests, the star

@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from astromon_adapters.vizier import _columns
+from astromon_adapters.catalogs.vizier import _columns
 
 from astromon.domain.catalogs import CATALOGS, get_catalog
-from astromon.services.counterparts import CATALOG_FAILURES, rough_match
+from astromon.services.crossmatch.counterparts import CATALOG_FAILURES, rough_match
 from astromon.services.doctor import CheckStatus, run_doctor
 from tests.integration.catalog_rows import CATALOG_TABLES, Star, vizier_catalogs
 from tests.integration.fake_vizier import FIELDS, TABLES, FakeVizier, Reply

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from astromon.cli.demo import TEMP_PREFIX
+from astromon.cli.commands.demo import TEMP_PREFIX
 from tests.integration.test_cli_subprocess import (
     assert_rerun_completes,
     assert_whole,

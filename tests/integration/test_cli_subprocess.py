@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore
+from astromon_adapters.storage.duckdb.store import DuckDBStore
 
 from tests.cli_commands import command_paths
 

@@ -1,31 +1,75 @@
-"""The composition root with the real adapters: the table loads, settings reach the adapters."""
+"""The composition root with the real adapters: every port method builds its adapter, settings
+reach the adapters."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from astromon_adapters.chandra_archive import ChandraArchive
-from astromon_adapters.duckdb_store import DuckDBStore
+from astromon_adapters.catalogs.local.service import LocalCatalogService
+from astromon_adapters.catalogs.vizier import VizierCatalogService
+from astromon_adapters.chandra.archives.https import ChandraArchive
+from astromon_adapters.chandra.observation_info import SequenceSummaryInfo
 from astromon_adapters.executors import ProcessPoolExecutor, SerialExecutor
-from astromon_adapters.local_catalog import LocalCatalogService
-from astromon_adapters.observation_info import SequenceSummaryInfo
-from astromon_adapters.vizier import VizierCatalogService
+from astromon_adapters.storage.duckdb.store import DuckDBStore
 
-from astromon.bootstrap import ADAPTERS, bootstrap, load_adapter
+from astromon.bootstrap import bootstrap
 from astromon.config import Settings
 from astromon.domain.errors import ValidationError
+from astromon.ports.calalign import CalalignFiles
+from astromon.ports.catalog import CatalogService
+from astromon.ports.clock import Clock
+from astromon.ports.executor import Executor
+from astromon.ports.notifier import Notifier
+from astromon.ports.observation import (
+    ArchiveRetriever,
+    CiaoRunner,
+    ObservationInfo,
+    ParameterFiles,
+    SourceDetector,
+    ToolchainProbe,
+)
+from astromon.ports.report import ReportRenderer
+from astromon.ports.store import Store
+from tests.integration import fake_ciao
 
 
-@pytest.mark.parametrize("role", sorted(ADAPTERS))
-def test_every_adapter_of_the_table_loads(role: str) -> None:
-    module, _, attribute = ADAPTERS[role].partition(":")
-    assert getattr(load_adapter(role), "__name__", attribute) in (attribute, module)
+def test_every_port_method_builds_an_adapter_of_its_port(tmp_path: Path) -> None:
+    astromon = bootstrap(
+        Settings(db_file=tmp_path / "a.duckdb", smtp="127.0.0.1:25", mail_from="a@b.org")
+    )
+    catalog = tmp_path / "stars.ecsv"
+    catalog.write_text("")
+    _, prefix, _ = fake_ciao.install(tmp_path / "fake", {})
+    ciao = astromon.ciao(prefix, tmp_path / "work")
+    built: dict[str, tuple[object, type]] = {
+        "store": (astromon.store(write=True), Store),
+        "vizier": (astromon.catalogs("vizier"), CatalogService),
+        "local": (astromon.catalogs("local", catalog_file=catalog), CatalogService),
+        "ciao": (ciao, CiaoRunner),
+        "arc5gl": (astromon.archive("arc5gl"), ArchiveRetriever),
+        "download_chandra_obsid": (astromon.archive("archive", ciao), ArchiveRetriever),
+        "https": (astromon.archive("https"), ArchiveRetriever),
+        "observation_info": (astromon.observation_info(), ObservationInfo),
+        "celldetect": (astromon.detector(ciao), SourceDetector),
+        "events": (astromon.detector(), SourceDetector),
+        "parameter_files": (astromon.parameter_files(), ParameterFiles),
+        "toolchain": (astromon.toolchain_probe(), ToolchainProbe),
+        "calalign_files": (astromon.calalign_files(), CalalignFiles),
+        "serial": (astromon.executor(workers=1), Executor),
+        "renderer": (astromon.renderer(), ReportRenderer),
+        "clock": (astromon.clock(), Clock),
+        "notifier": (astromon.notifier(), Notifier),
+    }
+    for name, (adapter, port) in built.items():
+        assert isinstance(adapter, port), name
+        assert type(adapter).__module__.startswith("astromon_adapters."), name
+    assert astromon.ciao_class() is type(ciao)
 
 
-def test_an_unknown_role_is_named() -> None:
-    with pytest.raises(ValidationError, match="no adapter for role 'tape'"):
-        load_adapter("tape")
+def test_archive_without_ciao_is_refused() -> None:
+    with pytest.raises(ValidationError, match="needs CIAO"):
+        bootstrap(Settings()).archive("archive")
 
 
 def test_settings_reach_the_adapters(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from astromon_adapters.file_lock import process_alive
-from astromon_adapters.run_lock import DailyRunLock
+from astromon_adapters.operations.run_lock import DailyRunLock
+from astromon_adapters.storage.file_lock import process_alive
 
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.run_lock import RunLockedError

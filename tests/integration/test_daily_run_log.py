@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from astromon_adapters.run_log import JsonLinesRunLog
+from astromon_adapters.operations.run_log import JsonLinesRunLog
 
 from astromon.domain.daily_run import run_to_json
 from astromon.domain.errors import DatabaseError, ValidationError

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from astromon import bootstrap
 from astromon.cli.app import app
 from astromon.domain.time import CxoTime
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 from astromon.utils import calalign_from_files
 from tests.integration.conftest import DefaultDemo
 from tests.unit.calalign_support import write_calalign_file

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.chandra_archive import ChandraArchive
-from astromon_adapters.observation_info import SequenceSummaryInfo
+from astromon_adapters.chandra.archives.https import ChandraArchive
+from astromon_adapters.chandra.observation_info import SequenceSummaryInfo
 from astropy.io import fits
 
 from astromon.domain.errors import ProcessingError, ValidationError
@@ -135,7 +135,7 @@ def test_sequence_summary(server: tuple[str, Path]) -> None:
 
 
 def test_summary_fields_are_h4_text_nodes() -> None:
-    from astromon_adapters.observation_info import parse_sequence_summary
+    from astromon_adapters.chandra.observation_info import parse_sequence_summary
 
     page = (
         "<table><tr><td>Title: in a cell</td></tr></table>"

@@ -8,9 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from astromon_adapters.arc5gl import Arc5glRetriever
-from astromon_adapters.ciao import Ciao
-from astromon_adapters.download_chandra_obsid import DownloadChandraObsid, parse_type_list
+from astromon_adapters.chandra.archives.arc5gl import Arc5glRetriever
+from astromon_adapters.chandra.archives.download_chandra_obsid import (
+    DownloadChandraObsid,
+    parse_type_list,
+)
+from astromon_adapters.chandra.ciao import Ciao
 
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES

@@ -1,4 +1,4 @@
-"""The CIAO runner (``astromon_adapters.ciao.Ciao``, re-exported by utils) with a fake ciao.sh."""
+"""The CIAO runner (``astromon_adapters.chandra.ciao.Ciao``, re-exported by utils), fake ciao.sh."""
 
 from __future__ import annotations
 

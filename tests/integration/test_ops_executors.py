@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore
 from astromon_adapters.executors import DaskExecutor, ProcessPoolExecutor, SerialExecutor
+from astromon_adapters.storage.duckdb.store import DuckDBStore
 
 from astromon.domain.errors import ValidationError
-from astromon.services.processing import process_observations
+from astromon.services.batch.pipeline import process_observations
 from tests.unit.ops_fakes import ScriptedProcessor
 
 OBSIDS = [101, 102, 103, 104, 105, 106]

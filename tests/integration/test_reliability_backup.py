@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from typer.testing import CliRunner
 
 from astromon import db
@@ -215,9 +215,9 @@ def test_backup_of_a_file_held_by_a_writer_times_out(dbfile: Path, tmp_path: Pat
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
-        from astromon_adapters.duckdb_backup import DuckDBCopier
+        from astromon_adapters.storage.duckdb.backup import DuckDBCopier
 
-        from astromon.services.backup import backup_database
+        from astromon.services.storage.backup import backup_database
 
         with pytest.raises(DatabaseLockedError) as info:
             backup_database(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore, release_connections
 from astromon_adapters.executors import ProcessPoolExecutor
+from astromon_adapters.storage.duckdb.store import DuckDBStore, release_connections
 
 from astromon import db
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import DatabaseLockedError, MissingTableException
-from astromon.services.processing import ObservationOutcome, process_observations
+from astromon.services.batch.pipeline import ObservationOutcome, process_observations
 from tests.integration import crash_harness as harness
 from tests.integration.test_reliability_backup import _HOLDER, _WRITER, _start
 from tests.unit.ops_fakes import ScriptedProcessor

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore, release_connections
+from astromon_adapters.storage.duckdb.store import DuckDBStore, release_connections
 
 from astromon import db
 from astromon.bootstrap import bootstrap

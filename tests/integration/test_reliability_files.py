@@ -29,7 +29,7 @@ def sound_db(tmp_path: Path) -> Path:
     for obsid in (1, 2, 3):
         harness.save_observation(path, obsid, obsid)
     db.add_regions({"ra": [1.0], "dec": [2.0], "radius": [3.0]}, dbfile=path)
-    from astromon_adapters.duckdb_store import release_connections
+    from astromon_adapters.storage.duckdb.store import release_connections
 
     release_connections()
     return path

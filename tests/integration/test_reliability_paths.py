@@ -28,10 +28,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
-from astromon_adapters import table_files
-from astromon_adapters.calalign_files import FitsCalalignFiles
-from astromon_adapters.duckdb_store import release_connections
-from astromon_adapters.file_rules import HDF5_SIGNATURE, path_kind
+from astromon_adapters.chandra.calalign_files import FitsCalalignFiles
+from astromon_adapters.storage import table_files
+from astromon_adapters.storage.duckdb.store import release_connections
+from astromon_adapters.storage.file_rules import HDF5_SIGNATURE, path_kind
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner

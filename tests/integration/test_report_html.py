@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.report_renderer import PLOTS, MatplotlibReportRenderer
+from astromon_adapters.report.renderer import PLOTS, MatplotlibReportRenderer
 from astropy.table import Table
 from typer.testing import CliRunner
 
 from astromon.cli.app import app
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.test_calalign_offsets import write_calalign
 

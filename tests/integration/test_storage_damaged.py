@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_errors import database_error, writer_version
+from astromon_adapters.storage.duckdb.errors import database_error, writer_version
 from typer.testing import CliRunner
 
 from astromon import bootstrap, db
@@ -33,7 +33,7 @@ def dbfile(tmp_path: Path) -> Path:
     for obsid in range(1, 41):
         harness.save_observation(path, obsid, obsid)
     bootstrap.bootstrap().store(path).read_table("astromon_obs")
-    from astromon_adapters.duckdb_store import release_connections
+    from astromon_adapters.storage.duckdb.store import release_connections
 
     release_connections()
     return path

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore, release_connections
+from astromon_adapters.storage.duckdb.store import DuckDBStore, release_connections
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
@@ -462,7 +462,7 @@ def test_unicode_and_long_strings_survive(tmp_path: Path, reference_dir: Path) -
 
 
 def test_sql_join_equals_the_pure_join(built: dict[str, Path]) -> None:
-    from astromon_adapters.hdf5_store import HDF5Store
+    from astromon_adapters.storage.hdf5 import HDF5Store
 
     from astromon.domain.crossmatch import CROSS_MATCH_COLUMNS
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import DuckDBStore, release_connections
-from astromon_adapters.hdf5_store import HDF5_SIGNATURE, HDF5Store, is_hdf5_file
-from astromon_adapters.table_files import read_ecsv_directory, table_file_format
+from astromon_adapters.storage.duckdb.store import DuckDBStore, release_connections
+from astromon_adapters.storage.hdf5 import HDF5_SIGNATURE, HDF5Store, is_hdf5_file
+from astromon_adapters.storage.table_files import read_ecsv_directory, table_file_format
 from astropy.table import Table
 
 from astromon import db

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from astropy.table import Table
 
 from astromon import db

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import release_connections
-from astromon_adapters.table_files import write_table_file
+from astromon_adapters.storage.duckdb.store import release_connections
+from astromon_adapters.storage.table_files import write_table_file
 from astropy.io import fits
 from astropy.table import MaskedColumn, Table
 from hypothesis import HealthCheck, given, settings

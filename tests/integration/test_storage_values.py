@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from astropy import units as u
 from astropy.table import Table
 from typer.testing import CliRunner

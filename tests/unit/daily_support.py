@@ -154,10 +154,11 @@ def typical_run(**changes: object) -> DailyRun:
 
 @dataclass
 class RecordingNotifier:
-    """A fake of the ``Notifier`` port, modelled on ``astromon_adapters.smtp_mail.SmtpNotifier``:
-    it checks the recipients as the adapter does (a ValidationError naming a bad address),
-    keeps each message it accepts, and fails as a failed send does, with a
-    NotificationError naming the server and the reason, when ``failure`` is set."""
+    """A fake of the ``Notifier`` port, modelled on
+    ``astromon_adapters.operations.smtp_mail.SmtpNotifier``: it checks the recipients as the
+    adapter does (a ValidationError naming a bad address), keeps each message it accepts, and
+    fails as a failed send does, with a NotificationError naming the server and the reason,
+    when ``failure`` is set."""
 
     failure: str = ""
     server: str = "127.0.0.1:25"

@@ -2,7 +2,7 @@
 
 It follows the port's contract exactly: tables in schema order with unicode strings and an
 obsid index; ``save_many`` applies every write or none (obsid-replacement rule) and, like the
-DuckDB store (``astromon_adapters.duckdb_rules``), refuses writes that leave rows of the
+DuckDB store (``astromon_adapters.storage.duckdb.rules``), refuses writes that leave rows of the
 obsids they touched without their parent rows (:mod:`astromon.domain.references`) and keeps
 ``last_region_id`` >= every region id; region changes read and write ``astromon_regions``
 and ``astromon_meta`` together; ``read_cross_matches`` uses the same pure join as the legacy

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.report_renderer import MatplotlibReportRenderer
+from astromon_adapters.report.renderer import MatplotlibReportRenderer
 from astropy.table import Table
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st

@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.calalign_files import FitsCalalignFiles
+from astromon_adapters.chandra.calalign_files import FitsCalalignFiles
 from astropy.table import Table
 
 from astromon.domain.calalign import select_calalign
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
-from astromon.services import calibration
-from astromon.services import report as report_service
+from astromon.services.calibration import calalign as calibration
 from astromon.services.demo import injected_offsets
+from astromon.services.report import monitoring as report_service
 from astromon.utils import calalign_from_files
 from tests.unit.calalign_support import INSTRUMENTS, write_calalign_file
 

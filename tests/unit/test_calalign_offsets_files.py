@@ -14,9 +14,9 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.offset_bins import bin_starts, binned_offsets
 from astromon.domain.resampling import median_uncertainty
 from astromon.domain.time import CxoTime
-from astromon.services import calibration
-from astromon.services.offset_files import read_offsets, write_offsets
-from astromon.services.report import read_offset_steps
+from astromon.services.calibration import calalign as calibration
+from astromon.services.calibration.offset_files import read_offsets, write_offsets
+from astromon.services.report.monitoring import read_offset_steps
 
 WRITER = bootstrap().write_text_file
 """The real atomic text writer (table_files adapter), as the CLI passes it."""

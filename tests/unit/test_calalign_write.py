@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.calalign_files import FitsCalalignFiles
+from astromon_adapters.chandra.calalign_files import FitsCalalignFiles
 from astropy.io import fits
 from astropy.table import Table
 
@@ -15,8 +15,8 @@ from astromon.domain.calalign import calalign_offsets
 from astromon.domain.calalign_update import correct_misalignment, correction_rotation
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.time import CxoTime
-from astromon.services import calibration
-from astromon.services.offset_files import read_offsets
+from astromon.services.calibration import calalign as calibration
+from astromon.services.calibration.offset_files import read_offsets
 from astromon.utils import calalign_from_files, get_calalign_offsets
 from tests.unit.calalign_support import INSTRUMENTS, rotation, write_calalign_file
 

@@ -16,8 +16,12 @@ from astromon.domain.catalogs import counterpart_table
 from astromon.domain.errors import CatalogError, SchemaError, ValidationError
 from astromon.domain.geometry import radec_to_yz
 from astromon.ports.catalog import CatalogService
-from astromon.services import counterparts
-from astromon.services.counterparts import ROUGH_MATCH_COLUMNS, number_counterparts, rough_match
+from astromon.services.crossmatch import counterparts
+from astromon.services.crossmatch.counterparts import (
+    ROUGH_MATCH_COLUMNS,
+    number_counterparts,
+    rough_match,
+)
 
 ARCSEC = 1.0 / 3600.0
 
@@ -251,7 +255,7 @@ def _half_broken() -> HalfBrokenCatalogs:
 
 def test_the_batch_summary_counts_catalog_failures() -> None:
     from astromon.ports.processing import OutcomeStatus
-    from astromon.services.processing import BatchSummary, StandardObservationProcessor
+    from astromon.services.batch.pipeline import BatchSummary, StandardObservationProcessor
 
     processor = StandardObservationProcessor(
         _Observation, _half_broken, catalogs=("Tycho2", "2MASS"), cross_matches=()

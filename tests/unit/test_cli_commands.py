@@ -265,10 +265,11 @@ def test_report_command(use_store: Any, reference_store: InMemoryStore, tmp_path
     assert bad.exit_code == 2 and "--offsets-file" in bad.stderr and "no such file" in bad.stderr
 
 
-def test_regions_and_db_commands_call_the_db_api(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_regions_and_db_commands_call_the_storage_services(
+    monkeypatch: pytest.MonkeyPatch, use_store: Any, tmp_path: Path
 ) -> None:
-    import astromon.db as db
+    from astromon.services.storage import regions as region_service
+    from astromon.services.storage import tables as storage
 
     calls: list[tuple[str, Any]] = []
 
@@ -292,65 +293,70 @@ def test_regions_and_db_commands_call_the_db_api(
             "comments": ["bright star"],
         }
     )
-    for name in ("remove_regions", "update_regions", "sync_regions"):
-        monkeypatch.setattr(db, name, record(name, regions), raising=False)
-    for name in ("import_legacy", "import_ecsv"):
-        monkeypatch.setattr(db, name, record(name), raising=False)
-    monkeypatch.setattr(db, "get_table", record("get_table", regions), raising=False)
+    store = InMemoryStore()
+    opened = use_store(store)
+    for name in ("add_regions", "remove_regions", "update_regions", "sync_regions", "get_regions"):
+        monkeypatch.setattr(region_service, name, record(name, regions))
+    for name in ("copy_tables", "import_tables"):
+        monkeypatch.setattr(storage, name, record(name))
+    monkeypatch.setattr(storage, "read_table", record("read_table", regions))
+    monkeypatch.setattr(Astromon, "legacy_store", record("legacy_store", store))
+    monkeypatch.setattr(Astromon, "read_table_directory", record("read_table_directory", {}))
     monkeypatch.setattr(Astromon, "write_table_file", record("write_table_file", tmp_path))
-    monkeypatch.setattr(db, "add_regions", record("add_regions", regions), raising=False)
-    monkeypatch.setattr(db, "get_regions", record("get_regions", regions), raising=False)
-    base = ["--db", str(tmp_path / "a.duckdb")]
+    dbfile = tmp_path / "a.duckdb"
+    base = ["--db", str(dbfile)]
 
     added = runner.invoke(
         app, [*base, "regions", "add", "--ra", "10", "--dec", "20", "--radius", "5", "--user", "me"]
     )
     assert added.exit_code == 0, added.output
     assert "abcdef0123" in added.stdout
-    args, kwargs = calls[-1][1]
-    assert list(args[0]["ra"]) == [10.0] and kwargs["dbfile"] == tmp_path / "a.duckdb"
+    args, _ = calls[-1][1]
+    assert args[0] is store and list(args[1]["ra"]) == [10.0]
+    assert opened[-1] == (dbfile, True)
     assert runner.invoke(app, [*base, "regions", "add", "--ra", "10"]).exit_code == 2
 
-    assert list(args[0]["obsid"]) == [0]  # every observation by default
+    assert list(args[1]["obsid"]) == [0]  # every observation by default
     removed = runner.invoke(app, [*base, "regions", "remove", "14", "4"])
     assert removed.exit_code == 0, removed.output
-    assert calls[-1] == ("remove_regions", (([14, 4],), {"dbfile": tmp_path / "a.duckdb"}))
+    assert calls[-1] == ("remove_regions", ((store, [14, 4]), {}))
+    assert opened[-1] == (dbfile, True)
     assert "removed 1 region" in removed.stdout and "bright star" in removed.stdout
     assert "not found (nothing removed): 4" in removed.stdout
 
     listed = runner.invoke(app, [*base, "regions", "list", "--obsid", "14530", "--format", "json"])
     assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["region_id"] == 14
-    assert calls[-1][1][1]["obsid"] == 14530
+    assert calls[-1][1][1]["obsid"] == 14530 and opened[-1] == (dbfile, False)
 
     updated = runner.invoke(app, [*base, "regions", "update", "abcdef0123", "--radius", "9"])
     assert updated.exit_code == 0, updated.output
     update_call = next(c for c in calls if c[0] == "update_regions")
-    assert list(update_call[1][0][0]["radius"]) == [9.0]
+    assert list(update_call[1][0][1]["radius"]) == [9.0]
     unknown = runner.invoke(app, [*base, "regions", "update", "0000000000", "--radius", "9"])
     assert unknown.exit_code == 2 and "no region with region_id_str" in unknown.stderr
 
     synced = runner.invoke(app, [*base, "regions", "sync", "other.duckdb", "--remove"])
     assert synced.exit_code == 0, synced.output
     assert "1 added, 0 updated, 0 removed (1 regions)" in synced.stdout
-    assert calls[-1] == (
-        "sync_regions",
-        ((Path("other.duckdb"), tmp_path / "a.duckdb"), {"remove": True}),
-    )
+    assert calls[-1] == ("sync_regions", ((store, store), {"remove": True}))
+    assert opened[-2:] == [(Path("other.duckdb"), False), (dbfile, True)]
 
     assert runner.invoke(app, [*base, "db", "import-legacy", "old.h5"]).exit_code == 0
-    assert calls[-1][0] == "import_legacy"
+    assert calls[-1][0] == "copy_tables" and calls[-2][1][0][1] == Path("old.h5")
+    assert opened[-1] == (dbfile, True)
     assert runner.invoke(app, [*base, "db", "import-ecsv", "dir"]).exit_code == 0
-    assert calls[-1][0] == "import_ecsv"
+    assert calls[-1][0] == "import_tables" and calls[-1][1][1]["source"] == "dir"
     exported = runner.invoke(app, [*base, "db", "export", "astromon_obs", "o.fits"])
     assert exported.exit_code == 0, exported.output
-    assert calls[-2] == ("get_table", (("astromon_obs", tmp_path / "a.duckdb"), {}))
+    assert calls[-2] == ("read_table", ((store, "astromon_obs"), {}))
+    assert opened[-1] == (dbfile, False)
     assert calls[-1][0] == "write_table_file"
     assert calls[-1][1][1] == {"format": None, "overwrite": False, "overwrite_hint": "--overwrite"}
 
     def read_only(*args: Any, **kwargs: Any) -> Any:
         raise ReadOnlyDatabaseError("old.h5 is a legacy HDF5 file: import it first")
 
-    monkeypatch.setattr(db, "add_regions", read_only)
+    monkeypatch.setattr(region_service, "add_regions", read_only)
     failed = runner.invoke(
         app, [*base, "regions", "add", "--ra", "1", "--dec", "1", "--radius", "1"]
     )
@@ -358,12 +364,10 @@ def test_regions_and_db_commands_call_the_db_api(
 
 
 def test_calalign_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import astromon.utils as utils
-
     table = Table({"instr_id": ["ACIS-S"], "calalign_version": ["N0009"], "dy": [0.1]})
     seen: list[Any] = []
     monkeypatch.setattr(
-        utils, "calalign_from_files", lambda d=None: seen.append(d) or table, raising=False
+        Astromon, "read_calalign", lambda self, d=None: seen.append(d) or table, raising=False
     )
     result = runner.invoke(app, ["calalign", "--calalign-dir", str(tmp_path), "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -375,7 +379,7 @@ def test_calalign_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 def test_report_reference_calalign(
     use_store: Any, reference_store: InMemoryStore, tmp_path: Path
 ) -> None:
-    from astromon.services import report as report_service
+    from astromon.services.report import monitoring as report_service
     from astromon.utils import get_calalign_offsets
     from tests.unit.test_calalign_offsets import write_calalign
 

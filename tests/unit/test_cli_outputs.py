@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters import table_files
+from astromon_adapters.storage import table_files
 from astropy.table import Table, vstack
 from typer.testing import CliRunner
 

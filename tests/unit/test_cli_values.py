@@ -193,7 +193,7 @@ def test_an_unknown_unit_in_an_offsets_file_is_refused(
 
 
 def test_offset_steps_in_other_angular_units_are_converted(tmp_path: Path) -> None:
-    from astromon.services.offset_files import read_offsets
+    from astromon.services.calibration.offset_files import read_offsets
 
     path = tmp_path / "steps.ecsv"
     path.write_text(

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from typer.testing import CliRunner
 
 from astromon import cross_match, db
-from astromon.bootstrap import ADAPTERS, PORTS, Astromon, bootstrap, current, using
+from astromon.bootstrap import PORTS, Astromon, bootstrap, current, using
 from astromon.cli.app import app
 from astromon.config import Settings
 from astromon.domain.errors import DatabaseError, ValidationError
@@ -150,11 +150,26 @@ def test_unknown_sources_are_named() -> None:
         astromon.archive("tape")
 
 
-def test_the_adapter_table_names_module_and_attribute() -> None:
-    assert all(
-        target.startswith("astromon_adapters.") and target.count(":") == 1
-        for target in ADAPTERS.values()
-    )
+PORT_METHODS = {"toolchain": "toolchain_probe"}
+"""Port roles whose method has another name than the role."""
+
+
+def test_every_port_method_returns_the_override_of_its_role() -> None:
+    fakes: dict[str, Any] = {role: object() for role in PORTS if role != "store"}
+    astromon = bootstrap(Settings(), **fakes)
+    for role, fake in fakes.items():
+        method = getattr(astromon, PORT_METHODS.get(role, role))
+        assert method() is fake, role
+    assert astromon.catalogs("local") is fakes["catalogs"]  # the source needs no adapter then
+    assert astromon.archive("https") is fakes["archive"]
+
+
+def test_a_store_given_as_the_database_is_used_as_it_is() -> None:
+    store = InMemoryStore()
+    opener = Opener(InMemoryStore())
+    assert bootstrap(Settings(), store=opener).store(store, write=True) is store
+    assert bootstrap(Settings()).store(store) is store
+    assert opener.calls == []
 
 
 def test_facades_use_the_installed_application(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ WRONG = st.sampled_from(
 
 class FinishedProcess:
     """A finished ``subprocess.Popen`` with ``stdout=PIPE``: what ``communicate`` uses of one
-    (``stdout``, ``pid``, ``wait``; see adapters/astromon_adapters/ciao.py)."""
+    (``stdout``, ``pid``, ``wait``; see adapters/astromon_adapters/chandra/ciao.py)."""
 
     def __init__(self) -> None:
         self.stdout = io.BytesIO(b"line 1\nline 2\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner

@@ -31,7 +31,7 @@ from typing import Any, get_args
 
 import pytest
 import typer
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner

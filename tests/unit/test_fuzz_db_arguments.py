@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.duckdb_store import release_connections
+from astromon_adapters.storage.duckdb.store import release_connections
 from astropy.table import Table
 from hypothesis import given
 from hypothesis import strategies as st

@@ -1,4 +1,4 @@
-"""The backup/restore rules of astromon.services.backup, with a fake copier and fake stores."""
+"""The backup/restore rules of astromon.services.storage.backup: fake copier, fake stores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.store import Store
-from astromon.services.backup import backup_database, restore_database
+from astromon.services.storage.backup import backup_database, restore_database
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.test_integrity_check import database, observation, regions
 

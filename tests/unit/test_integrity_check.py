@@ -11,7 +11,7 @@ from astropy.table import Table, vstack
 from astromon.domain.errors import DatabaseError
 from astromon.domain.schema import TABLE_NAMES, empty_table, to_schema
 from astromon.ports.store import TableWrite
-from astromon.services.integrity import PROBLEM_KINDS, check_integrity
+from astromon.services.storage.integrity import PROBLEM_KINDS, check_integrity
 from tests.unit.fake_store import InMemoryStore
 
 

@@ -90,7 +90,7 @@ def test_utils_ciao_is_the_adapter_class_loaded_on_first_use() -> None:
     code = (
         "import sys\n"
         "import astromon.utils as utils\n"
-        "before = 'astromon_adapters.ciao' in sys.modules\n"
+        "before = 'astromon_adapters.chandra.ciao' in sys.modules\n"
         "cls = utils.Ciao\n"
         "print(before, cls.__module__, cls.__name__)\n"
     )
@@ -98,7 +98,7 @@ def test_utils_ciao_is_the_adapter_class_loaded_on_first_use() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "astromon_adapters.ciao", "Ciao"]
+    assert result.stdout.split() == ["False", "astromon_adapters.chandra.ciao", "Ciao"]
 
 
 FILE_READING_IN_DOMAIN: set[str] = set()

@@ -30,6 +30,7 @@ from astromon.domain.filters import NOMINAL_SIM_Z
 from astromon.domain.schema import CATEGORIES, TABLE_NAMES, TABLES, get_spec, set_formats
 from astromon.ports.observation import ToolError
 from astromon.ports.store import Store
+from tests.unit.fake_store import InMemoryStore
 
 # --- astromon.db -----------------------------------------------------------------------
 
@@ -319,18 +320,27 @@ def test_get_vizier_through_the_catalog_service(tmp_path: Path) -> None:
         cross_match.get_vizier(pos, "nope", catalog_service=service)
 
 
-def test_compute_cross_matches_reads_with_db_get_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables not given come from db.get_table(name, dbfile), looked up at call time."""
-    asked: list[tuple[str, object]] = []
+def test_compute_cross_matches_reads_the_store_of_dbfile_once() -> None:
+    """Tables not given come from the store of ``dbfile``, in one read of all of them."""
+    asked: list[tuple[object, tuple[str, ...]]] = []
 
-    def get_table(name: str, dbfile: object = None) -> Table:
-        asked.append((name, dbfile))
-        raise MissingTableException(f"{name} asked")
+    class Missing(InMemoryStore):
+        def read_tables(self, names: list[str]) -> dict[str, Table]:
+            asked.append((opened[-1], tuple(names)))
+            raise MissingTableException("astromon_obs asked")
 
-    monkeypatch.setattr(db, "get_table", get_table)
-    with pytest.raises(MissingTableException, match="astromon_obs asked"):
+    opened: list[object] = []
+
+    def open_store(dbfile: object = None, *, write: bool = False) -> Store:
+        opened.append(dbfile)
+        return Missing()
+
+    with (
+        bootstrap.using(bootstrap.bootstrap(store=open_store)),
+        pytest.raises(MissingTableException, match="astromon_obs asked"),
+    ):
         cross_match.compute_cross_matches("astromon_21", dbfile="some.duckdb")
-    assert asked == [("astromon_obs", "some.duckdb")]
+    assert asked == [("some.duckdb", ("astromon_obs", "astromon_xray_src", "astromon_cat_src"))]
 
 
 # --- astromon.observation --------------------------------------------------------------

@@ -10,7 +10,7 @@ from astropy.table import Table
 
 from astromon.cross_match import compute_cross_matches
 from astromon.domain.crossmatch import catalog_order
-from astromon.services import parallel
+from astromon.services.crossmatch import parallel
 
 
 def _run(reference_dir: Path, name: str) -> Table:

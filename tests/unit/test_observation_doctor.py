@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from astromon.cli.doctor_commands import format_table
+from astromon.cli.commands.doctor import format_table
 from astromon.domain.errors import CatalogError, ProcessingError
 from astromon.ports.catalog import CatalogProbe
 from astromon.ports.observation import ToolchainProbe

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.par_file import ParFileReader, read_par_file
+from astromon_adapters.chandra.par_file import ParFileReader, read_par_file
 
 from astromon.domain.errors import ProcessingError, ValidationError
 from astromon.domain.observation_rules import (

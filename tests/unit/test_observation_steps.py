@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from astromon_adapters.chandra.fits_files import FitsObservationFiles
-from astromon_adapters.par_file import ParFileReader
+from astromon_adapters.chandra.par_file import ParFileReader
 from astropy.io import fits
 
 from astromon.domain.errors import ProcessingError, ValidationError

@@ -12,14 +12,12 @@ from astropy.table import Table
 
 from astromon.domain.errors import ReadOnlyDatabaseError, ValidationError
 from astromon.ports.processing import ObservationOutcome, OutcomeStatus
-from astromon.services.processing import (
+from astromon.services.batch.obsids import find_obsids, parse_obsids, read_obsid_file
+from astromon.services.batch.pipeline import (
     BatchSummary,
-    find_obsids,
     observation_row,
     outcome_writes,
-    parse_obsids,
     process_observations,
-    read_obsid_file,
 )
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.ops_fakes import ScriptedProcessor, fake_tables

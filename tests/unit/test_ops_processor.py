@@ -14,7 +14,7 @@ from astropy.table import Table, unique
 
 from astromon.domain.errors import ProcessingError
 from astromon.ports.processing import OutcomeStatus
-from astromon.services.processing import StandardObservationProcessor
+from astromon.services.batch.pipeline import StandardObservationProcessor
 
 
 @dataclass

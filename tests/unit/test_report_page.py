@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters.report_plots import FIGURES, PLOTS
-from astromon_adapters.report_renderer import MatplotlibReportRenderer
+from astromon_adapters.report.plots import FIGURES, PLOTS
+from astromon_adapters.report.renderer import MatplotlibReportRenderer
 from astropy.table import Table
 
 from astromon.domain.accuracy_text import CAVEAT, figure_cells
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 from tests.unit.accuracy_record import generated_record
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.test_accuracy import cli_report

@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from astromon_adapters import report_plots
-from astromon_adapters.report_plots import FIGURES, PLOTS
-from astromon_adapters.report_renderer import MatplotlibReportRenderer
+from astromon_adapters.report import plots as report_plots
+from astromon_adapters.report.plots import FIGURES, PLOTS
+from astromon_adapters.report.renderer import MatplotlibReportRenderer
 from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 
 DETECTORS = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")
 
@@ -156,7 +156,7 @@ def test_failed_render_leaves_the_old_report(
 
     figures = dict(report_plots.FIGURES)
     figures["detector_cdf.png"] = (figures["detector_cdf.png"][0], broken)
-    monkeypatch.setattr("astromon_adapters.report_renderer.FIGURES", figures)
+    monkeypatch.setattr("astromon_adapters.report.renderer.FIGURES", figures)
     new = report_service.build_report(synthetic_matches(seed=9), now="2016:001")
     with pytest.raises(Exception, match="disk full"):
         renderer.render(new, out)

@@ -12,7 +12,7 @@ from astromon.domain import accuracy as acc
 from astromon.domain import statistics as stats
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 from tests.unit.fake_store import InMemoryStore
 
 YEAR = stats.SECONDS_PER_YEAR

@@ -16,9 +16,10 @@ from astromon.domain.errors import (
     SchemaError,
     ValidationError,
 )
-from astromon.domain.schema import to_schema, validate_values
-from astromon.services import regions as region_service
-from astromon.services import storage
+from astromon.domain.schema import to_schema
+from astromon.domain.value_rules import check_values as validate_values
+from astromon.services.storage import regions as region_service
+from astromon.services.storage import tables as storage
 from tests.unit.fake_store import InMemoryStore
 
 

@@ -86,8 +86,8 @@ def test_given_tables_do_not_open_the_database(opener: _Opener, reference_dir: P
 
 def test_missing_tables_come_from_dbfile(opener: _Opener, tmp_path: Path) -> None:
     matches = xm.compute_cross_matches(dbfile=tmp_path / "a.duckdb")
-    # each table not given is read with db.get_table(name, dbfile)
-    assert opener.calls == [tmp_path / "a.duckdb"] * 3
+    # the tables not given are read from one store, in one snapshot
+    assert opener.calls == [tmp_path / "a.duckdb"]
     assert len(matches) == 8 and set(matches["select_name"]) == {"astromon_21"}
     custom = xm.compute_cross_matches(
         catalogs=["Tycho2"], snr=5, r_angle=120, r_angle_grating=0, near_neighbor_dist=6, dr=3
@@ -121,13 +121,41 @@ def test_masks_through_the_facade(opener: _Opener, reference_dir: Path) -> None:
     assert not xm.get_bad_target_mask(matches).any()
     # regions from the default database (the reference regions are far from these sources)
     assert not xm.get_excluded_regions_mask(matches).any()
-    assert opener.calls == [None] * 4  # three db.get_table reads, then the regions
+    assert opener.calls == [None] * 2  # one snapshot of the tables, then the regions
     x = matches[matches["obsid"] == 14538][0]
     regions = Table({"ra": [x["x_ra"]], "dec": [x["x_dec"]], "radius": [1.0], "obsid": [14538]})
     excluded = xm.get_excluded_regions_mask(matches, regions)
     assert list(matches["obsid"][excluded]) == [14538]
     keep = xm.filter_matches(matches, exclude_regions=True, regions=regions)
     assert list(matches["obsid"][~keep]) == [14538]
-    assert opener.calls == [None] * 4
+    assert opener.calls == [None] * 2
     assert xm.filter_matches(matches, exclude_regions=True).all()
-    assert opener.calls == [None] * 5
+    assert opener.calls == [None] * 3
+
+
+class _SnapshotStore(InMemoryStore):
+    """A store that records its reads: one ``read_tables`` is one snapshot of the file."""
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        super().__init__(tables)
+        self.reads: list[tuple[str, ...]] = []
+
+    def read_table(self, name: str) -> Table:
+        self.reads.append((name,))
+        return super().read_table(name)
+
+    def read_tables(self, names: Any) -> dict[str, Table]:
+        self.reads.append(tuple(names))
+        return {name: super(_SnapshotStore, self).read_table(name) for name in names}
+
+
+def test_the_missing_tables_are_read_in_one_snapshot(reference_dir: Path) -> None:
+    t = read_reference(reference_dir)
+    store = _SnapshotStore(dict(t))
+    with using(bootstrap(store=lambda dbfile=None, *, write=False: store)):
+        matches = xm.compute_cross_matches("astromon_21")
+        assert store.reads == [("astromon_obs", "astromon_xray_src", "astromon_cat_src")]
+        store.reads.clear()
+        again = xm.compute_cross_matches("astromon_21", astromon_obs=t["astromon_obs"])
+    assert store.reads == [("astromon_xray_src", "astromon_cat_src")]
+    assert list(again["x_id"]) == list(matches["x_id"]) and len(matches) == 8

@@ -15,7 +15,7 @@ from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.schema import CATEGORIES, empty_table
 from astromon.domain.time import CxoTime
 from astromon.ports.store import Store, TableWrite
-from astromon.services.cross_matching import (
+from astromon.services.crossmatch.matches import (
     compute_cross_matches,
     get_cross_matches,
     resolve_cross_match,

@@ -1,1 +1,2 @@
-"""Adapters for Chandra data: event files, FITS files of an observation, source detectors."""
+"""Adapters for Chandra data and tools: CIAO, parameter files, observation info, CALALIGN
+files, archives, event files, an observation's FITS files, source detectors."""

@@ -4,16 +4,17 @@
 time) and returns an :class:`Astromon`. Its port methods (:meth:`~Astromon.store`,
 :meth:`~Astromon.catalogs`, :meth:`~Astromon.archive`, :meth:`~Astromon.ciao`,
 :meth:`~Astromon.detector`, :meth:`~Astromon.observation_info`, :meth:`~Astromon.executor`,
-:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`) build the real
-adapters, named in the one table :data:`astromon.bootstrap.adapters.ADAPTERS` and imported
-lazily; keyword overrides replace them (tests pass fakes this way)::
+:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`...) build the
+real adapters, each importing its adapter module when first called; keyword overrides replace
+them (tests pass fakes this way)::
 
     app = bootstrap(store=lambda dbfile=None, *, write=False: fake_store, clock=fake_clock)
 
-The CLI builds one application in its callback (``ctx.obj``); the façade modules
-(:mod:`astromon.db`, :mod:`astromon.cross_match`, :mod:`astromon.observation`,
-:mod:`astromon.utils`) use :func:`current`, which is the application installed with
-:func:`using` or else a fresh ``bootstrap()``.
+The CLI builds one application in its callback (``ctx.obj``) and hands it to the services;
+only the façade modules (:mod:`astromon.db`, :mod:`astromon.db_files`,
+:mod:`astromon.cross_match`, :mod:`astromon.observation`, :mod:`astromon.utils`) use
+:func:`current`, which is the application installed with :func:`using` or else a fresh
+``bootstrap()``.
 """
 
 from __future__ import annotations
@@ -23,53 +24,32 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Unpack
 
-from astromon.bootstrap.adapters import ADAPTERS, load_adapter
 from astromon.bootstrap.application import (
     CATALOG_SOURCES,
     PORTS,
+    Astromon,
+    LockWaitNotice,
     ObservationPorts,
     Overrides,
     StoreOpener,
 )
 from astromon.bootstrap.factories import CatalogFactory, ObservationFactory
-from astromon.bootstrap.use_cases import UseCases
 from astromon.config import Settings
 
 __all__ = [
-    "ADAPTERS",
     "CATALOG_SOURCES",
     "PORTS",
     "Astromon",
     "CatalogFactory",
+    "LockWaitNotice",
     "ObservationFactory",
     "ObservationPorts",
     "Overrides",
     "StoreOpener",
     "bootstrap",
     "current",
-    "load_adapter",
     "using",
 ]
-
-
-class Astromon(UseCases):
-    """One astromon application: settings, ports and use cases.
-
-    Build it with :func:`bootstrap`. Attributes: ``settings`` (:class:`~astromon.config.Settings`)
-    and ``overrides`` (role -> object). Ports: ``store(dbfile=None, *, write=False)``,
-    ``legacy_store(h5file)``, ``staged_store(path)``, ``read_table_directory(directory)``,
-    ``write_table_file(table, path, format=None, overwrite=False)``, ``clock()``,
-    ``catalogs(source='vizier', ...)``, ``ciao(prefix=None, workdir=None, logger=None)``,
-    ``archive(source='arc5gl', ciao=None)``, ``observation_info()``, ``detector(ciao=None)``,
-    ``observation_ports(...)``, ``communicate(...)``, ``executor(workers=None,
-    scheduler=None)``, ``renderer()``, ``parameter_files()``, ``observation_files()``,
-    ``toolchain_probe()``, ``calalign_files()``, ``notifier(smtp=None, ...)``,
-    ``is_legacy_file(path)``,
-    ``input_path(path, what)``,
-    ``set_lock_wait_notice(notice)``. Use
-    cases: ``check_database``, ``backup_database``, ``restore_database``,
-    ``observation_processor``, ``demo_setup``.
-    """
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Unpack[Overrides]) -> Astromon:

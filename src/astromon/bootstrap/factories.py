@@ -10,21 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING
 
-from astromon.bootstrap.application import PortsBase, make_adapter
-from astromon.bootstrap.tooling import ToolingPorts
 from astromon.domain.observation_rules import check_obsid, obs_subdir
 from astromon.ports.catalog import CatalogService
-from astromon.ports.observation import (
-    ArchiveRetriever,
-    ObservationFiles,
-    ObservationInfo,
-    ParameterFiles,
-    SourceDetector,
-)
 from astromon.ports.processing import ObservationHandle
 from astromon.services.observation.pipeline import ObservationPipeline
+
+if TYPE_CHECKING:
+    from astromon_adapters.simulation import PlannedObservation
+
+    from astromon.bootstrap.application import Astromon
 
 __all__ = ["CatalogFactory", "ObservationFactory", "SimulatedObservationFactory"]
 
@@ -34,7 +30,7 @@ class ObservationFactory:
 
     def __init__(
         self,
-        app: ToolingPorts,
+        app: Astromon,
         *,
         workdir: str | None = None,
         source: str = "arc5gl",
@@ -75,7 +71,7 @@ class CatalogFactory:
 
     def __init__(
         self,
-        app: PortsBase,
+        app: Astromon,
         source: str = "vizier",
         *,
         catalog_file: str | None = None,
@@ -105,21 +101,29 @@ class SimulatedObservationFactory:
     """
 
     def __init__(
-        self, observations: Sequence[object], workdir: str | os.PathLike[str], archive_dir: str
+        self,
+        observations: Sequence[PlannedObservation],
+        workdir: str | os.PathLike[str],
+        archive_dir: str,
     ) -> None:
         self.observations = list(observations)
         self.workdir = str(workdir)
         self.archive_dir = archive_dir
 
     def __call__(self, obsid: int) -> ObservationHandle:
+        from astromon_adapters.chandra.detector import EventSourceDetector
+        from astromon_adapters.chandra.fits_files import FitsObservationFiles
+        from astromon_adapters.chandra.par_file import ParFileReader
+        from astromon_adapters.simulation import SimulatedArchive, SimulatedObservationInfo
+
         return ObservationPipeline(
             obsid,
             self.workdir,
-            retriever=cast(ArchiveRetriever, make_adapter("simulation.archive", self.observations)),
-            info=cast(ObservationInfo, make_adapter("simulation.info", self.observations)),
-            detector=cast(SourceDetector, make_adapter("detector.events")),
-            par_files=cast(ParameterFiles, make_adapter("parameter_files")),
-            fits_files=cast(ObservationFiles, make_adapter("observation_files")),
+            retriever=SimulatedArchive(self.observations),
+            info=SimulatedObservationInfo(self.observations),
+            detector=EventSourceDetector(),
+            par_files=ParFileReader(),
+            fits_files=FitsObservationFiles(),
             archive_dir=self.archive_dir,
             use_ciao=False,
         )

@@ -285,31 +285,31 @@ def _options(
 
 def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
-    from astromon.cli import (
-        calalign_commands,
-        db_commands,
+    from astromon.cli.commands import (
+        calalign,
+        db,
         demo,
-        doctor_commands,
-        match_commands,
-        process_commands,
-        regions_commands,
-        reliability_commands,
-        report_commands,
-        table_commands,
+        doctor,
+        match,
+        process,
+        regions,
+        reliability,
+        report,
+        tables,
     )
 
-    app.command("process")(process_commands.process)
-    app.command("cross-match")(match_commands.cross_match)
-    app.command("matches")(match_commands.matches)
-    app.command("tables")(table_commands.tables)
-    app.command("show")(table_commands.show)
-    app.add_typer(regions_commands.regions_app, name="regions")
-    reliability_commands.register(db_commands.db_app)
-    app.add_typer(db_commands.db_app, name="db")
-    app.command("report")(report_commands.report)
-    app.add_typer(calalign_commands.calalign_app, name="calalign")
+    app.command("process")(process.process)
+    app.command("cross-match")(match.cross_match)
+    app.command("matches")(match.matches)
+    app.command("tables")(tables.tables)
+    app.command("show")(tables.show)
+    app.add_typer(regions.regions_app, name="regions")
+    reliability.register(db.db_app)
+    app.add_typer(db.db_app, name="db")
+    app.command("report")(report.report)
+    app.add_typer(calalign.calalign_app, name="calalign")
     app.command("demo")(demo.demo)
-    app.command("doctor")(doctor_commands.doctor)
+    app.command("doctor")(doctor.doctor)
 
 
 _register()

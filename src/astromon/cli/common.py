@@ -137,7 +137,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as exc:
-            from astromon.services.processing import interrupted_query
+            from astromon.services.batch.pipeline import interrupted_query
 
             if interrupts.interrupting() or interrupted_query(exc):
                 raise typer.Exit(ExitCode.INTERRUPTED) from None

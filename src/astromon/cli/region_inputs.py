@@ -26,7 +26,7 @@ from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
 from astromon.domain.region_values import radius_to_arcsec, validate_region_values
-from astromon.services.table_inputs import read_table_file
+from astromon.services.storage.table_inputs import read_table_file
 
 __all__ = [
     "DEFAULT_RADIUS_ARCSEC",

@@ -21,12 +21,15 @@ __all__ = [
     "ARCHIVE_FILE_TYPES",
     "DEFAULT_ARCHIVE_PATTERNS",
     "DEFAULT_DOWNLOAD",
+    "MAX_OBSID",
+    "MIN_OBSID",
     "MULTI_OBI",
     "FileType",
     "band",
     "check_obsid",
     "is_selected",
     "obs_subdir",
+    "obsid_in_range",
     "obspar_fields",
     "parse_par",
     "parse_version",
@@ -114,16 +117,34 @@ DEFAULT_ARCHIVE_PATTERNS: Final[tuple[str, ...]] = (
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
 
 
+MIN_OBSID: Final = 1
+"""The smallest obsid of an observation (0 stands for "every observation" in the regions
+table, never for an observation)."""
+
+MAX_OBSID: Final = 2**31 - 1
+"""The largest obsid: obsids are stored as 32-bit integers."""
+
+
+def obsid_in_range(value: ArrayLike) -> NDArray[np.bool_]:
+    """Whether each integer of ``value`` is an observation's obsid (from :data:`MIN_OBSID` to
+    :data:`MAX_OBSID`)."""
+    v = np.asarray(value)
+    return np.asarray((v >= MIN_OBSID) & (v <= MAX_OBSID))
+
+
 def check_obsid(obsid: Any) -> int:
-    """``obsid`` as a positive int; anything else raises ValidationError naming it."""
+    """``obsid`` as an int from :data:`MIN_OBSID` to :data:`MAX_OBSID`; anything else raises
+    ValidationError naming it."""
     if isinstance(obsid, bool):
         raise ValidationError(f"obsid must be an integer, got {obsid!r}")
     try:
         value = int(str(obsid).strip()) if isinstance(obsid, str) else int(obsid)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"obsid must be an integer, got {obsid!r}") from None
-    if (not isinstance(obsid, str) and value != obsid) or value <= 0:
+    if (not isinstance(obsid, str) and value != obsid) or value < MIN_OBSID:
         raise ValidationError(f"obsid must be a positive integer, got {obsid!r}")
+    if value > MAX_OBSID:
+        raise ValidationError(f"obsid must be at most {MAX_OBSID}, got {obsid!r}")
     return value
 
 

@@ -35,7 +35,6 @@ __all__ = [
     "set_formats",
     "to_schema",
     "validate_text",
-    "validate_values",
 ]
 
 
@@ -307,22 +306,3 @@ def validate_text(name: str, table: Table) -> None:
                     raise SchemaError(
                         f"{name}.{colname} in row {row} is not valid unicode text: {text!r}"
                     ) from None
-
-
-def validate_values(name: str, table: Table) -> None:
-    """Check the values of a table already converted with :func:`to_schema`.
-
-    Rules: text is valid unicode (:func:`validate_text`); every column's values follow the
-    rules of :mod:`astromon.domain.value_rules` (dates parse, angles and times finite and in
-    range, known detectors, gratings and categories, obsids in range, text at most 4096
-    characters); ``astromon_meta`` has one row; no primary key (:attr:`TableSpec.key`)
-    appears twice.
-
-    Raises
-    ------
-    ValidationError
-        The first offending value, named with its table, column, row and value.
-    """
-    from astromon.domain.value_rules import check_values
-
-    check_values(name, table)

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from astromon.domain.errors import ValidationError
 
+PathArg = str | os.PathLike[str]
+"""A path argument of the public API: a string or an ``os.PathLike``."""
+
 __all__ = [
+    "PathArg",
+    "require_choice",
     "require_flag",
     "require_instance",
     "require_names",
@@ -139,3 +144,17 @@ def require_instance(name: str, value: Any, kind: Any, what: str, *, optional: b
 def _shown(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+def require_choice(what: str, value: object, choices: Sequence[str]) -> str:
+    """``value`` if it is one of the names ``choices``.
+
+    Raises
+    ------
+    ValidationError
+        ``value`` is not one of them: ``unknown {what} {value!r}: must be one of ...``.
+    """
+    if not isinstance(value, str) or value not in choices:
+        shown = repr(value) if isinstance(value, str) else _shown(value)
+        raise ValidationError(f"unknown {what} {shown}: must be one of {', '.join(choices)}")
+    return value

@@ -33,12 +33,12 @@ from numpy.typing import NDArray
 
 from astromon.domain.column_conversion import NUL_RULE, has_nul
 from astromon.domain.errors import ValidationError
+from astromon.domain.observation_rules import MAX_OBSID, obsid_in_range
 from astromon.domain.schema import CATEGORIES, get_spec, validate_text
 
 __all__ = [
     "DETECTORS",
     "GRATINGS",
-    "MAX_OBSID",
     "MAX_TEXT_LENGTH",
     "InvalidValue",
     "check_values",
@@ -47,9 +47,6 @@ __all__ = [
 
 MAX_TEXT_LENGTH: Final = 4096
 """The longest text value stored (characters)."""
-
-MAX_OBSID: Final = 2**31 - 1
-"""The largest observation id the schema stores (int32)."""
 
 DETECTORS: Final = ("ACIS-I", "ACIS-S", "HRC-I", "HRC-S")
 """Known values of ``astromon_obs.detector``."""
@@ -197,7 +194,7 @@ def _bad_region_id_str(values: Any) -> Bad:
 def _obsid(allow_all: bool) -> Callable[[Any], Bad]:
     def bad(values: Any) -> Bad:
         v = np.asarray(values, dtype=np.int64)
-        ok = v <= MAX_OBSID if allow_all else (v >= 1) & (v <= MAX_OBSID)
+        ok = v <= MAX_OBSID if allow_all else obsid_in_range(v)
         return np.asarray(~ok)
 
     return bad

@@ -137,7 +137,7 @@ def get_vizier(
     CatalogError
         The catalog cannot be searched.
     """
-    from astromon.services.counterparts import observation_epoch
+    from astromon.services.crossmatch.counterparts import observation_epoch
 
     require_text("catalog", catalog)
     require_text("cat_identifier", cat_identifier, optional=True)

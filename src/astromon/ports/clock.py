@@ -6,11 +6,12 @@ Services get the current time only through this port; the system clock is the ad
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = ["Clock"]
 
 
+@runtime_checkable
 class Clock(Protocol):
     def now_date(self) -> str:
         """The current time as a Chandra date ``YYYY:DDD:hh:mm:ss.sss``."""

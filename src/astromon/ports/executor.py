@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final, Protocol, TypeVar
+from typing import Final, Protocol, TypeVar, runtime_checkable
 
 __all__ = ["MAX_WORKERS", "Executor"]
 
@@ -15,6 +15,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+@runtime_checkable
 class Executor(Protocol):
     """Runs ``func`` over ``items`` and yields ``(item, result)`` pairs as they complete.
 

@@ -1,6 +1,6 @@
 """The observation-processor port: the whole per-observation work of a batch, behind one call.
 
-A batch (:mod:`astromon.services.processing`) hands obsids to an
+A batch (:mod:`astromon.services.batch.pipeline`) hands obsids to an
 :class:`~astromon.ports.executor.Executor`; each worker calls
 :meth:`ObservationProcessor.process` and sends back an :class:`ObservationOutcome`, a small
 picklable value holding the status and the rows to store for that obsid. The calling process is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -9,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from astropy.table import Table
 
-__all__ = ["RegionChange", "Store", "TableWrite"]
+__all__ = ["DBFile", "DBPath", "RegionChange", "Store", "TableWrite"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TableWrite:
     ignore_obsid: bool = False
     checked: bool = False
     """True when ``data`` already passed :func:`astromon.domain.value_rules.check_values`
-    (set by :func:`astromon.services.storage.prepare_write`); stores check the others."""
+    (set by :func:`astromon.services.storage.tables.prepare_write`); stores check the others."""
     obsids: tuple[int, ...] = ()
     """Obsids whose stored rows are replaced even when ``data`` has none of their rows (an
     observation re-processed without counterparts loses its old ones)."""
@@ -103,3 +104,10 @@ class Store(Protocol):
         snr, near_neighbor_dist, pileup, acis_streak, caldb_version. Sorted by obsid, x_id.
         """
         ...
+
+
+DBPath = str | os.PathLike[str] | None
+"""A database file: its path, or None for the default file of the settings."""
+
+DBFile = DBPath | Store
+"""Where the tables are: a database file (see :data:`DBPath`) or a store already open."""

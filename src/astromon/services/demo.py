@@ -2,7 +2,7 @@
 
 The simulated observatory injects a known, time-dependent astrometric offset ``(dy, dz)`` per
 detector plus a random per-source scatter. After the standard batch
-(:func:`astromon.services.processing.process_observations`) has stored the cross-matches, this
+(:func:`astromon.services.batch.pipeline.process_observations`) has stored the cross-matches, this
 module compares, for the standard report selection:
 
 * the median recovered ``dy``/``dz`` per detector and half-year with the median injected
@@ -28,9 +28,9 @@ from astromon.ports.executor import Executor
 from astromon.ports.processing import ObservationProcessor
 from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
-from astromon.services import report as report_service
-from astromon.services.calibration import median_offsets
-from astromon.services.processing import BatchSummary, ProgressCallback, process_observations
+from astromon.services.batch.pipeline import BatchSummary, ProgressCallback, process_observations
+from astromon.services.calibration.calalign import median_offsets
+from astromon.services.report import monitoring as report_service
 
 __all__ = [
     "DEFAULT_OBSERVATIONS",
@@ -179,8 +179,8 @@ def injected_offsets(truth: Table) -> Table:
     """The injected offsets per detector and half-year, in the form of an offsets file.
 
     The median injected ``(dy, dz)`` of the simulated sources of each detector and half-year
-    (:func:`astromon.services.calibration.median_offsets` on ``inj_dy``/``inj_dz``), so that
-    ``astromon calalign offsets`` on the demo database can be compared with it row by row.
+    (:func:`astromon.services.calibration.calalign.median_offsets` on ``inj_dy``/``inj_dz``), so
+    that ``astromon calalign offsets`` on the demo database can be compared with it row by row.
     """
     _require(truth, ("obsid", "detector", "year", "inj_dy", "inj_dz"), "truth table")
     years = np.asarray(truth["year"], dtype=np.float64)
@@ -338,7 +338,7 @@ def run_demo(
         The standard cross-match to evaluate.
     summary : BatchSummary, optional
         An empty batch summary to fill in place (see
-        :func:`~astromon.services.processing.process_observations`).
+        :func:`~astromon.services.batch.pipeline.process_observations`).
 
     Returns
     -------

@@ -20,7 +20,7 @@ from astromon.domain.observation_rules import ARCHIVE_FILE_TYPES, DEFAULT_DOWNLO
 from astromon.ports.catalog import CatalogProbe
 from astromon.ports.observation import ToolchainProbe
 from astromon.ports.store import Store
-from astromon.services.storage import require_writable
+from astromon.services.storage.tables import require_writable
 
 __all__ = [
     "CIAO_TOOLS",

@@ -12,7 +12,6 @@ of the environment (``$ASCDS_INSTALL``, set by sourcing ciao.sh) is used when th
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from astromon.cli.legacy.common import (
     verbosity,
     writable_db_file,
 )
+from astromon.config import Settings
 from astromon.domain.errors import AstromonError
 
 __all__ = ["cross_match_main", "cross_match_parser", "process_obs_main", "process_obs_parser"]
@@ -109,17 +109,18 @@ def cross_match_argv(argv: Sequence[str] | None = None) -> list[str]:
         new += ["--workdir", args.workdir]
     if args.archive_dir:
         new += ["--archive-dir", args.archive_dir]
-    if os.environ.get("ASCDS_INSTALL"):
-        new += ["--ciao-prefix", os.environ["ASCDS_INSTALL"]]
+    install = Settings.from_env().ascds_install
+    if install:
+        new += ["--ciao-prefix", install]
     return new
 
 
 def _observations_in(start: str, stop: str) -> list[int]:
     from astromon.bootstrap import current
-    from astromon.services import processing
+    from astromon.services.batch import obsids
 
     try:
-        return processing.find_obsids(current().archive("arc5gl"), start, stop)
+        return obsids.find_obsids(current().archive("arc5gl"), start, stop)
     except AstromonError as exc:
         fail(CROSS_MATCH, f"cannot list the observations from {start} to {stop}: {exc}", 1)
 
@@ -165,22 +166,23 @@ def process_obs_parser() -> LegacyParser:
 
 
 def _obsids(items: Sequence[str]) -> list[int]:
-    from astromon.services import processing
+    from astromon.services.batch import obsids
 
     found: list[int] = []
     for item in items:
         if Path(item).is_file():
-            found += processing.read_obsid_file(item)
+            found += obsids.read_obsid_file(item)
         else:
-            found += processing.parse_obsids([item])
-    return processing.parse_obsids(found)
+            found += obsids.parse_obsids([item])
+    return obsids.parse_obsids(found)
 
 
 @console_script(PROCESS_OBS)
 def process_obs_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-process-obs``: process each obsid, print its result."""
+    from astromon.bootstrap import current
+    from astromon.bootstrap.factories import ObservationFactory
     from astromon.domain.observation_results import Status
-    from astromon.observation import Observation
 
     args = process_obs_parser().parse_args(argv)
     try:
@@ -195,15 +197,15 @@ def process_obs_main(argv: Sequence[str] | None = None) -> None:
     configure_logging(None, verbose_count(args.log_level))
     args.workdir.mkdir(parents=True, exist_ok=True)
     failed = 0
+    observations = ObservationFactory(
+        current(),
+        workdir=str(args.workdir),
+        source=args.data_source,
+        ciao_prefix=str(args.ciao_prefix),
+    )
     for obsid in obsids:
         try:
-            observation = Observation(
-                obsid,
-                workdir=args.workdir,
-                source=args.data_source,
-                ciao_prefix=str(args.ciao_prefix),
-            )
-            result = observation.process()
+            result = observations(obsid).process()
         except AstromonError as exc:
             fail(PROCESS_OBS, f"obsid {obsid}: {exc}", ExitCode.ERROR)
         print(f"{obsid} {result.status.value} {result.message}".rstrip())

@@ -126,7 +126,8 @@ def excluded_region_argv(argv: Sequence[str]) -> list[str] | None:
 
 
 def _list_one(argv: Sequence[str]) -> None:
-    from astromon import db
+    from astromon.bootstrap import current
+    from astromon.services.storage import regions as region_service
 
     args = excluded_region_parser("list").parse_args(argv)
     base = ["--db", str(args.db_file)] if args.db_file is not None else []
@@ -134,7 +135,8 @@ def _list_one(argv: Sequence[str]) -> None:
     extra = f"keeping the row of region_id {args.region_id}"
     note(SCRIPT, [*base, "regions", "list", *obsid], extra=extra)
     try:
-        regions = db.get_regions(args.obsid if args.obsid > 0 else None, dbfile=args.db_file)
+        store = current().store(args.db_file)
+        regions = region_service.get_regions(store, args.obsid if args.obsid > 0 else None)
     except AstromonError as exc:
         fail(SCRIPT, str(exc), ExitCode.ERROR)
     write_table(regions[regions["region_id"] == args.region_id], OutputFormat.table, None)

@@ -46,10 +46,10 @@ CALC_RMS = "astromon-calc-rms"
 
 def latest_calalign(script: str, calalign_dir: str | os.PathLike[str] | None) -> str:
     """The latest CALALIGN version (``N0010``...) in ``calalign_dir`` (one-line error if none)."""
-    from astromon import utils
+    from astromon.bootstrap import current
 
     try:
-        table = utils.calalign_from_files(calalign_dir)
+        table = current().read_calalign(calalign_dir)
     except AstromonError as exc:
         fail(script, str(exc))
     return str(max(str(v) for v in table["calalign_version"]))
@@ -129,7 +129,7 @@ def calc_rms_parser() -> LegacyParser:
 
 def _offset_steps(path: Path) -> Table:
     """The offset steps of a legacy JSON file (a list of {tstart, dy, dz}) or a table file."""
-    from astromon.services import report as report_service
+    from astromon.services.report import monitoring as report_service
 
     if path.suffix.lower() != ".json":
         return report_service.read_offset_steps(path)
@@ -147,9 +147,9 @@ def _offset_steps(path: Path) -> Table:
 @console_script(CALC_RMS)
 def calc_rms_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``astromon-calc-rms``: the report summary, printed."""
-    from astromon import utils
     from astromon.bootstrap import current
-    from astromon.services import report as report_service
+    from astromon.domain.calalign import calalign_offsets_table
+    from astromon.services.report import monitoring as report_service
 
     args = calc_rms_parser().parse_args(argv)
     equivalent = ["report", "--snr", "5"]
@@ -162,11 +162,12 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
         equivalent += ["--offsets-file", str(args.offsets_file)]
     note(CALC_RMS, equivalent, extra="which also writes the HTML page and plots")
     try:
-        matches = report_service.select_matches(current().store(None), snr=5.0)
+        app = current()
+        matches = report_service.select_matches(app.store(None), snr=5.0)
         if len(matches) == 0:
             fail(CALC_RMS, "no cross-matches pass the standard selection", ExitCode.ERROR)
         reference = (
-            utils.get_calalign_offsets(matches, ref_calalign=latest, calalign_dir=args.calalign_dir)
+            calalign_offsets_table(matches, app.read_calalign(args.calalign_dir), latest)
             if latest is not None
             else None
         )

@@ -19,12 +19,12 @@ from astromon.domain.alignment.options import AlignmentOptions
 from astromon.domain.alignment.solve import solve_alignment
 from astromon.domain.crossmatch.tables import column_values, require_columns
 from astromon.domain.errors import SchemaError, ValidationError
+from astromon.domain.observation_rules import MAX_OBSID, MIN_OBSID
 from astromon.domain.position_errors import (
     catalog_position_error,
     pair_position_error,
     xray_position_error,
 )
-from astromon.domain.value_rules import MAX_OBSID
 
 __all__ = [
     "CATALOG_ERROR_COLUMN",
@@ -210,14 +210,14 @@ def _catalog_errors(matches: Table, obsid: NDArray[np.int64]) -> Float:
 
 
 def _obsids(matches: Table) -> NDArray[np.int64]:
-    """The ``obsid`` column as int64, checked to hold integers in [1, MAX_OBSID]."""
+    """The ``obsid`` column as int64, checked to hold integers in [MIN_OBSID, MAX_OBSID]."""
     raw = column_values(matches, "obsid")
     if raw.dtype.kind not in "biuf":
         raise SchemaError(f"column 'obsid' must be numeric, got {raw.dtype}")
     as_float = raw.astype(np.float64)
     bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
-    bad |= (as_float < 1) | (as_float > MAX_OBSID)
-    _require(bad, as_float, None, "obsid", f"an integer in [1, {MAX_OBSID}]")
+    bad |= (as_float < MIN_OBSID) | (as_float > MAX_OBSID)
+    _require(bad, as_float, None, "obsid", f"an integer in [{MIN_OBSID}, {MAX_OBSID}]")
     return as_float.astype(np.int64)
 
 

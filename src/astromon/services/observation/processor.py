@@ -24,7 +24,8 @@ from astromon.domain.schema import category_id, empty_table, to_schema
 from astromon.domain.time import CxoTime
 from astromon.ports.catalog import CatalogService
 from astromon.ports.processing import ObservationHandle, ObservationOutcome
-from astromon.services import counterparts, cross_matching
+from astromon.services.crossmatch import counterparts
+from astromon.services.crossmatch import matches as cross_matching
 
 __all__ = ["StandardObservationProcessor", "observation_row"]
 

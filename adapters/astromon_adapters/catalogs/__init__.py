@@ -1,0 +1,1 @@
+"""Catalog services: VizieR (online) and local catalog files (offline)."""

@@ -1,0 +1,1 @@
+"""The local catalog service: catalog files, their HEALPix index, cone searches."""

@@ -1,0 +1,1 @@
+"""Operations of the daily run: the run log, the run lock, e-mail alerts."""

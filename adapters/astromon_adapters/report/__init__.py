@@ -1,0 +1,1 @@
+"""The report renderer: matplotlib figures and jinja2 pages (templates/)."""

@@ -1,0 +1,1 @@
+"""The DuckDB store: sessions inside the file lock, tables, write rules, copies."""

@@ -1,0 +1,1 @@
+"""The ``astromon`` commands, one module per command group."""

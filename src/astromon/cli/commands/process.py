@@ -1,0 +1,251 @@
+"""``astromon process``: the batch pipeline from the command line."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from astromon.bootstrap import CATALOG_SOURCES, Astromon
+from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
+from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
+from astromon.domain.errors import ValidationError
+from astromon.domain.validation import require_choice
+from astromon.ports.executor import MAX_WORKERS
+from astromon.ports.observation import OBSERVATION_SOURCES
+from astromon.ports.processing import ObservationOutcome, ObservationProcessor
+from astromon.services import interrupts
+from astromon.services.batch import pipeline as processing
+from astromon.services.batch.obsids import (
+    DEFAULT_DAYS,
+    default_time_range,
+    find_obsids,
+    parse_obsids,
+    read_obsid_file,
+)
+
+__all__ = ["process", "progress_bar", "run_and_summarize"]
+
+
+def progress_bar(console: Console | None = None) -> Progress:
+    """A rich progress bar for batches (disabled when stderr is not a terminal)."""
+    console = console or Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=False,
+    )
+
+
+def _load_processor(spec: str) -> ObservationProcessor:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValidationError(f"--processor {spec!r} must be MODULE:FACTORY")
+    try:
+        factory: Any = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
+    try:
+        made = factory() if callable(factory) and not hasattr(factory, "process") else factory
+    except (Exception, SystemExit) as exc:
+        raise ValidationError(
+            f"--processor {spec!r}: calling {attr} failed ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(made, ObservationProcessor):
+        raise ValidationError(f"--processor {spec!r} does not give an ObservationProcessor")
+    return made
+
+
+def _obsids(
+    app: Astromon,
+    obsids: list[str],
+    obsid_file: Path | None,
+    start: str | None,
+    stop: str | None,
+    source: str,
+) -> list[int]:
+    found = parse_obsids(obsids)
+    if obsid_file is not None:
+        found += read_obsid_file(app.input_path(obsid_file, "--obsid-file", usage=True))
+    first = parse_time_option("--start", start)
+    last = parse_time_option("--stop", stop)
+    if first is not None or last is not None or not found:
+        t_start, t_stop = default_time_range(first, last)
+        found += find_obsids(app.archive(source), t_start, t_stop)
+        if not found:
+            raise ValidationError(f"no observations started between {t_start} and {t_stop}")
+    return parse_obsids(found)
+
+
+@handle_errors
+def process(
+    ctx: typer.Context,
+    obsids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Obsids and ranges (14530 14535-14540 or 14530,14531).", show_default=False
+        ),
+    ] = None,
+    obsid_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--obsid-file", help="File of obsids/ranges (spaces, commas, lines; # comments)."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Process the observations started after this date (Chandra or ISO date, CXC "
+            "seconds); up to --stop, else now."
+        ),
+    ] = None,
+    stop: Annotated[
+        str | None,
+        typer.Option(help=f"End of the time range (default: now; alone: {DEFAULT_DAYS:g} days)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-process obsids already in the database.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help=f"Local worker processes, 1 to {MAX_WORKERS} (default $ASTROMON_WORKERS or "
+            "CPU count).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786): run on a cluster.")
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="Where observation files come from: arc5gl, archive (CIAO's "
+            "download_chandra_obsid) or https (the public Chandra archive)."
+        ),
+    ] = "arc5gl",
+    workdir: Annotated[Path | None, typer.Option(help="Top-level working directory.")] = None,
+    archive_dir: Annotated[Path | None, typer.Option(help="Top-level archive directory.")] = None,
+    ciao_prefix: Annotated[str | None, typer.Option(help="Where CIAO is installed.")] = None,
+    catalog_source: Annotated[
+        str, typer.Option(help="Counterpart catalogs: vizier or local.")
+    ] = "vizier",
+    catalog_file: Annotated[
+        Path | None, typer.Option(help="Local catalog file (with --catalog-source local).")
+    ] = None,
+    catalogs: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated catalogs to search "
+            f"(default {','.join(DEFAULT_ROUGH_MATCH_CATALOGS)})."
+        ),
+    ] = None,
+    processor: Annotated[
+        str | None,
+        typer.Option(help="Advanced: MODULE:FACTORY giving a custom ObservationProcessor."),
+    ] = None,
+) -> None:
+    """Process observations and save each one as soon as it is done.
+
+    Without OBSIDS, --obsid-file or --start, the observations of the last 30 days are
+    processed; --start alone runs to now. Obsids already in the database are skipped unless
+    --force. Ctrl-C (or SIGTERM) stops the workers and prints what was saved, failed,
+    interrupted and not run (exit code 130, or 143); re-running the batch completes the rest.
+    Exit code 3 when some obsids failed.
+    """
+    require_choice("--source", source, OBSERVATION_SOURCES)
+    require_choice("--catalog-source", catalog_source, CATALOG_SOURCES)
+    if catalog_source == "local" and catalog_file is None:
+        raise ValidationError("--catalog-source local needs --catalog-file")
+    app = state(ctx).app
+    todo = _obsids(app, obsids or [], obsid_file, start, stop, source)
+    if processor is not None:
+        work = _load_processor(processor)
+    else:
+        work = app.observation_processor(
+            source=source,
+            workdir=str(workdir) if workdir else None,
+            archive_dir=str(archive_dir) if archive_dir else None,
+            ciao_prefix=ciao_prefix,
+            catalog_source=catalog_source,
+            catalog_file=str(catalog_file) if catalog_file is not None else None,
+            catalogs=tuple(c.strip() for c in catalogs.split(",")) if catalogs else None,
+        )
+    store = state(ctx).store(write=True)
+    summary = processing.BatchSummary(requested=todo)
+
+    def run() -> None:
+        executor = app.executor(workers=workers, scheduler=scheduler)
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("processing", total=len(todo), last="")
+
+                def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
+                    bar.update(task, completed=done, last=f"{outcome.obsid} {outcome.status.value}")
+
+                processing.process_observations(
+                    todo,
+                    store=store,
+                    processor=work,
+                    executor=executor,
+                    force=force,
+                    progress=advance,
+                    summary=summary,
+                )
+        finally:
+            executor.close()
+
+    run_and_summarize(summary, run)
+    if summary.signalled or interrupts.interrupting():
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if not summary.complete:
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def run_and_summarize(
+    summary: processing.BatchSummary,
+    run: Callable[[], None],
+    echo: Callable[[str], None] = typer.echo,
+) -> None:
+    """Run a batch filling ``summary``, then print the summary whole, whenever a signal comes.
+
+    A Ctrl-C or SIGTERM at any moment after the batch has begun (also as it ends, or while
+    the summary is printed) leaves the summary printed once and complete: the obsids saved
+    are exactly those stored.
+    """
+    printed = False
+    try:
+        try:
+            run()
+        except KeyboardInterrupt:
+            if not summary.interrupted:
+                summary.stop(interrupts.reason())
+        with interrupts.shielded():
+            for line in summary.lines():
+                echo(line)
+            printed = True
+    except KeyboardInterrupt:  # the signal came between the batch and the summary
+        if not summary.interrupted:
+            summary.stop(interrupts.reason())
+        if not printed:
+            for line in summary.lines():
+                echo(line)

@@ -1,0 +1,1 @@
+"""The batch pipeline: obsid lists and many observations processed and saved."""

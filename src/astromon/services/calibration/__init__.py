@@ -1,0 +1,1 @@
+"""Calibration: offsets per time bin, offset-step files, CALALIGN files."""

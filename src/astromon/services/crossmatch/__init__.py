@@ -1,0 +1,1 @@
+"""Cross-matching use cases: stored and new cross-matches, counterparts, recomputing."""

@@ -1,0 +1,1 @@
+"""Storage use cases: validated saves, backups, the integrity check, regions."""
