@@ -4,7 +4,8 @@
 time) and returns an :class:`Astromon`. Its port methods (:meth:`~Astromon.store`,
 :meth:`~Astromon.catalogs`, :meth:`~Astromon.archive`, :meth:`~Astromon.ciao`,
 :meth:`~Astromon.detector`, :meth:`~Astromon.observation_info`, :meth:`~Astromon.executor`,
-:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`) build the real
+:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`,
+:meth:`~Astromon.run_log`, :meth:`~Astromon.run_lock`) build the real
 adapters, named in the one table :data:`astromon.bootstrap.adapters.ADAPTERS` and imported
 lazily; keyword overrides replace them (tests pass fakes this way)::
 
@@ -63,7 +64,8 @@ class Astromon(UseCases):
     ``archive(source='arc5gl', ciao=None)``, ``observation_info()``, ``detector(ciao=None)``,
     ``observation_ports(...)``, ``communicate(...)``, ``executor(workers=None,
     scheduler=None)``, ``renderer()``, ``parameter_files()``, ``toolchain_probe()``,
-    ``calalign_files()``, ``notifier(smtp=None, ...)``, ``is_legacy_file(path)``,
+    ``calalign_files()``, ``notifier(smtp=None, ...)``, ``run_log(log_dir)``,
+    ``run_lock(database)``, ``is_legacy_file(path)``,
     ``input_path(path, what)``,
     ``set_lock_wait_notice(notice)``. Use
     cases: ``check_database``, ``backup_database``, ``restore_database``,
@@ -82,7 +84,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Unpack[Overrides]) 
         Port implementations to use instead of the adapters, by role: ``store`` (a
         :class:`StoreOpener`), ``catalogs``, ``archive``, ``ciao``, ``detector``,
         ``observation_info``, ``executor``, ``renderer``, ``clock``, ``parameter_files``,
-        ``toolchain``, ``calalign_files``, ``notifier`` (see :data:`PORTS`).
+        ``toolchain``, ``calalign_files``, ``notifier``, ``run_log`` and ``run_lock``
+        (``path -> port`` factories; see :data:`PORTS`).
 
     Raises
     ------

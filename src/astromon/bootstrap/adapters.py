@@ -45,6 +45,8 @@ ADAPTERS: Final[dict[str, str]] = {
     "renderer": "astromon_adapters.report_renderer:MatplotlibReportRenderer",
     "clock": "astromon_adapters.system_clock:SystemClock",
     "notifier": "astromon_adapters.smtp_mail:SmtpNotifier",
+    "run_log": "astromon_adapters.run_log:JsonLinesRunLog",
+    "run_lock": "astromon_adapters.run_lock:DailyRunLock",
     "simulation.observatory": "astromon_adapters.simulation:SimulatedObservatory",
     "simulation.archive": "astromon_adapters.simulation:SimulatedArchive",
     "simulation.info": "astromon_adapters.simulation:SimulatedObservationInfo",

@@ -34,6 +34,8 @@ from astromon.ports.observation import (
     ToolchainProbe,
 )
 from astromon.ports.report import ReportRenderer
+from astromon.ports.run_lock import RunLock
+from astromon.ports.run_log import RunLog
 from astromon.ports.store import Store
 
 __all__ = ["CATALOG_SOURCES", "PORTS", "DBFile", "Overrides", "PortsBase", "StoreOpener"]
@@ -72,6 +74,8 @@ class Overrides(TypedDict, total=False):
     toolchain: ToolchainProbe
     calalign_files: CalalignFiles
     notifier: Notifier
+    run_log: Callable[[Path], RunLog]
+    run_lock: Callable[[Path], RunLock]
 
 
 PORTS: tuple[str, ...] = tuple(Overrides.__annotations__)

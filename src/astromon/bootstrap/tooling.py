@@ -1,6 +1,6 @@
 """Ports for files and the toolchain around the pipeline: table files, the input rule,
 parameter files, the doctor's probe, CALALIGN files, the legacy-file test, the lock-waiting
-notice and the notifier of the daily run's alerts.
+notice, and the notifier, run log and run lock of the daily run.
 
 They are methods of :class:`astromon.bootstrap.Astromon` (through
 :class:`astromon.bootstrap.use_cases.UseCases`), built from the adapter table like the others.
@@ -21,6 +21,8 @@ from astromon.domain.errors import DatabaseError, ValidationError
 from astromon.ports.calalign import CalalignFiles
 from astromon.ports.notifier import Notifier
 from astromon.ports.observation import ParameterFiles, ToolchainProbe
+from astromon.ports.run_lock import RunLock
+from astromon.ports.run_log import RunLog
 
 __all__ = ["LockWaitNotice", "ToolingPorts"]
 
@@ -142,6 +144,20 @@ class ToolingPorts(PortsBase):
                 **options,
             ),
         )
+
+    def run_log(self, log_dir: PathArg) -> RunLog:
+        """The record of the daily runs: ``daily.jsonl`` in ``log_dir`` (the override, when
+        given, is called with ``log_dir`` as a path)."""
+        if "run_log" in self.overrides:
+            return cast(Callable[[Path], RunLog], self.overrides["run_log"])(Path(log_dir))
+        return cast(RunLog, make_adapter("run_log", log_dir))
+
+    def run_lock(self, database: PathArg) -> RunLock:
+        """The lock that keeps daily runs on ``database`` apart (files beside it; the
+        override, when given, is called with ``database`` as a path)."""
+        if "run_lock" in self.overrides:
+            return cast(Callable[[Path], RunLock], self.overrides["run_lock"])(Path(database))
+        return cast(RunLock, make_adapter("run_lock", database))
 
     def is_legacy_file(self, path: str | os.PathLike[str]) -> bool:
         """True when ``path`` is an existing file with the HDF5 signature (a legacy file)."""

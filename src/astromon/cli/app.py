@@ -287,6 +287,7 @@ def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli import (
         calalign_commands,
+        daily_commands,
         db_commands,
         demo,
         doctor_commands,
@@ -307,6 +308,7 @@ def _register() -> None:
     reliability_commands.register(db_commands.db_app)
     app.add_typer(db_commands.db_app, name="db")
     app.command("report")(report_commands.report)
+    app.command("daily")(daily_commands.daily)
     app.add_typer(calalign_commands.calalign_app, name="calalign")
     app.command("demo")(demo.demo)
     app.command("doctor")(doctor_commands.doctor)

@@ -13,16 +13,11 @@ from astromon.domain.accuracy import DEFAULT_YEARS
 from astromon.domain.errors import ValidationError
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
+from astromon.services.web_pages import TITLE, WEB_VIEWS, build_views, web_views
 
-__all__ = ["DEFAULT_OUT", "WEB_VIEWS", "report"]
+__all__ = ["DEFAULT_OUT", "report"]
 
 DEFAULT_OUT: Final = Path("astromon-report")
-WEB_VIEWS: Final[dict[str, tuple[float, str]]] = {
-    "cal": (5.0, "calibration view, S/N >= 5"),
-    "mta": (3.0, "operations view, S/N >= 3"),
-}
-"""The pages of ``--web``: subdirectory → (minimum S/N, what it is)."""
-TITLE: Final = "Chandra absolute astrometric accuracy"
 
 
 def _with_reference(
@@ -137,8 +132,6 @@ def report(
                 f"--web writes both views (S/N >= 5 and S/N >= 3): {', '.join(clashing)} "
                 "does not apply"
             )
-    from astromon import utils
-
     if not (math.isfinite(years) and years > 0):
         raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     when = parse_time_option("--now", now)
@@ -146,32 +139,28 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     store = state(ctx).store()
     views = (
-        {sub: (level, f"{TITLE}: {what}") for sub, (level, what) in WEB_VIEWS.items()}
+        web_views()
         if web is not None
         else {"": (3.0 if operations else 5.0 if snr is None else snr, TITLE)}
     )
-    reference = _with_reference(ctx, reference_calalign, calalign_dir, web is not None)
-    built: dict[str, MonitoringReport] = {}
-    for sub, (level, title) in views.items():
-        matches = report_service.select_matches(store, snr=level, name=name)
-        if not len(matches):
-            require_cross_match(store, name, "--name")
-        built[sub] = report_service.build_report(
-            matches,
-            now=moment,
-            years=years,
-            offset_steps=steps,
-            reference_offsets=(
-                utils.get_calalign_offsets(
-                    matches, ref_calalign=reference_calalign, calalign_dir=calalign_dir
-                )
-                if reference
-                else None
-            ),
-            selection=report_service.standard_selection(level),
-            title=title,
-        )
-    renderer = state(ctx).app.renderer()
+    app = state(ctx).app
+    calalign = (
+        app.calalign_files().read_directory(calalign_dir or app.settings.default_calalign_dir())
+        if _with_reference(ctx, reference_calalign, calalign_dir, web is not None)
+        else None
+    )
+    built = build_views(
+        store,
+        views,
+        now=moment,
+        years=years,
+        name=name,
+        offset_steps=steps,
+        calalign=calalign,
+        reference_calalign=reference_calalign,
+        when_empty=lambda: require_cross_match(store, name, "--name"),
+    )
+    renderer = app.renderer()
     if web is None:
         page = report_service.write_report(built[""], renderer, out or DEFAULT_OUT)
         _echo(built[""])
