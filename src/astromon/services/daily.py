@@ -8,9 +8,9 @@ One run, in this order, each step going on when an earlier one failed:
    the batch pipeline (:func:`astromon.services.processing.process_observations`: each saved
    as soon as it is done, obsids already stored skipped, so a run after a crash does only
    what is missing; the processor moves each observation's files into the archive);
-3. recompute the standard cross-matches over the database;
+3. recompute the standard cross-matches over the database (when it holds observations);
 4. write the web pages (calibration and operations views) from what the database holds, even
-   when processing failed;
+   when processing failed (a database without observations has none: a warning);
 5. evaluate the alarms (:func:`astromon.domain.alarms.evaluate_alarms`): failed observations,
    the 90% radius of the calibration view over its window above ``max_q90``, and the
    observations flagged by the per-observation alignment when the database has that table;
@@ -35,7 +35,7 @@ from astropy.table import Table
 
 from astromon.domain.accuracy import DEFAULT_YEARS, AccuracyStatement
 from astromon.domain.alarms import DEFAULT_MAX_Q90, evaluate_alarms
-from astromon.domain.crossmatch import CROSS_MATCHES
+from astromon.domain.crossmatch import STANDARD_CROSS_MATCHES
 from astromon.domain.daily_message import run_message
 from astromon.domain.daily_run import DailyRun, ObservationNote, iso_utc
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
@@ -63,6 +63,7 @@ __all__ = [
     "ACCURACY_VIEW",
     "ALIGNMENT_TABLE",
     "DEFAULT_DAILY_DAYS",
+    "STORED_CROSS_MATCHES",
     "DailyPlan",
     "DailyPorts",
     "DailyResult",
@@ -78,6 +79,11 @@ ACCURACY_VIEW: Final = "cal"
 """The view whose accuracy statement the run records and checks: the calibration view."""
 ALIGNMENT_TABLE: Final = "astromon_alignment"
 """The table of per-observation alignment solutions (``obsid``, ``flagged``), when present."""
+STORED_CROSS_MATCHES: Final = tuple(
+    sorted({str(s.keywords["name"]) for s in STANDARD_CROSS_MATCHES.values()})
+)
+"""The standard cross-matches the run recomputes, by the name they are stored under
+(``default`` is ``astromon_21`` under another name)."""
 
 
 @dataclass(frozen=True)
@@ -265,38 +271,59 @@ def run_daily(
             if interrupts.interrupting():
                 raise
             errors.append(_failure("processing", exc))
-        for name in CROSS_MATCHES:
-            try:
-                recompute_cross_match(ports.store, name)
-            except Exception as exc:
-                if interrupts.interrupting():
-                    raise
-                errors.append(_failure(f"cross-match {name}", exc))
         reports: dict[str, MonitoringReport] = {}
         page: Path | None = None
         flagged: list[int] | None = None
         try:
-            calalign = ports.calalign() if ports.calalign is not None else None
-            reports = build_views(
-                ports.store,
-                web_views(),
-                now=start_date,
-                years=plan.years,
-                name=plan.name,
-                calalign=calalign,
-                reference_calalign=plan.reference_calalign,
-            )
-            flagged = flagged_observations(ports.store, plan.name)
-            page = report_service.write_site(reports, ports.renderer, plan.web_dir)
+            filled = "astromon_obs" in ports.store.table_names()
         except Exception as exc:
             if interrupts.interrupting():
                 raise
-            errors.append(_failure("web pages", exc))
+            errors.append(_failure("reading the database", exc))
+        else:
+            if filled:
+                page, reports, flagged = _refresh(plan, ports, start_date, errors)
+            else:
+                warnings.append("the database holds no observation: no cross-match, no web page")
         record = _record(plan, ports, start_date, summary, reports, flagged, errors)
         warnings += _deliver(plan, ports, record)
     finally:
         ports.run_lock.release()
     return DailyResult(record, summary, page, reports, tuple(warnings))
+
+
+def _refresh(
+    plan: DailyPlan, ports: DailyPorts, now: str, errors: list[str]
+) -> tuple[Path | None, dict[str, MonitoringReport], list[int] | None]:
+    """Recompute the standard cross-matches and write the web pages; the page, the reports
+    and the flagged obsids (failures are added to ``errors``)."""
+    for name in STORED_CROSS_MATCHES:
+        try:
+            recompute_cross_match(ports.store, name)
+        except Exception as exc:
+            if interrupts.interrupting():
+                raise
+            errors.append(_failure(f"cross-match {name}", exc))
+    reports: dict[str, MonitoringReport] = {}
+    try:
+        calalign = ports.calalign() if ports.calalign is not None else None
+        reports = build_views(
+            ports.store,
+            web_views(),
+            now=now,
+            years=plan.years,
+            name=plan.name,
+            calalign=calalign,
+            reference_calalign=plan.reference_calalign,
+        )
+        flagged = flagged_observations(ports.store, plan.name)
+        page = report_service.write_site(reports, ports.renderer, plan.web_dir)
+    except Exception as exc:
+        if interrupts.interrupting():
+            raise
+        errors.append(_failure("web pages", exc))
+        return None, reports, None
+    return page, reports, flagged
 
 
 def _record(
