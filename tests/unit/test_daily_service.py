@@ -18,6 +18,7 @@ from astromon.domain.time import CxoTime
 from astromon.ports.run_lock import RunHolder, RunLockedError
 from astromon.services.daily import (
     ALIGNMENT_TABLE,
+    MAX_DAYS,
     DailyPlan,
     DailyPorts,
     flagged_observations,
@@ -237,9 +238,19 @@ def test_flagged_observations_raise_an_alarm_when_the_alignment_table_exists() -
     assert result.exit_code == 3
 
 
-@given(st.one_of(st.integers(max_value=-1), st.floats(), st.booleans(), st.text(max_size=3)))
+@given(
+    st.one_of(
+        st.integers(max_value=-1),
+        st.integers(min_value=MAX_DAYS + 1),
+        st.floats(),
+        st.booleans(),
+        st.text(max_size=3),
+    )
+)
 def test_a_bad_number_of_days_is_refused(days: Any) -> None:
-    with pytest.raises(ValidationError, match="--days must be a number of days >= 0"):
+    with pytest.raises(
+        ValidationError, match=f"--days must be a number of days from 0 to {MAX_DAYS}"
+    ):
         plan(days=days)
 
 

@@ -34,7 +34,13 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.mail import check_address, check_addresses, parse_smtp_server
 from astromon.ports.notifier import Notifier
 from astromon.ports.processing import ObservationOutcome
-from astromon.services.daily import DEFAULT_DAILY_DAYS, DailyPlan, DailyPorts, run_daily
+from astromon.services.daily import (
+    DEFAULT_DAILY_DAYS,
+    MAX_DAYS,
+    DailyPlan,
+    DailyPorts,
+    run_daily,
+)
 
 __all__ = ["daily"]
 
@@ -96,7 +102,11 @@ def daily(
     ctx: typer.Context,
     days: Annotated[
         int,
-        typer.Option(min=0, help="Process the observations started in the last DAYS days."),
+        typer.Option(
+            min=0,
+            max=MAX_DAYS,
+            help="Process the observations started in the last DAYS days.",
+        ),
     ] = DEFAULT_DAILY_DAYS,
     web_dir: Annotated[
         Path | None,

@@ -63,6 +63,7 @@ __all__ = [
     "ACCURACY_VIEW",
     "ALIGNMENT_TABLE",
     "DEFAULT_DAILY_DAYS",
+    "MAX_DAYS",
     "STORED_CROSS_MATCHES",
     "DailyPlan",
     "DailyPorts",
@@ -75,6 +76,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAILY_DAYS: Final = int(DEFAULT_DAYS)
 """The daily run processes the observations of the last 30 days by default."""
+MAX_DAYS: Final = 36525
+"""The longest processing window, days: a century, more than the mission."""
 ACCURACY_VIEW: Final = "cal"
 """The view whose accuracy statement the run records and checks: the calibration view."""
 ALIGNMENT_TABLE: Final = "astromon_alignment"
@@ -97,7 +100,8 @@ class DailyPlan:
     web_dir : pathlib.Path
         Where the web pages go (replaced as a whole).
     days : int
-        Process the observations that started in the ``days`` days before now (>= 0).
+        Process the observations that started in the ``days`` days before now (0 to
+        :data:`MAX_DAYS`).
     max_q90 : float
         The limit of the 90% radius, arcsec.
     years : float
@@ -133,8 +137,14 @@ class DailyPlan:
     pid: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 0:
-            raise ValidationError(f"--days must be a number of days >= 0, got {self.days!r}")
+        if (
+            isinstance(self.days, bool)
+            or not isinstance(self.days, int)
+            or not 0 <= self.days <= MAX_DAYS
+        ):
+            raise ValidationError(
+                f"--days must be a number of days from 0 to {MAX_DAYS}, got {self.days!r}"
+            )
         evaluate_alarms((), None, max_q90=self.max_q90)  # the limit's own check
         if not (np.isfinite(self.years) and self.years > 0):
             raise ValidationError(f"--years must be a positive number of years, got {self.years!r}")
