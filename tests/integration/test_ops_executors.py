@@ -73,7 +73,11 @@ def test_dask_local_cluster_gives_the_same_database(
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=str(tmp_path / "dask"),  # no dask-scratch-space left behind
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -140,7 +144,7 @@ def test_cli_process_on_a_dask_scheduler(tmp_path: Path, serial_contents: dict[s
     path = tmp_path / "cli-dask.duckdb"
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
-        protocol="tcp://", host="127.0.0.1",
+        protocol="tcp://", host="127.0.0.1", local_directory=str(tmp_path / "dask"),
     ) as cluster:  # fmt: skip
         result = subprocess.run(
             [str(script), "--db", str(path), "process", "101-106", "--scheduler",
