@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def test_failures_carry_one_fix_each() -> None:
     assert not all_passed(checks)
     lines = format_table(checks)
     named: list[str] = []  # the checks each fix line is for: the row above, or those named
-    for above, line in zip(lines, lines[1:], strict=False):
+    for above, line in itertools.pairwise(lines):
         text = line.strip()
         if text.startswith("fix (for "):
             names, fix = text.removeprefix("fix (for ").split("): ", 1)
