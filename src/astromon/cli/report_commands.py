@@ -103,6 +103,10 @@ def report(
         ),
     ] = None,
     name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an existing, non-empty OUT (or DIR)."),
+    ] = False,
 ) -> None:
     """Write the monitoring report: the accuracy statement, figures, plots, HTML page.
 
@@ -120,9 +124,10 @@ def report(
 
     --offsets-file takes the JSON list of {tstart, dy, dz} written by `calalign offsets
     --output` (a detector's matches use that detector's rows, else the 'all' rows), or an
-    ECSV/CSV table with the same columns. OUT (or DIR) is replaced as a whole (built beside
-    it, then swapped in); an existing one must be a report directory. NAME (--name) must be
-    a stored cross-match; an unknown one is a usage error that lists the stored names.
+    ECSV/CSV table with the same columns. An existing, non-empty OUT (or DIR) is replaced only
+    with --overwrite, as a whole (built beside it, then swapped in), and only when it is a
+    report directory. NAME (--name) must be a stored cross-match; an unknown one is a usage
+    error that lists the stored names.
     """
     if web is not None:
         given = {"--out": out is not None, "--snr": snr is not None, "--operations": operations}
@@ -132,6 +137,11 @@ def report(
                 f"--web writes both views (S/N >= 5 and S/N >= 3): {', '.join(clashing)} "
                 "does not apply"
             )
+    target, option = (web, "--web") if web is not None else (out or DEFAULT_OUT, "--out")
+    if not overwrite and target.is_dir() and any(target.iterdir()):
+        raise ValidationError(
+            f"{option} {str(target)!r} exists and is not empty: give --overwrite to replace it"
+        )
     if not (math.isfinite(years) and years > 0):
         raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     when = parse_time_option("--now", now)
@@ -162,10 +172,10 @@ def report(
     )
     renderer = app.renderer()
     if web is None:
-        page = report_service.write_report(built[""], renderer, out or DEFAULT_OUT)
+        page = report_service.write_report(built[""], renderer, target)
         _echo(built[""])
     else:
-        page = report_service.write_site(built, renderer, web)
+        page = report_service.write_site(built, renderer, target)
         for sub, view in built.items():
             typer.echo(f"{sub}/ ({WEB_VIEWS[sub][1]}):")
             _echo(view)
