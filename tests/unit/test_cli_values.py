@@ -60,6 +60,7 @@ def regions_of(memory: InMemoryStore) -> list[dict[str, Any]]:
         (["matches", "--columns", "obsid,dr,obsid"], ["--columns 'obsid,dr,obsid'", "['obsid']"]),
         (["process", "--start", "252518688070"], ["--start '252518688070'", "calendar"]),
         (["report", "--now", "-1e12"], ["--now '-1e12'"]),
+        (["report", "--now", "Query interrupted"], ["--now 'Query interrupted'"]),
         (["calalign", "offsets", "--bins-per-year", "1e308"], ["'--bins-per-year'", "1e308"]),
     ],
 )
