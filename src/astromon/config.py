@@ -125,6 +125,8 @@ class Settings:
     | `ASTROMON_SMTP_TIMEOUT` | `smtp_timeout` | seconds to wait for the SMTP server (30) |
     | `ASTROMON_MAIL_FROM` | `mail_from` | sender address of the alerts |
     | `ASTROMON_MAIL_TO` | `mail_to` | recipients of the alerts, comma-separated |
+    | `ASTROMON_LOG_DIR` | `log_dir` | directory of the daily run record (the database's) |
+    | `ASTROMON_WEB_DIR` | `web_dir` | directory of the web pages the daily run writes |
 
     Raises
     ------
@@ -160,6 +162,8 @@ class Settings:
     smtp_timeout: float | None = None
     mail_from: str | None = None
     mail_to: tuple[str, ...] = ()
+    log_dir: Path | None = None
+    web_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -202,6 +206,8 @@ class Settings:
             smtp_timeout=_seconds(env, "ASTROMON_SMTP_TIMEOUT"),
             mail_from=_mail_from(env),
             mail_to=_mail_to(env),
+            log_dir=_path(env, "ASTROMON_LOG_DIR"),
+            web_dir=_path(env, "ASTROMON_WEB_DIR"),
         )
 
     def default_db_file(self) -> Path:
@@ -216,6 +222,10 @@ class Settings:
     def resolve_db_file(self, dbfile: str | os.PathLike[str] | None) -> Path:
         """The given path, or :meth:`default_db_file` when None."""
         return self.default_db_file() if dbfile is None else Path(dbfile)
+
+    def daily_log_dir(self, database: Path) -> Path:
+        """``log_dir``, else the directory of ``database``: where the daily run record goes."""
+        return self.log_dir if self.log_dir is not None else database.parent
 
     def default_calalign_dir(self) -> Path:
         """``calalign_dir``, else ``{caldb}/data/chandra/pcad/align``.

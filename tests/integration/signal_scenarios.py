@@ -196,7 +196,7 @@ class Report(Scenario):
 
     def args(self, out: Path) -> list[str]:
         return ["--db", str(self.base / "db.duckdb"), "report", "--out", str(out), "--now",
-                "2015:001"]  # fmt: skip
+                "2015:001", "--overwrite"]  # fmt: skip
 
     def prepare(self, rundir: Path, index: int) -> tuple[list[str], dict[str, str]]:
         if index % 2:

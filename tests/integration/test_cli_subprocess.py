@@ -308,7 +308,7 @@ def test_report_command(reference_db: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (out / "index.html").exists() and (out / "dr_cdf.png").exists()
     assert "last 5 years" in result.stdout
-    ops = run("--db", str(reference_db), "report", "--operations", "--out", str(out))
+    ops = run("--db", str(reference_db), "report", "--operations", "--out", str(out), "--overwrite")
     assert ops.returncode == 0, ops.stderr
 
 

@@ -110,3 +110,19 @@ def test_local_catalog_indexes_go_to_the_configured_cache(tmp_path: Path) -> Non
     )
     assert isinstance(service, LocalCatalogService)
     assert service.cache_dir == tmp_path / "cache" / "astromon" / "catalog-index"
+
+
+def test_the_daily_run_ports_are_the_file_adapters(tmp_path: Path) -> None:
+    from astromon_adapters.operations.run_lock import DailyRunLock
+    from astromon_adapters.operations.run_log import JsonLinesRunLog
+
+    from astromon.ports.run_lock import RunLock
+    from astromon.ports.run_log import RunLog
+
+    astromon = bootstrap(Settings())
+    log = astromon.run_log(tmp_path / "logs")
+    assert isinstance(log, JsonLinesRunLog) and isinstance(log, RunLog)
+    assert log.path == tmp_path / "logs" / "daily.jsonl"
+    lock = astromon.run_lock(tmp_path / "a.duckdb")
+    assert isinstance(lock, DailyRunLock) and isinstance(lock, RunLock)
+    assert lock.path == tmp_path / "a.duckdb.daily.lock"

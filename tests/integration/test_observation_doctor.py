@@ -67,10 +67,12 @@ def _doctor(db: Path, prefix: Path, *args: str) -> Any:
 
 
 def _rows(output: str) -> dict[str, tuple[str, str]]:
-    """check name -> (status, the fix hint or '')."""
+    """check name -> (status, the fix hint or ''); a fix shared by several checks, printed
+    once as ``fix (for A, B): ...``, is given to each of them."""
     rows: dict[str, tuple[str, str]] = {}
     lines = output.splitlines()
     last = ""
+    shared: dict[str, str] = {}
     for line in lines[1:-1]:
         status, rest = line[:7].strip(), line[9:]
         if status:
@@ -78,7 +80,10 @@ def _rows(output: str) -> dict[str, tuple[str, str]]:
             rows[name], last = (status, ""), name
         elif "fix: " in line:
             rows[last] = (rows[last][0], line.split("fix: ", 1)[1])
-    return rows
+        elif "fix (for " in line:
+            names, fix = line.split("fix (for ", 1)[1].split("): ", 1)
+            shared.update(dict.fromkeys(names.split(", "), fix))
+    return {name: (status, fix or shared.get(name, "")) for name, (status, fix) in rows.items()}
 
 
 def test_a_complete_installation_passes(
@@ -152,6 +157,10 @@ def test_no_ciao_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     rows = _rows(result.stdout)
     assert rows["CIAO prefix"][0] == "FAIL" and "--ciao-prefix" in rows["CIAO prefix"][1]
     assert rows["tool fluximage"] == ("FAIL", rows["CIAO prefix"][1])
+    # the fix all the CIAO checks share is printed once, naming them
+    [shared] = [line for line in result.stdout.splitlines() if "fix (for " in line]
+    assert "fix (for CIAO prefix, CIAO version, CALDB, tool " in shared
+    assert result.stdout.count(rows["CIAO prefix"][1]) == 1
     assert rows["arc5gl user file"][0] == "ok"  # absent: arc5gl uses the login name
 
 

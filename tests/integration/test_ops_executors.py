@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,20 @@ def run_batch(path: Path, executor: Any, script: dict[int, str] = SCRIPT) -> Any
         executor.close()
 
 
+@pytest.fixture(autouse=True)
+def dask_scratch(tmp_path: Path) -> Iterator[Path]:
+    """Dask's scratch space (``dask-scratch-space``, its lock files) goes into the test's own
+    directory, not the system's temporary directory, and goes with it."""
+    scratch = tmp_path / "dask"
+    try:
+        import dask
+    except ImportError:  # the process-pool tests do not need it
+        yield scratch
+        return
+    with dask.config.set({"temporary-directory": str(scratch)}):
+        yield scratch
+
+
 @pytest.fixture(scope="module")
 def serial_contents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("serial") / "astromon.duckdb"
@@ -68,12 +83,15 @@ def test_process_pool_gives_the_same_database(
 
 
 def test_dask_local_cluster_gives_the_same_database(
-    tmp_path: Path, serial_contents: dict[str, Any]
+    tmp_path: Path, serial_contents: dict[str, Any], dask_scratch: Path
 ) -> None:
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -87,6 +105,7 @@ def test_dask_local_cluster_gives_the_same_database(
         summary2 = run_batch(path2, DaskExecutor(cluster.scheduler_address))
         assert sorted(summary2.saved) == [101, 103, 105, 106]
         assert contents(path2) == serial_contents
+    assert (dask_scratch / "dask-scratch-space").is_dir()  # here, not in the system's /tmp
 
 
 def test_a_dead_worker_keeps_finished_observations_and_rerun_completes(
@@ -136,7 +155,12 @@ def test_cli_process_on_a_dask_scheduler(tmp_path: Path, serial_contents: dict[s
         pytest.skip("the astromon script is not installed in this environment")
     code = [str(p) for p in (root / "src", root / "adapters", root)]
     path = os.pathsep.join(filter(None, [*code, os.environ.get("PYTHONPATH", "")]))
-    env = dict(os.environ, PYTHONPATH=path, ASTROMON_TEST_SCRIPT="102:error,104:skip")
+    env = dict(
+        os.environ,
+        PYTHONPATH=path,
+        ASTROMON_TEST_SCRIPT="102:error,104:skip",
+        DASK_TEMPORARY_DIRECTORY=str(tmp_path / "dask"),
+    )
     path = tmp_path / "cli-dask.duckdb"
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,

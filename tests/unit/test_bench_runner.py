@@ -99,3 +99,19 @@ def test_storage_and_catalog_cases_run(tmp_path: Path) -> None:
     assert save["stored_rows"] == save["rows"] > 0
     assert cases["get_cross_matches"]["sides"][0]["repeats"] == 3
     assert (tmp_path / "data" / "catalog-index").is_dir()
+
+
+@pytest.mark.slow
+def test_the_daily_job_case_runs_serial_and_with_two_workers(tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    args = ["--size", "tiny", "--case", "daily_job", "--workdir", str(tmp_path / "data")]
+    assert main([*args, "--json", str(report_file)]) == 0
+    [row] = json.loads(report_file.read_text())["cases"]
+    assert "error" not in row, row.get("error")
+    sides = {side["side"]: side["summary"] for side in row["sides"]}
+    assert {name: s["workers"] for name, s in sides.items()} == {"reference": 1, "astromon": 2}
+    for summary in sides.values():
+        assert summary["processed"] == summary["observations"] == 8
+        assert summary["exit_code"] == 0
+    assert row["ratio"] > 0
+    assert all(check["met"] for check in row["checks"]), row["checks"]

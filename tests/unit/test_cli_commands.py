@@ -253,12 +253,14 @@ def test_report_command(use_store: Any, reference_store: InMemoryStore, tmp_path
     assert lines[0].startswith("now = 2015:001:00:00:00.000: accuracy over the 5 years")
     assert lines[1].startswith("The overall 90% uncertainty circle of Chandra X-ray")
     assert "last 5 years" in result.stdout and "nan" not in result.stdout
-    assert (out / "summary.json").exists()
+    first_summary = json.loads((out / "summary.json").read_text())
     steps = tmp_path / "steps.csv"
     steps.write_text("tstart,dy,dz\n2013:001,0.5,-0.5\n")
-    shifted = runner.invoke(
-        app, ["report", "--out", str(out), "--now", "2015:001", "--offsets-file", str(steps)]
-    )
+    args = ["report", "--out", str(out), "--now", "2015:001", "--offsets-file", str(steps)]
+    kept = runner.invoke(app, args)  # an existing report is replaced only with --overwrite
+    assert kept.exit_code == 2 and "give --overwrite to replace it" in kept.stderr
+    assert json.loads((out / "summary.json").read_text()) == first_summary
+    shifted = runner.invoke(app, [*args, "--overwrite"])
     assert shifted.exit_code == 0, shifted.output
     assert shifted.stdout != result.stdout
     bad = runner.invoke(app, ["report", "--offsets-file", str(tmp_path / "none.csv")])

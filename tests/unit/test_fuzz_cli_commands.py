@@ -9,7 +9,8 @@ itself, missing files and directories, files of garbage. Every run must
 * end with exit code 0, 1, 2 (or 3, the partial failure of ``process``), never an uncaught
   exception, and never the one-line ``error: unexpected ...`` (an unexpected error is a bug);
 * on failure, say so in exactly one ``error: ...`` line on stderr (Click's usage errors too);
-* leave the database file byte-for-byte unchanged when it fails, or when it only reads;
+* leave the database file byte-for-byte unchanged when it fails (but for ``daily``, which
+  saves what it can after a failed step), or when it only reads;
 * leave the device nodes devices and the FIFO a FIFO (and never block on it: a case that
   waits for a writer that never comes ends in pytest's timeout).
 
@@ -316,6 +317,9 @@ READ_ONLY = {("tables",), ("show",), ("matches",), ("regions", "list"), ("db", "
              ("db", "export"), ("report",), ("doctor",), ("calalign",), ("calalign", "list"),
              ("calalign", "offsets"), ("calalign", "check"), ("calalign", "write")}  # fmt: skip
 """Commands that never write the database."""
+REFRESHING = {("daily",)}
+"""Commands that go on after a failed step and save what they can (the daily run refreshes the
+cross-matches after a failed search): their exit code 1 may follow writes."""
 
 
 def check(
@@ -338,7 +342,7 @@ def check(
         assert len(err) == 1 and err[0].startswith("error: "), (argv, result.stderr)
     assert "error: unexpected" not in result.stderr, (argv, result.stderr)
     assert "Traceback" not in result.output, (argv, result.output)
-    if result.exit_code != 0 or not writes:
+    if (result.exit_code != 0 and path not in REFRESHING) or not writes:
         assert snapshot(db) == before, (argv, result.exit_code, result.stderr)
     for name in DEVICES:
         assert stat.S_ISCHR(os.stat(places[name]).st_mode), (argv, name)

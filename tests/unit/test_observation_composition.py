@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astromon_adapters.par_file import ParFileReader
+from astromon_adapters.chandra.par_file import ParFileReader
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -101,7 +102,19 @@ def test_failures_carry_one_fix_each() -> None:
     assert "HTTP 500" in failed["VizieR SDSS"].detail
     assert not all_passed(checks)
     lines = format_table(checks)
-    assert sum(line.strip().startswith("fix: ") for line in lines) == len(failed)
+    named: list[str] = []  # the checks each fix line is for: the row above, or those named
+    for above, line in itertools.pairwise(lines):
+        text = line.strip()
+        if text.startswith("fix (for "):
+            names, fix = text.removeprefix("fix (for ").split("): ", 1)
+            named += names.split(", ")
+        elif text.startswith("fix: "):
+            names, fix = above[9:].split("  ")[0], text.removeprefix("fix: ")
+            named.append(names)
+        else:
+            continue
+        assert fix in {c.fix for c in failed.values()}
+    assert sorted(named) == sorted(failed)
     assert lines[-1] == f"{len(checks)} checks: {len(failed)} failed, 0 skipped"
 
 
@@ -110,6 +123,9 @@ def test_without_ciao_every_ciao_line_fails_with_the_prefix_fix() -> None:
     ciao = [c for c in checks if c.name.startswith(("CIAO", "CALDB", "tool "))]
     assert {c.status for c in ciao} == {CheckStatus.FAIL}
     assert len({c.fix for c in ciao}) == 1 and "--ciao-prefix" in ciao[0].fix
+    lines = format_table(checks)
+    fixes = [line.strip() for line in lines if line.strip().startswith("fix")]
+    assert fixes == [f"fix (for {', '.join(c.name for c in ciao)}): {ciao[0].fix}"]
 
 
 @pytest.mark.parametrize("offline", [True, False])

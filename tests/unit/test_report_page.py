@@ -212,7 +212,10 @@ def test_the_web_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "reference_calalign" not in cal
     assert text_of(index).count("The overall 90% uncertainty circle") == 2
     assert result.stdout.splitlines()[0] == "cal/ (calibration view, S/N >= 5):"
-    again = cli_report(tables, ["report", "--web", str(web), "--now", "2021:001"])
+    args = ["report", "--web", str(web), "--now", "2021:001"]
+    kept = cli_report(tables, args)  # the pages are replaced only with --overwrite
+    assert kept.exit_code == 2 and "exists and is not empty: give --overwrite" in kept.stderr
+    again = cli_report(tables, [*args, "--overwrite"])
     assert again.exit_code == 0, again.output
     assert json.loads((web / "cal" / "summary.json").read_text())["end_date"] == "2021-01-01"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["web"]  # swapped in, nothing left

@@ -4,9 +4,10 @@
 time) and returns an :class:`Astromon`. Its port methods (:meth:`~Astromon.store`,
 :meth:`~Astromon.catalogs`, :meth:`~Astromon.archive`, :meth:`~Astromon.ciao`,
 :meth:`~Astromon.detector`, :meth:`~Astromon.observation_info`, :meth:`~Astromon.executor`,
-:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`...) build the
-real adapters, each importing its adapter module when first called; keyword overrides replace
-them (tests pass fakes this way)::
+:meth:`~Astromon.renderer`, :meth:`~Astromon.clock`, :meth:`~Astromon.notifier`,
+:meth:`~Astromon.run_log`, :meth:`~Astromon.run_lock`...) build the real adapters, each
+importing its adapter module when first called; keyword overrides replace them (tests pass
+fakes this way)::
 
     app = bootstrap(store=lambda dbfile=None, *, write=False: fake_store, clock=fake_clock)
 
@@ -63,7 +64,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Unpack[Overrides]) 
         Port implementations to use instead of the adapters, by role: ``store`` (a
         :class:`StoreOpener`), ``catalogs``, ``archive``, ``ciao``, ``detector``,
         ``observation_info``, ``executor``, ``renderer``, ``clock``, ``parameter_files``,
-        ``toolchain``, ``calalign_files``, ``notifier`` (see :data:`PORTS`).
+        ``toolchain``, ``calalign_files``, ``notifier``, ``run_log`` and ``run_lock``
+        (``path -> port`` factories; see :data:`PORTS`).
 
     Raises
     ------

@@ -45,6 +45,8 @@ from astromon.ports.observation import (
 )
 from astromon.ports.processing import ObservationProcessor
 from astromon.ports.report import ReportRenderer
+from astromon.ports.run_lock import RunLock
+from astromon.ports.run_log import RunLog
 from astromon.ports.store import DBFile, DBPath, Store
 from astromon.services.demo import DemoObservatory
 from astromon.services.observation.processor import StandardObservationProcessor
@@ -98,6 +100,8 @@ class Overrides(TypedDict, total=False):
     toolchain: ToolchainProbe
     calalign_files: CalalignFiles
     notifier: Notifier
+    run_log: Callable[[Path], RunLog]
+    run_lock: Callable[[Path], RunLock]
 
 
 PORTS: tuple[str, ...] = tuple(Overrides.__annotations__)
@@ -746,3 +750,23 @@ class Astromon:
             password_file=password_file or settings.smtp_password_file,
             timeout=DEFAULT_TIMEOUT if wait is None else wait,
         )
+
+    def run_log(self, log_dir: PathArg) -> RunLog:
+        """The record of the daily runs: ``daily.jsonl`` in ``log_dir`` (the override, when
+        given, is called with ``log_dir`` as a path)."""
+        override = self.overrides.get("run_log")
+        if override is not None:
+            return override(Path(log_dir))
+        from astromon_adapters.operations.run_log import JsonLinesRunLog
+
+        return JsonLinesRunLog(log_dir)
+
+    def run_lock(self, database: PathArg) -> RunLock:
+        """The lock that keeps daily runs on ``database`` apart (files beside it; the
+        override, when given, is called with ``database`` as a path)."""
+        override = self.overrides.get("run_lock")
+        if override is not None:
+            return override(Path(database))
+        from astromon_adapters.operations.run_lock import DailyRunLock
+
+        return DailyRunLock(database)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,7 +36,15 @@ from astromon.cli.console import (
 from astromon.domain.errors import ValidationError
 from astromon.services import interrupts
 
-__all__ = ["GLOBAL_OPTIONS", "GlobalOptionsGroup", "app", "hoist_global_options", "main"]
+__all__ = [
+    "GLOBAL_OPTIONS",
+    "GlobalOptionsGroup",
+    "app",
+    "hoist_global_options",
+    "main",
+    "readable_metavars",
+    "summary_line",
+]
 
 GLOBAL_OPTIONS: dict[str, bool] = {"--db": True, "--log-format": True, "--verbose": False}
 """Global options, and whether each takes a value (``-v`` is the short ``--verbose``)."""
@@ -45,6 +54,54 @@ GLOBAL_EPILOG = "Global options (--db, --log-format, -v) may also be given after
 
 def _commands(group: Any) -> dict[str, Any]:
     return dict(getattr(group, "commands", {}) or {})
+
+
+_TYPE_METAVARS: dict[str, str] = {
+    "float": "FLOAT",
+    "int": "INTEGER",
+    "str": "TEXT",
+    "Path": "PATH",
+    "bool": "BOOLEAN",
+}
+
+
+def _value_name(annotation: Any) -> str:
+    """The placeholder of one value of type ``annotation`` (``list[float]``: ``FLOAT``)."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is list and len(args) == 1:
+        return _value_name(args[0])
+    name = getattr(annotation, "__name__", str(annotation))
+    return _TYPE_METAVARS.get(name, name.upper())
+
+
+def summary_line(help_text: str) -> str:
+    """The one-line summary of a command: the first paragraph of its help, whole (Click cuts
+    its own summary at 45 characters, often mid-phrase)."""
+    return " ".join(help_text.strip().split("\n\n")[0].split())
+
+
+def readable_metavars(command: Any) -> None:
+    """Give each value of ``command`` a readable placeholder where none was chosen.
+
+    An option shows the kind of one value (``--snr FLOAT``, ``--obsid-file PATH``,
+    ``--start TEXT``; a repeatable option, the kind of each value) or its choices
+    (``--format [table|csv|...]``); an argument shows its name (``OBSIDS``). Typer's own
+    placeholders (``<float>``, ``<list[str]>``) name Python types, not values.
+    """
+    for param in getattr(command, "params", []):
+        descriptor = getattr(param, "type_descriptor", None)
+        if getattr(param, "param_type_name", "") == "argument":
+            if param.metavar is None:
+                param.metavar = str(param.name).upper()
+            param.display_type_rich = lambda ctx: None  # the name says it
+            continue
+        if descriptor is None or param.metavar is not None or param.is_flag or param.count:
+            continue
+        if descriptor.is_choice and descriptor.choices:
+            values = (str(getattr(c, "value", c)) for c in descriptor.choices)
+            param.metavar = f"[{'|'.join(values)}]"
+        else:
+            param.metavar = _value_name(descriptor.annotation)
 
 
 def _global_name(token: str) -> str | None:
@@ -133,10 +190,14 @@ class GlobalOptionsGroup(TyperGroup):
         self._add_epilog(self)
 
     def _add_epilog(self, group: Any) -> None:
-        """Every command: plain help (flags as flags, paragraphs kept) and the epilog."""
+        """Every command: plain help (flags as flags, paragraphs kept, readable value
+        placeholders) and the epilog."""
+        readable_metavars(group)
         for sub in _commands(group).values():
             if not getattr(sub, "epilog", None):
                 sub.epilog = GLOBAL_EPILOG
+            if not getattr(sub, "short_help", None) and getattr(sub, "help", None):
+                sub.short_help = summary_line(sub.help)
             if hasattr(sub, "rich_markup_mode"):
                 sub.rich_markup_mode = None
             self._add_epilog(sub)
@@ -241,6 +302,15 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    """``--version``: print ``astromon VERSION`` and stop."""
+    if value:
+        from astromon import __version__
+
+        typer.echo(f"astromon {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -269,6 +339,16 @@ def _options(
             help="More log output: -v info, -vv debug, -vvv also third-party libraries.",
         ),
     ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            expose_value=True,
+            help="Print the version of astromon and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Monitor the absolute astrometry of the Chandra X-ray Observatory.
 
@@ -287,6 +367,7 @@ def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli.commands import (
         calalign,
+        daily,
         db,
         demo,
         doctor,
@@ -298,18 +379,20 @@ def _register() -> None:
         tables,
     )
 
-    app.command("process")(process.process)
-    app.command("cross-match")(match.cross_match)
-    app.command("matches")(match.matches)
-    app.command("tables")(tables.tables)
-    app.command("show")(tables.show)
-    app.add_typer(regions.regions_app, name="regions")
-    reliability.register(db.db_app)
-    app.add_typer(db.db_app, name="db")
-    app.command("report")(report.report)
-    app.add_typer(calalign.calalign_app, name="calalign")
+    # in the order a newcomer needs them: try, check, run, look, then the tools
     app.command("demo")(demo.demo)
     app.command("doctor")(doctor.doctor)
+    app.command("process")(process.process)
+    app.command("report")(report.report)
+    app.command("daily")(daily.daily)
+    app.command("tables")(tables.tables)
+    app.command("matches")(match.matches)
+    app.command("show")(tables.show)
+    app.command("cross-match")(match.cross_match)
+    app.add_typer(regions.regions_app, name="regions")
+    app.add_typer(calalign.calalign_app, name="calalign")
+    reliability.register(db.db_app)
+    app.add_typer(db.db_app, name="db")
 
 
 _register()

@@ -139,7 +139,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             from astromon.services.batch.pipeline import interrupted_query
 
-            if interrupts.interrupting() or interrupted_query(exc):
+            bad_input = isinstance(exc, ValidationError)  # its text may quote any value
+            if interrupts.interrupting() or (interrupted_query(exc) and not bad_input):
                 raise typer.Exit(ExitCode.INTERRUPTED) from None
             if is_closed_stdout(exc):
                 raise typer.Exit(closed_stdout()) from None

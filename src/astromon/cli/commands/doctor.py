@@ -15,13 +15,27 @@ __all__ = ["doctor", "format_table"]
 
 
 def format_table(checks: list[doctor_service.Check]) -> list[str]:
-    """The checks as text lines: status, check, detail; a ``fix:`` line under each failure."""
+    """The checks as text lines: status, check, detail; a ``fix:`` line under each failure.
+
+    A fix that several failed checks share (no CIAO fails the CIAO checks and every tool) is
+    printed once, under the first of them, naming them all: ``fix (for CIAO prefix, CIAO
+    version, tool dmcopy): ...``.
+    """
     width = max((len(c.name) for c in checks), default=5)
+    sharing: dict[str, list[str]] = {}
+    for check in checks:
+        if check.status is doctor_service.CheckStatus.FAIL:
+            sharing.setdefault(check.fix, []).append(check.name)
     lines = [f"{'status':7}  {'check':{width}}  detail"]
     for check in checks:
         lines.append(f"{check.status.value:7}  {check.name:{width}}  {check.detail}")
-        if check.status is doctor_service.CheckStatus.FAIL:
+        if check.status is not doctor_service.CheckStatus.FAIL:
+            continue
+        names = sharing[check.fix]
+        if len(names) == 1:
             lines.append(f"{'':7}  {'':{width}}  fix: {check.fix}")
+        elif names[0] == check.name:
+            lines.append(f"{'':7}  {'':{width}}  fix (for {', '.join(names)}): {check.fix}")
     failed = sum(c.status is doctor_service.CheckStatus.FAIL for c in checks)
     skipped = sum(c.status is doctor_service.CheckStatus.SKIP for c in checks)
     lines.append(f"{len(checks)} checks: {failed} failed, {skipped} skipped")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,14 +17,24 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from astromon.bootstrap import CATALOG_SOURCES, Astromon
+from astromon.bootstrap import Astromon
+from astromon.cli.batch_options import (
+    ArchiveDirOption,
+    CatalogFileOption,
+    CatalogsOption,
+    CatalogSourceOption,
+    CiaoPrefixOption,
+    ProcessorOption,
+    SchedulerOption,
+    SourceOption,
+    WorkdirOption,
+    WorkersOption,
+    batch_processor,
+    check_sources,
+)
 from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
-from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import ValidationError
-from astromon.domain.validation import require_choice
-from astromon.ports.executor import MAX_WORKERS
-from astromon.ports.observation import OBSERVATION_SOURCES
-from astromon.ports.processing import ObservationOutcome, ObservationProcessor
+from astromon.ports.processing import ObservationOutcome
 from astromon.services import interrupts
 from astromon.services.batch import pipeline as processing
 from astromon.services.batch.obsids import (
@@ -53,25 +62,6 @@ def progress_bar(console: Console | None = None) -> Progress:
         disable=not console.is_terminal,
         transient=False,
     )
-
-
-def _load_processor(spec: str) -> ObservationProcessor:
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValidationError(f"--processor {spec!r} must be MODULE:FACTORY")
-    try:
-        factory: Any = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValidationError(f"--processor {spec!r} cannot be loaded: {exc}") from None
-    try:
-        made = factory() if callable(factory) and not hasattr(factory, "process") else factory
-    except (Exception, SystemExit) as exc:
-        raise ValidationError(
-            f"--processor {spec!r}: calling {attr} failed ({type(exc).__name__}: {exc})"
-        ) from None
-    if not isinstance(made, ObservationProcessor):
-        raise ValidationError(f"--processor {spec!r} does not give an ObservationProcessor")
-    return made
 
 
 def _obsids(
@@ -124,45 +114,16 @@ def process(
     force: Annotated[
         bool, typer.Option("--force", help="Re-process obsids already in the database.")
     ] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_WORKERS,
-            help=f"Local worker processes, 1 to {MAX_WORKERS} (default $ASTROMON_WORKERS or "
-            "CPU count).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786): run on a cluster.")
-    ] = None,
-    source: Annotated[
-        str,
-        typer.Option(
-            help="Where observation files come from: arc5gl, archive (CIAO's "
-            "download_chandra_obsid) or https (the public Chandra archive)."
-        ),
-    ] = "arc5gl",
-    workdir: Annotated[Path | None, typer.Option(help="Top-level working directory.")] = None,
-    archive_dir: Annotated[Path | None, typer.Option(help="Top-level archive directory.")] = None,
-    ciao_prefix: Annotated[str | None, typer.Option(help="Where CIAO is installed.")] = None,
-    catalog_source: Annotated[
-        str, typer.Option(help="Counterpart catalogs: vizier or local.")
-    ] = "vizier",
-    catalog_file: Annotated[
-        Path | None, typer.Option(help="Local catalog file (with --catalog-source local).")
-    ] = None,
-    catalogs: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated catalogs to search "
-            f"(default {','.join(DEFAULT_ROUGH_MATCH_CATALOGS)})."
-        ),
-    ] = None,
-    processor: Annotated[
-        str | None,
-        typer.Option(help="Advanced: MODULE:FACTORY giving a custom ObservationProcessor."),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    source: SourceOption = "arc5gl",
+    workdir: WorkdirOption = None,
+    archive_dir: ArchiveDirOption = None,
+    ciao_prefix: CiaoPrefixOption = None,
+    catalog_source: CatalogSourceOption = "vizier",
+    catalog_file: CatalogFileOption = None,
+    catalogs: CatalogsOption = None,
+    processor: ProcessorOption = None,
 ) -> None:
     """Process observations and save each one as soon as it is done.
 
@@ -172,24 +133,20 @@ def process(
     interrupted and not run (exit code 130, or 143); re-running the batch completes the rest.
     Exit code 3 when some obsids failed.
     """
-    require_choice("--source", source, OBSERVATION_SOURCES)
-    require_choice("--catalog-source", catalog_source, CATALOG_SOURCES)
-    if catalog_source == "local" and catalog_file is None:
-        raise ValidationError("--catalog-source local needs --catalog-file")
+    check_sources(source, catalog_source, catalog_file)
     app = state(ctx).app
     todo = _obsids(app, obsids or [], obsid_file, start, stop, source)
-    if processor is not None:
-        work = _load_processor(processor)
-    else:
-        work = app.observation_processor(
-            source=source,
-            workdir=str(workdir) if workdir else None,
-            archive_dir=str(archive_dir) if archive_dir else None,
-            ciao_prefix=ciao_prefix,
-            catalog_source=catalog_source,
-            catalog_file=str(catalog_file) if catalog_file is not None else None,
-            catalogs=tuple(c.strip() for c in catalogs.split(",")) if catalogs else None,
-        )
+    work = batch_processor(
+        app,
+        processor=processor,
+        source=source,
+        workdir=workdir,
+        archive_dir=archive_dir,
+        ciao_prefix=ciao_prefix,
+        catalog_source=catalog_source,
+        catalog_file=catalog_file,
+        catalogs=catalogs,
+    )
     store = state(ctx).store(write=True)
     summary = processing.BatchSummary(requested=todo)
 

@@ -10,20 +10,14 @@ import typer
 
 from astromon.cli.common import handle_errors, parse_time_option, require_cross_match, state
 from astromon.domain.accuracy import DEFAULT_YEARS
-from astromon.domain.calalign import calalign_offsets_table
 from astromon.domain.errors import ValidationError
 from astromon.ports.report import MonitoringReport
 from astromon.services.report import monitoring as report_service
+from astromon.services.report.web_pages import TITLE, WEB_VIEWS, build_views, web_views
 
-__all__ = ["DEFAULT_OUT", "WEB_VIEWS", "report"]
+__all__ = ["DEFAULT_OUT", "report"]
 
 DEFAULT_OUT: Final = Path("astromon-report")
-WEB_VIEWS: Final[dict[str, tuple[float, str]]] = {
-    "cal": (5.0, "calibration view, S/N >= 5"),
-    "mta": (3.0, "operations view, S/N >= 3"),
-}
-"""The pages of ``--web``: subdirectory → (minimum S/N, what it is)."""
-TITLE: Final = "Chandra absolute astrometric accuracy"
 
 
 def _with_reference(
@@ -109,6 +103,10 @@ def report(
         ),
     ] = None,
     name: Annotated[str, typer.Option(help="The stored cross-match to use.")] = "astromon_21",
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an existing, non-empty OUT (or DIR)."),
+    ] = False,
 ) -> None:
     """Write the monitoring report: the accuracy statement, figures, plots, HTML page.
 
@@ -126,9 +124,10 @@ def report(
 
     --offsets-file takes the JSON list of {tstart, dy, dz} written by `calalign offsets
     --output` (a detector's matches use that detector's rows, else the 'all' rows), or an
-    ECSV/CSV table with the same columns. OUT (or DIR) is replaced as a whole (built beside
-    it, then swapped in); an existing one must be a report directory. NAME (--name) must be
-    a stored cross-match; an unknown one is a usage error that lists the stored names.
+    ECSV/CSV table with the same columns. An existing, non-empty OUT (or DIR) is replaced only
+    with --overwrite, as a whole (built beside it, then swapped in), and only when it is a
+    report directory. NAME (--name) must be a stored cross-match; an unknown one is a usage
+    error that lists the stored names.
     """
     if web is not None:
         given = {"--out": out is not None, "--snr": snr is not None, "--operations": operations}
@@ -138,6 +137,11 @@ def report(
                 f"--web writes both views (S/N >= 5 and S/N >= 3): {', '.join(clashing)} "
                 "does not apply"
             )
+    target, option = (web, "--web") if web is not None else (out or DEFAULT_OUT, "--out")
+    if not overwrite and target.is_dir() and any(target.iterdir()):
+        raise ValidationError(
+            f"{option} {str(target)!r} exists and is not empty: give --overwrite to replace it"
+        )
     if not (math.isfinite(years) and years > 0):
         raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     when = parse_time_option("--now", now)
@@ -145,37 +149,33 @@ def report(
     steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
     store = state(ctx).store()
     views = (
-        {sub: (level, f"{TITLE}: {what}") for sub, (level, what) in WEB_VIEWS.items()}
+        web_views()
         if web is not None
         else {"": (3.0 if operations else 5.0 if snr is None else snr, TITLE)}
     )
-    reference = _with_reference(ctx, reference_calalign, calalign_dir, web is not None)
-    built: dict[str, MonitoringReport] = {}
-    for sub, (level, title) in views.items():
-        matches = report_service.select_matches(store, snr=level, name=name)
-        if not len(matches):
-            require_cross_match(store, name, "--name")
-        built[sub] = report_service.build_report(
-            matches,
-            now=moment,
-            years=years,
-            offset_steps=steps,
-            reference_offsets=(
-                calalign_offsets_table(
-                    matches, state(ctx).app.read_calalign(calalign_dir), reference_calalign
-                )
-                if reference
-                else None
-            ),
-            selection=report_service.standard_selection(level),
-            title=title,
-        )
-    renderer = state(ctx).app.renderer()
+    app = state(ctx).app
+    calalign = (
+        app.read_calalign(calalign_dir)
+        if _with_reference(ctx, reference_calalign, calalign_dir, web is not None)
+        else None
+    )
+    built = build_views(
+        store,
+        views,
+        now=moment,
+        years=years,
+        name=name,
+        offset_steps=steps,
+        calalign=calalign,
+        reference_calalign=reference_calalign,
+        when_empty=lambda: require_cross_match(store, name, "--name"),
+    )
+    renderer = app.renderer()
     if web is None:
-        page = report_service.write_report(built[""], renderer, out or DEFAULT_OUT)
+        page = report_service.write_report(built[""], renderer, target)
         _echo(built[""])
     else:
-        page = report_service.write_site(built, renderer, web)
+        page = report_service.write_site(built, renderer, target)
         for sub, view in built.items():
             typer.echo(f"{sub}/ ({WEB_VIEWS[sub][1]}):")
             _echo(view)

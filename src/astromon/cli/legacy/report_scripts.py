@@ -90,7 +90,7 @@ def web_pages_argvs(argv: Sequence[str] | None = None) -> list[list[str]]:
     if args.calalign_dir is not None:
         latest_calalign(WEB_PAGES, args.calalign_dir)  # one-line error when there is none
         run += ["--calalign-dir", str(args.calalign_dir)]
-    return [run]
+    return [[*run, "--overwrite"]]  # the original replaced its pages at every run
 
 
 @console_script(WEB_PAGES)
