@@ -286,6 +286,7 @@ def _options(
 def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli import (
+        alignment_commands,
         calalign_commands,
         db_commands,
         demo,
@@ -301,6 +302,7 @@ def _register() -> None:
     app.command("process")(process_commands.process)
     app.command("cross-match")(match_commands.cross_match)
     app.command("matches")(match_commands.matches)
+    app.command("alignment")(alignment_commands.alignment)
     app.command("tables")(table_commands.tables)
     app.command("show")(table_commands.show)
     app.add_typer(regions_commands.regions_app, name="regions")
