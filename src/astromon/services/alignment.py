@@ -94,14 +94,13 @@ def read_alignment(
         A table the cross-match needs is absent.
     """
     try:
-        stored: Table | None = store.read_table(ALIGNMENT_TABLE)
-    except MissingTableException:
-        stored = None
+        stored = store.read_table(ALIGNMENT_TABLE)
+    except MissingTableException:  # written by an older astromon, or a legacy file
+        stored = empty_table(ALIGNMENT_TABLE)
     matches = store.read_cross_matches(select_name)
-    if stored is not None:
-        mine = stored[np.asarray(stored["select_name"], dtype=str) == select_name]
-        if is_current(mine, pairs_digests(matches)):
-            return StoredAlignment(_by_obsid(mine), AlignmentSource.STORED)
+    mine = stored[np.asarray(stored["select_name"], dtype=str) == select_name]
+    if is_current(mine, pairs_digests(matches)):
+        return StoredAlignment(_by_obsid(mine), AlignmentSource.STORED)
     rows = alignment_rows(matches, select_name)
     if writer is not None:
         target = writer()

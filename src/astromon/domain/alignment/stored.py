@@ -137,7 +137,7 @@ def alignment_rows(
         return empty_table(ALIGNMENT_TABLE)
     if select_name is not None:
         matches = matches.copy(copy_data=False)
-        matches["select_name"] = np.full(len(matches), select_name, dtype=str)
+        matches["select_name"] = np.array([select_name] * len(matches), dtype=str)
     fitted = fit_alignment(matches, options)
     digests = pairs_digests(matches)
     fitted["pairs_digest"] = digests["pairs_digest"]  # same (select_name, obsid) order
