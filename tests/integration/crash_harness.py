@@ -6,9 +6,9 @@ Run as a script (``python tests/integration/crash_harness.py --workdir DIR --kil
    (regions to sync from);
 2. ``kills`` times: forks a writer process that loops over random operations — saves of whole
    observations (obs, x-ray sources, counterparts, cross-matches and their alignment of one
-   obsid in one ``Store.save_many`` transaction), region additions / removals / updates and region syncs
-   through the public ``astromon.db`` functions — and kills it with SIGKILL after a random
-   delay;
+   obsid in one ``Store.save_many`` transaction), region additions / removals / updates and
+   region syncs through the public ``astromon.db`` functions — and kills it with SIGKILL
+   after a random delay;
 3. after each kill, opens the file and checks that
    * it passes the integrity check (``bootstrap().check_database``),
    * every observation is wholly present or wholly absent: each stored obsid has exactly the
