@@ -69,7 +69,7 @@ def alignment(
     observation's pairs cannot measure it; flagged: the shift is significant (3 sigma) and
     larger than 0.5 arcsec. The stored table astromon_alignment is shown when it is current with the
     stored pairs; otherwise the alignment is fitted from the stored pairs (and saved when
-    the database can be written), and a line on stderr says so. A NAME that is not stored is
+    the database can be written), and a line on stderr says so after the output. A NAME that is not stored is
     a usage error that lists the stored names.
     """
     from astromon.domain.alignment.selection import select_alignment
@@ -84,9 +84,9 @@ def alignment(
     )
     if not len(result.table):
         require_cross_match(store, name, "NAME")
-    if result.source is not AlignmentSource.STORED:
-        typer.echo(f"alignment of {name!r} {result.source.value}", err=True)
     table = select_alignment(
         result.table, obsid=obsid or None, flagged=True if flagged else None, min_pairs=min_pairs
     )
     write_table(table[list(OUTPUT_COLUMNS)], fmt, output, overwrite=overwrite)
+    if result.source is not AlignmentSource.STORED:
+        typer.echo(f"alignment of {name!r} {result.source.value}", err=True)
