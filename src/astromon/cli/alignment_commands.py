@@ -67,10 +67,10 @@ def alignment(
 
     dy, dz, roll and their 1-sigma errors in arcsec; roll is NaN (null in JSON) when the
     observation's pairs cannot measure it; flagged: the shift is significant (3 sigma) and
-    larger than 0.5 arcsec. The stored table astromon_alignment is shown when it is current with the
-    stored pairs; otherwise the alignment is fitted from the stored pairs (and saved when
-    the database can be written), and a line on stderr says so after the output. A NAME that is not stored is
-    a usage error that lists the stored names.
+    larger than 0.5 arcsec. The stored table astromon_alignment is shown when it is current
+    with the stored pairs; otherwise the alignment is fitted from the stored pairs (and saved
+    when the database can be written), and a line on stderr says so after the output. A NAME
+    that is not stored is a usage error that lists the stored names.
     """
     from astromon.domain.alignment.selection import select_alignment
     from astromon.services.alignment import AlignmentSource, read_alignment

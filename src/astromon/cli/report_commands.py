@@ -13,6 +13,7 @@ from astromon.domain.accuracy import DEFAULT_YEARS
 from astromon.domain.errors import ValidationError
 from astromon.ports.report import MonitoringReport
 from astromon.services import report as report_service
+from astromon.services.alignment import stored_alignment_of
 
 __all__ = ["DEFAULT_OUT", "WEB_VIEWS", "report"]
 
@@ -152,6 +153,7 @@ def report(
     )
     reference = _with_reference(ctx, reference_calalign, calalign_dir, web is not None)
     built: dict[str, MonitoringReport] = {}
+    stored_alignment = stored_alignment_of(store, name)
     for sub, (level, title) in views.items():
         matches = report_service.select_matches(store, snr=level, name=name)
         if not len(matches):
@@ -170,6 +172,7 @@ def report(
             ),
             selection=report_service.standard_selection(level),
             title=title,
+            stored_alignment=stored_alignment,
         )
     renderer = state(ctx).app.renderer()
     if web is None:

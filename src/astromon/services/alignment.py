@@ -29,7 +29,13 @@ from astromon.domain.errors import MissingTableException
 from astromon.domain.schema import empty_table, to_schema
 from astromon.ports.store import Store, TableWrite
 
-__all__ = ["AlignmentSource", "StoredAlignment", "alignment_write", "read_alignment"]
+__all__ = [
+    "AlignmentSource",
+    "StoredAlignment",
+    "alignment_write",
+    "read_alignment",
+    "stored_alignment_of",
+]
 
 
 class AlignmentSource(enum.StrEnum):
@@ -113,3 +119,13 @@ def read_alignment(
 def _by_obsid(table: Table) -> Table:
     order = np.argsort(np.asarray(table["obsid"]), kind="stable")
     return table[order]
+
+
+def stored_alignment_of(store: Store, select_name: str) -> Table | None:
+    """The stored alignment rows of ``select_name`` when current with its pairs, else None
+    (what the monitoring report shows; it fits its selected matches otherwise)."""
+    try:
+        result = read_alignment(store, select_name)
+    except MissingTableException:
+        return None
+    return result.table if result.source is AlignmentSource.STORED else None
