@@ -95,8 +95,7 @@ class DemoObservatory(Protocol):
         ...
 
     def alignment_truth(self) -> Table:
-        """The expected alignment fit of every observation (see
-        :func:`astromon.services.demo_alignment.recover_alignment`)."""
+        """Every observation's expected alignment fit (see :mod:`.demo_alignment`)."""
         ...
 
 
@@ -321,8 +320,7 @@ class DemoResult:
     comparison: DemoComparison
     report: MonitoringReport
     alignment: AlignmentRecovery | None = None
-    """The stored alignment of the cross-match against the injected aspect errors (None when
-    nothing was saved)."""
+    """The stored alignment against the injected aspect errors (None: nothing saved)."""
 
 
 def run_demo(
@@ -399,6 +397,4 @@ def run_demo(
         stored_alignment=stored,
     )
     recovery = None if stored is None else recover_alignment(stored, observatory.alignment_truth())
-    return DemoResult(
-        batch=batch, matches=matches, comparison=comparison, report=report, alignment=recovery
-    )
+    return DemoResult(batch, matches, comparison, report, alignment=recovery)
