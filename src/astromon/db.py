@@ -31,6 +31,7 @@ from astromon.domain.excluded_regions import in_excluded_regions
 from astromon.domain.region_values import as_input_table, position_degrees
 from astromon.domain.regions import as_obsids
 from astromon.domain.schema import empty_table, set_formats
+from astromon.domain.validation import require_text
 from astromon.legacy.db_names import (
     ASTROMON_CAT_SRC_DTYPE,
     ASTROMON_META_DTYPE,
@@ -60,6 +61,7 @@ __all__ = [
     "connect",
     "create_table",
     "export_table",
+    "get_alignment",
     "get_cross_matches",
     "get_regions",
     "get_table",
@@ -86,7 +88,7 @@ def get_table(table_name: str, dbfile: DBFile = None) -> Table:
     """Get an entire table from the DB file.
 
     Known table names: astromon_obs, astromon_xray_src, astromon_cat_src, astromon_xcorr,
-    astromon_regions, astromon_meta.
+    astromon_regions, astromon_meta, astromon_alignment.
 
     Parameters
     ----------
@@ -349,3 +351,43 @@ def get_cross_matches(name: str = "astromon_21", dbfile: DBFile = None, **kwargs
     astropy.table.Table
     """
     return cross_matching.get_cross_matches(_store(dbfile), name, **kwargs)
+
+
+def get_alignment(name: str = "astromon_21", dbfile: DBFile = None, **filters: Any) -> Table:
+    """Get the per-observation alignment (shift and roll) of a stored cross-match.
+
+    The rows of ``astromon_alignment`` for ``name`` when they are current with the stored
+    pairs; otherwise (table missing, or pairs changed since it was written) the alignment
+    fitted now from the stored pairs with the default options. Nothing is written.
+
+    Parameters
+    ----------
+    name : str
+        ``select_name`` of the stored cross-match.
+    dbfile : str or os.PathLike, optional
+        DuckDB or legacy HDF5 file (default: see the module documentation).
+    **filters
+        ``obsid`` (integer or integers), ``flagged`` (bool: only the flagged, or only the
+        unflagged observations), ``min_pairs`` (integer >= 1: at least this many pairs).
+
+    Returns
+    -------
+    astropy.table.Table
+        The columns of ``astromon_alignment`` (``dy``, ``dz``, ``roll``, their errors and
+        the RMS in arcsec), one row per observation, sorted by obsid.
+
+    Raises
+    ------
+    ValidationError
+        ``name`` is not a string, an unknown filter, or a filter value of the wrong kind
+        (the message names it).
+    MissingTableException
+        A table the cross-match needs is not in the file.
+    """
+    from astromon.domain.alignment.selection import select_alignment
+    from astromon.services.crossmatch.alignment import read_alignment
+
+    require_text("name", name)
+    select_alignment(empty_table("astromon_alignment"), **filters)  # bad filters before I/O
+    table = read_alignment(_store(dbfile), name).table
+    return select_alignment(table, **filters)

@@ -5,10 +5,10 @@ Run as a script (``python tests/integration/crash_harness.py --workdir DIR --kil
 1. creates ``DIR/astromon.duckdb`` (one observation) and ``DIR/regions-source.duckdb``
    (regions to sync from);
 2. ``kills`` times: forks a writer process that loops over random operations — saves of whole
-   observations (obs, x-ray sources, counterparts and cross-matches of one obsid in one
-   ``Store.save_many`` transaction), region additions / removals / updates and region syncs
-   through the public ``astromon.db`` functions — and kills it with SIGKILL after a random
-   delay;
+   observations (obs, x-ray sources, counterparts, cross-matches and their alignment of one
+   obsid in one ``Store.save_many`` transaction), region additions / removals / updates and
+   region syncs through the public ``astromon.db`` functions — and kills it with SIGKILL
+   after a random delay;
 3. after each kill, opens the file and checks that
    * it passes the integrity check (``bootstrap().check_database``),
    * every observation is wholly present or wholly absent: each stored obsid has exactly the
@@ -44,16 +44,19 @@ N_OBSIDS = 25
 """Obsids 1..N_OBSIDS are written, so saves often replace a stored observation."""
 
 
-def sizes(obsid: int, version: int) -> tuple[int, int, int]:
-    """Rows of (x-ray sources, counterparts, cross-matches) of one saved version."""
+def sizes(obsid: int, version: int) -> tuple[int, int, int, int]:
+    """Rows of (x-ray sources, counterparts, cross-matches, alignment) of one saved version."""
     n_src = 1 + (obsid * 7 + version) % 6
     n_cat = 1 + (obsid + version) % 4
-    return n_src, n_cat, min(n_src, n_cat)
+    return n_src, n_cat, min(n_src, n_cat), 1
 
 
 def observation_tables(obsid: int, version: int) -> dict[str, Table]:
-    """The four tables of one observation; ``version`` is stored in every table."""
-    n_src, n_cat, n_x = sizes(obsid, version)
+    """The five tables of one observation; ``version`` is stored in every table (the
+    cross-match and its alignment are named ``v{version}``)."""
+    from astromon.domain.alignment.stored import alignment_rows
+
+    n_src, n_cat, n_x, _ = sizes(obsid, version)
     tag = f"v{version}"
     rng = np.random.default_rng(obsid * 100_003 + version)
     obs = Table(
@@ -116,16 +119,25 @@ def observation_tables(obsid: int, version: int) -> dict[str, Table]:
             "dr": rng.uniform(0, 1, n_x),
         }
     )
+    pairs = Table(
+        {
+            **{c: xcorr[c] for c in ("select_name", "obsid", "x_id", "c_id", "dy", "dz")},
+            **{f"x_{c}": xray[c][:n_x] for c in ("y_angle", "z_angle")},
+            **{c: xray[c][:n_x] for c in ("net_counts", "r_angle")},
+            "catalog": cat["catalog"][:n_x],
+        }
+    )
     return {
         "astromon_obs": obs,
         "astromon_xray_src": xray,
         "astromon_cat_src": cat,
         "astromon_xcorr": xcorr,
+        "astromon_alignment": alignment_rows(pairs),
     }
 
 
 def save_observation(dbfile: Path, obsid: int, version: int) -> None:
-    """One transaction with the four tables of ``obsid``."""
+    """One transaction with the five tables of ``obsid``."""
     from astromon.bootstrap import bootstrap
     from astromon.domain.schema import to_schema
     from astromon.ports.store import TableWrite
@@ -226,7 +238,13 @@ def whole_observation_problems(dbfile: Path) -> tuple[list[str], dict[int, int]]
     problems: list[str] = []
     store = DuckDBStore(dbfile, lock_timeout=30.0, linger=0.0)
     tables = store.read_tables(
-        ["astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr"]
+        [
+            "astromon_obs",
+            "astromon_xray_src",
+            "astromon_cat_src",
+            "astromon_xcorr",
+            "astromon_alignment",
+        ]
     )
     release_connections(dbfile)
     stored = {
@@ -239,6 +257,7 @@ def whole_observation_problems(dbfile: Path) -> tuple[list[str], dict[int, int]]
         "astromon_xray_src": "caldb_version",
         "astromon_cat_src": "name",
         "astromon_xcorr": "select_name",
+        "astromon_alignment": "select_name",
     }
     for position, (name, column) in enumerate(tag_column.items()):
         table = tables[name]

@@ -139,3 +139,35 @@ def test_default_demo_recovers_the_injected_offsets(default_demo: DefaultDemo):
     )
     assert result.report.accuracy.overall.n == len(result.matches)
     assert result.report.accuracy.overall.q90 == np.percentile(result.matches["dr"], 90)
+
+
+@pytest.mark.slow
+def test_default_demo_recovers_the_injected_aspect_errors(
+    default_demo: DefaultDemo, tmp_path: Path
+) -> None:
+    """The stored alignment of every observation against the simulated truth, computed here:
+    the injected aspect errors within 3 sigma, and exactly the observations whose expected
+    shift is longer than 0.5" flagged."""
+    from astromon_adapters.simulation import SimulatedObservatory
+
+    from astromon import db
+
+    observatory = SimulatedObservatory(tmp_path, DEFAULT_OBSERVATIONS, 0)
+    truth = observatory.alignment_truth()
+    injected = observatory.injected_alignment()
+    assert len(injected) >= 10 and np.all(np.abs(injected["roll"]) <= 60.0)
+    assert np.all(np.hypot(injected["dy"], injected["dz"]) <= 2.0)
+    stored = db.get_alignment("astromon_21", default_demo.db)
+    assert sorted(stored["obsid"].tolist()) == sorted(truth["obsid"].tolist())
+    fitted = {int(row["obsid"]): row for row in stored}
+    for row in truth[np.asarray(truth["injected"], dtype=bool)]:
+        fit = fitted[int(row["obsid"])]
+        assert fit["n_pairs"] >= 10, fit
+        for name in ("dy", "dz", "roll"):
+            pull = (float(fit[name]) - float(row[name])) / float(fit[f"{name}_err"])
+            assert abs(pull) <= 3.0, (int(row["obsid"]), name, pull)
+    expected = {int(o) for o, y, z in truth.iterrows("obsid", "dy", "dz") if np.hypot(y, z) > 0.5}
+    assert expected and {int(o) for o in stored["obsid"][stored["flagged"]]} == expected
+    recovery = default_demo.result.alignment
+    assert recovery is not None and recovery.passed
+    assert recovery.injected == tuple(sorted(int(o) for o in injected["obsid"]))

@@ -28,10 +28,10 @@ from astromon.domain.errors import (
     SchemaError,
     ValidationError,
 )
-from astromon.domain.schema import TABLE_NAMES, TABLES
+from astromon.domain.schema import LEGACY_TABLE_NAMES, TABLES
 from astromon.ports.store import Store, TableWrite
 
-ECSV_TABLES = [n for n in TABLE_NAMES if n != "astromon_meta"]
+ECSV_TABLES = [n for n in LEGACY_TABLE_NAMES if n != "astromon_meta"]
 
 
 def digest(path: Path) -> str:
@@ -46,7 +46,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, reference_dir: Path) -> dict
     root = tmp_path_factory.mktemp("storage")
     files = {"ecsv": root / "from_ecsv.duckdb", "legacy": root / "from_legacy.duckdb"}
     assert db.import_ecsv(reference_dir, files["ecsv"]) == ECSV_TABLES  # meta: the store's rule
-    assert db.import_legacy(reference_dir / "astromon_legacy.h5", files["legacy"]) == TABLE_NAMES
+    legacy = reference_dir / "astromon_legacy.h5"
+    assert db.import_legacy(legacy, files["legacy"]) == LEGACY_TABLE_NAMES
     files["h5"] = reference_dir / "astromon_legacy.h5"
     release_connections()
     return files
@@ -260,7 +261,7 @@ def test_save_creates_the_file_and_the_schema(tmp_path: Path, reference_dir: Pat
 def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = bootstrap().store(work_db, write=True)
     assert isinstance(store, DuckDBStore)
-    before = {name: db.get_table(name, work_db) for name in TABLE_NAMES}
+    before = {name: db.get_table(name, work_db) for name in LEGACY_TABLE_NAMES}
     original = DuckDBStore._write_one
     calls: list[str] = []
 
@@ -283,7 +284,7 @@ def test_save_is_all_or_nothing(work_db: Path, monkeypatch: pytest.MonkeyPatch) 
         store.save_many(writes)
     assert calls == ["astromon_obs", "astromon_xray_src"]
     monkeypatch.undo()
-    for name in TABLE_NAMES:
+    for name in LEGACY_TABLE_NAMES:
         after = db.get_table(name, work_db)
         assert after.colnames == before[name].colnames
         for col in after.colnames:

@@ -19,6 +19,7 @@ from astropy.table import Table
 from astromon import db
 from astromon.bootstrap import bootstrap
 from astromon.domain.errors import DatabaseError, MissingTableException, ValidationError
+from astromon.domain.schema import get_spec
 
 
 def test_hdf5_signature_detection(tmp_path: Path, reference_dir: Path) -> None:
@@ -181,3 +182,28 @@ def test_a_legacy_file_with_orphans_is_refused_or_imported_without_them(
     assert lost > 0 and len(xray) == len(everything) - lost
     assert 14536 not in set(db.get_table("astromon_cat_src", target)["obsid"])
     assert len(db.get_table("astromon_xray_src", legacy)) == len(everything)  # left as it was
+
+
+def test_an_hdf5_alignment_table_keeps_its_boolean_column(tmp_path: Path) -> None:
+    """h5py stores numpy booleans as an HDF5 enum (FALSE=0, TRUE=1) and reads them back as
+    numpy booleans; the HDF5 store gives them as the schema's bool column."""
+    spec = get_spec("astromon_alignment")
+    rows = np.zeros(2, dtype=spec.legacy_dtype)
+    rows["select_name"] = b"astromon_21"
+    rows["obsid"] = [5, 6]
+    rows["n_pairs"] = [1, 4]
+    rows["roll"] = [np.nan, 12.5]
+    rows["roll_err"] = [np.nan, 3.0]
+    rows["chi2_dof"] = [np.nan, 1.1]
+    rows["flagged"] = [False, True]
+    rows["k_sigma"], rows["flag_sigma"], rows["min_pairs_roll"] = 3.0, 3.0, 3
+    rows["residual_limit"] = np.nan
+    rows["pairs_digest"] = b"0123456789abcdef"
+    path = tmp_path / "with_alignment.h5"
+    with h5py.File(path, "w") as h5:
+        h5["astromon_alignment"] = rows
+    table = db.get_table("astromon_alignment", path)
+    assert table["flagged"].dtype == np.bool_
+    assert table["flagged"].tolist() == [False, True]
+    assert np.isnan(table["roll"][0]) and float(table["roll"][1]) == 12.5
+    assert table["select_name"].tolist() == ["astromon_21"] * 2

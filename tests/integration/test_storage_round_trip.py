@@ -57,12 +57,13 @@ def _chandra_date(draw: Any) -> str:
 
 @st.composite
 def databases(draw: Any) -> dict[str, Table]:
-    """The six tables of a valid database: every value follows its rule, no orphan."""
+    """The seven tables of a valid database: every value follows its rule, no orphan."""
     obsids = draw(st.lists(st.integers(1, 2**31 - 1), max_size=3, unique=True))
     obs = {c: [] for c in TABLES["astromon_obs"].names}
     xray = {c: [] for c in TABLES["astromon_xray_src"].names}
     cat = {c: [] for c in TABLES["astromon_cat_src"].names}
     xcorr = {c: [] for c in TABLES["astromon_xcorr"].names}
+    alignment = {c: [] for c in TABLES["astromon_alignment"].names}
     for obsid in obsids:
         row = {
             "obsid": obsid, "version": draw(FINITE32), "detector": draw(st.sampled_from(DETECTORS)),
@@ -104,6 +105,26 @@ def databases(draw: Any) -> dict[str, Table]:
                     }  # fmt: skip
                     for name, value in values.items():
                         xcorr[name].append(value)
+        for select_name in draw(st.lists(TEXT, max_size=2, unique=True)):
+            values = {
+                "select_name": select_name, "obsid": obsid, "n_pairs": draw(st.integers(1, 99)),
+                "n_rejected": draw(st.integers(0, 99)), "dy": draw(ANGLE), "dz": draw(ANGLE),
+                "roll": draw(st.one_of(st.just(math.nan), st.floats(-1e6, 1e6))),
+                "dy_err": draw(st.floats(0, 1e6)), "dz_err": draw(st.floats(0, 1e6)),
+                "roll_err": draw(st.one_of(st.just(math.nan), st.floats(0, 1e6))),
+                "chi2_dof": draw(st.one_of(st.just(math.nan), st.floats(0, 1e6))),
+                "rms_before": draw(st.floats(0, 1e6)), "rms_after": draw(st.floats(0, 1e6)),
+                "shift_chi2": draw(st.floats(0, 1e300)), "flagged": draw(st.booleans()),
+                "k_sigma": draw(st.floats(1e-3, 1e3)),
+                "residual_limit": draw(st.one_of(st.just(math.nan), st.floats(1e-3, 1e3))),
+                "flag_threshold": draw(st.floats(0, 1e3)), "flag_sigma": draw(st.floats(0.1, 30)),
+                "min_pairs_roll": draw(st.integers(2, 2**31 - 1)),
+                "min_spread": draw(st.floats(0, 1e3)),
+                "max_iterations": draw(st.integers(0, 2**31 - 1)),
+                "pairs_digest": draw(st.text("0123456789abcdef", min_size=16, max_size=16)),
+            }  # fmt: skip
+            for name, value in values.items():
+                alignment[name].append(value)
     ids = draw(st.lists(st.integers(0, 2**31 - 2), max_size=3, unique=True))
     hexes = draw(st.lists(st.text("0123456789abcdef", min_size=10, max_size=10), min_size=len(ids),
                           max_size=len(ids), unique=True))  # fmt: skip
@@ -120,7 +141,7 @@ def databases(draw: Any) -> dict[str, Table]:
     tables = {
         "astromon_obs": obs, "astromon_xray_src": xray, "astromon_cat_src": cat,
         "astromon_xcorr": xcorr, "astromon_regions": regions,
-        "astromon_meta": {"last_region_id": [last]},
+        "astromon_meta": {"last_region_id": [last]}, "astromon_alignment": alignment,
     }  # fmt: skip
     return {name: to_schema(name, columns) for name, columns in tables.items()}
 
@@ -133,8 +154,9 @@ def same(name: str, column: str, got: Any, expected: Any, how: str) -> None:
         assert [str(v) for v in got] == want.tolist(), f"{how}: {name}.{column}"
         return
     have = np.asarray(got, dtype=want.dtype)
-    assert np.array_equal(have, want, equal_nan=kind != "i32"), f"{how}: {name}.{column}"
-    numbers = ~np.isnan(want) if kind != "i32" else np.ones(len(want), dtype=bool)
+    floats = kind in ("f32", "f64")
+    assert np.array_equal(have, want, equal_nan=floats), f"{how}: {name}.{column}"
+    numbers = ~np.isnan(want) if floats else np.ones(len(want), dtype=bool)
     assert np.array_equal(np.signbit(have[numbers]), np.signbit(want[numbers])), f"{how}: -0.0"
 
 
@@ -174,10 +196,15 @@ def read_back(path: Path, fmt: str) -> dict[str, list[Any]]:
 
 
 def typed(name: str, column: str, values: list[Any], fmt: str) -> list[Any]:
-    """CSV holds text: numbers as Python writes them, parsed with float()/int()."""
-    if fmt != "csv" or TABLES[name].column(column).kind == "str":
+    """CSV holds text: numbers as Python writes them, parsed with float()/int(), and booleans
+    as ``True``/``False``."""
+    kind = TABLES[name].column(column).kind
+    if fmt != "csv" or kind == "str":
         return values
-    parse = int if TABLES[name].column(column).kind == "i32" else float
+    if kind == "bool":
+        assert set(values) <= {"True", "False"}, values
+        return [v == "True" for v in values]
+    parse = int if kind == "i32" else float
     return [parse(v) for v in values]
 
 

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from astromon.domain.alignment.stored import alignment_rows
 from astromon.domain.schema import to_schema
 from astromon.ports.processing import ObservationOutcome
 
 
 def fake_tables(obsid: int) -> dict[str, Table]:
-    """Deterministic rows of one observation: 1 obs row, 3 sources, 2 counterparts, 1 match."""
+    """Deterministic rows of one observation: 1 obs row, 3 sources, 2 counterparts, 1 match
+    and its alignment row."""
     rng = np.random.default_rng(obsid)
     detector = ("ACIS-S", "ACIS-I", "HRC-S", "HRC-I")[obsid % 4]
     obs = to_schema(
@@ -84,11 +86,28 @@ def fake_tables(obsid: int) -> dict[str, Table]:
             "dr": [float(np.hypot(0.1, 0.2))],
         },
     )
+    source = xray[0]  # the x-ray source of the match (id 1)
+    joined = Table(
+        {
+            "select_name": xcorr["select_name"],
+            "obsid": xcorr["obsid"],
+            "x_id": xcorr["x_id"],
+            "c_id": xcorr["c_id"],
+            "dy": xcorr["dy"],
+            "dz": xcorr["dz"],
+            "x_y_angle": [source["y_angle"]],
+            "x_z_angle": [source["z_angle"]],
+            "net_counts": [source["net_counts"]],
+            "r_angle": [source["r_angle"]],
+            "catalog": [cat["catalog"][0]],
+        }
+    )
     return {
         "astromon_obs": obs,
         "astromon_xray_src": xray,
         "astromon_cat_src": cat,
         "astromon_xcorr": xcorr,
+        "astromon_alignment": alignment_rows(joined),
     }
 
 

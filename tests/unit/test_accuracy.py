@@ -170,7 +170,7 @@ def test_summary_json_keys_and_the_worst_observations(
     figures = {"n", "q68", "q90", "q99", "max_offset", "rms", "percent_above_1arcsec"}
     assert set(summary) == {
         "start_date", "end_date", "snr", "n_years", "now", "view", "worst_observations",
-        *figures, "ACIS_S", "ACIS_I", "HRC_S", "HRC_I",
+        "flagged_observations", *figures, "ACIS_S", "ACIS_I", "HRC_S", "HRC_I",
     }  # fmt: skip
     assert all(set(summary[d]) == figures for d in ("ACIS_S", "ACIS_I", "HRC_S", "HRC_I"))
     assert summary["view"] == "as archived"

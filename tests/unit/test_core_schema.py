@@ -10,7 +10,7 @@ from astromon.domain import schema
 from astromon.domain.errors import MissingTableException, SchemaError
 
 
-def test_six_tables_in_spec_order() -> None:
+def test_seven_tables_in_spec_order() -> None:
     assert schema.TABLE_NAMES == [
         "astromon_obs",
         "astromon_xray_src",
@@ -18,6 +18,7 @@ def test_six_tables_in_spec_order() -> None:
         "astromon_xcorr",
         "astromon_regions",
         "astromon_meta",
+        "astromon_alignment",
     ]
     assert schema.TABLES["astromon_xcorr"].names == [
         "select_name",

@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 from astromon_adapters.storage.duckdb.store import release_connections
 from astropy.table import Table
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from astromon import db
-from astromon.domain.errors import AstromonError
+from astromon.domain.errors import AstromonError, ValidationError
 from tests.integration import crash_harness as harness
 from tests.unit.fuzz_strategies import FUZZ, SCALARS
 
@@ -146,3 +146,28 @@ def test_examples_of_wrong_types_name_the_argument(
 ) -> None:
     with pytest.raises(AstromonError, match=named):
         call(name, arguments)
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=200)
+@given(
+    filters=st.dictionaries(
+        st.sampled_from(["obsid", "flagged", "min_pairs", "nope", "dy"]), HOSTILE, max_size=3
+    )
+)
+def test_alignment_filters_are_applied_or_refused_naming_them(
+    work: Path, filters: dict[str, Any]
+) -> None:
+    """``db.get_alignment``'s keyword filters: rows that pass them all, or a ValidationError
+    naming the filter (never another exception)."""
+    stored = db.get_alignment("v1", work / "fuzz.duckdb")
+    assert len(stored) == 1  # the harness's observation 1, cross-match v1
+    try:
+        rows = db.get_alignment("v1", work / "fuzz.duckdb", **filters)
+    except ValidationError as exc:
+        assert any(name in str(exc) for name in filters), (filters, exc)
+        return
+    finally:
+        release_connections()
+    assert len(rows) <= len(stored)
+    assert set(filters) <= {"obsid", "flagged", "min_pairs"}

@@ -22,7 +22,13 @@ from astromon.services.batch.pipeline import (
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.ops_fakes import ScriptedProcessor, fake_tables
 
-TABLES = ("astromon_obs", "astromon_xray_src", "astromon_cat_src", "astromon_xcorr")
+TABLES = (
+    "astromon_obs",
+    "astromon_xray_src",
+    "astromon_cat_src",
+    "astromon_xcorr",
+    "astromon_alignment",
+)
 
 
 def stored_obsids(store: InMemoryStore, table: str = "astromon_obs") -> list[int]:
@@ -197,7 +203,7 @@ def test_outcome_writes_checks_obsids_and_fills_missing_tables() -> None:
     tables = fake_tables(5)
     writes = outcome_writes(ObservationOutcome.ok(5, {"astromon_obs": tables["astromon_obs"]}))
     assert [w.table for w in writes] == list(TABLES)
-    assert [len(w.data) for w in writes] == [1, 0, 0, 0]
+    assert [len(w.data) for w in writes] == [1, 0, 0, 0, 0]
     with pytest.raises(ValidationError, match="holds rows of obsids"):
         outcome_writes(ObservationOutcome.ok(6, tables))
     with pytest.raises(ValidationError, match="only OK outcomes"):

@@ -34,13 +34,18 @@ def synthetic_matches(n: int = 400, seed: int = 2) -> Table:
     dz = rng.normal(0, 0.2, n)
     return Table(
         {
-            "obsid": np.arange(n),
+            "obsid": np.arange(1, n + 1),
             "detector": detector,
             "target": ["t"] * n,
             "tstart": tstart,
             "dy": dy,
             "dz": dz,
             "dr": np.hypot(dy, dz),
+            "x_y_angle": rng.uniform(-300, 300, n),  # one pair per observation
+            "x_z_angle": rng.uniform(-300, 300, n),
+            "net_counts": rng.uniform(20, 500, n),
+            "r_angle": rng.uniform(0, 400, n),
+            "catalog": ["Tycho2"] * n,
         }
     )
 

@@ -161,7 +161,7 @@ def test_a_value_is_stored_exactly_or_refused_naming_it(
     float32, never turned infinite)."""
     spec = TABLES[name]
     column = data.draw(st.sampled_from(spec.names))
-    good = {"str": "x", "i32": 1, "f32": 1.5, "f64": 2.5}
+    good = {"str": "x", "i32": 1, "f32": 1.5, "f64": 2.5, "bool": True}
     columns = {c.name: [good[c.kind]] * 3 for c in spec.columns}
     values: list[Any] = list(columns[column])
     values[row] = value
@@ -178,6 +178,14 @@ def test_a_value_is_stored_exactly_or_refused_naming_it(
     elif kind == "i32":
         assert not isinstance(value, str | bytes) and value is not None
         assert int(stored) == value
+    elif kind == "bool":
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        if isinstance(text, str):
+            assert text.strip().lower() == {True: "true", False: "false"}[bool(stored)] or (
+                text.strip() == str(int(bool(stored)))
+            )
+        else:
+            assert value in (0, 1) and bool(stored) == bool(value)
     else:
         expected = np.float64(value).astype(np.float32 if kind == "f32" else np.float64)
         assert np.array_equal(stored, expected, equal_nan=True), (value, stored)

@@ -20,11 +20,21 @@ from astromon.domain.statistics import DETECTORS, QUANTILES, BinnedMedians, cdf
 from astromon.domain.time import CxoTime
 from astromon.ports.report import MonitoringReport
 
-__all__ = ["DISTRIBUTION_PLOTS", "FIGURES", "HISTORY_PLOTS", "PLOTS", "offsets_figure"]
+__all__ = [
+    "ALIGNMENT_PLOTS",
+    "DISTRIBUTION_PLOTS",
+    "FIGURES",
+    "FLAGGED_COLOR",
+    "HISTORY_PLOTS",
+    "PLOTS",
+    "offsets_figure",
+]
 
 Figure = Any
 
 _RELEASE_COLORS = ("tab:purple", "tab:brown", "tab:olive")
+FLAGGED_COLOR = "red"
+"""The colour of the flagged observations in the alignment figure."""
 RELEASE_MARGIN_YEARS = 1.0
 """CalDB releases up to this many years outside the data span are marked (the axis widens)."""
 
@@ -269,6 +279,31 @@ def _detector_cdf(plt: Any, report: MonitoringReport) -> Figure:
     return fig
 
 
+def _alignment_shifts(plt: Any, report: MonitoringReport) -> Figure:
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True, layout="constrained")
+    table = report.alignment.table if report.alignment is not None else None
+    for ax, axis in zip(axes, ("dy", "dz"), strict=True):
+        if table is None or not len(table):
+            _empty(ax)
+        else:
+            flagged = np.asarray(table["flagged"], dtype=bool)
+            for chosen, color, label in ((~flagged, "C0", "observations"),
+                                         (flagged, FLAGGED_COLOR, "flagged")):  # fmt: skip
+                if chosen.any():
+                    ax.errorbar(
+                        np.asarray(table["year"], float)[chosen],
+                        np.asarray(table[axis], float)[chosen],
+                        yerr=np.asarray(table[f"{axis}_err"], float)[chosen], fmt="o", ms=3,
+                        color=color, capsize=2, label=f"{label} (N={int(chosen.sum())})",
+                    )  # fmt: skip
+            ax.axhline(0, color="k", lw=0.5)
+            _legend(ax)
+        ax.set_ylabel(f"shift {axis} (arcsec)")
+    _year_axis(axes[1])
+    fig.suptitle("Fitted shift of each observation (x-ray minus catalog), flagged in red")
+    return fig
+
+
 FIGURES: dict[str, tuple[str, Callable[[Any, MonitoringReport], Figure]]] = {
     "dr_cdf.png": (
         "Cumulative distribution of dr over the window with the 68/90/99% radii and its "
@@ -296,6 +331,11 @@ FIGURES: dict[str, tuple[str, Callable[[Any, MonitoringReport], Figure]]] = {
         _quantile_history,
     ),
     "detector_history.png": ("dr history per detector", _detector_history),
+    "alignment_shifts.png": (
+        "Fitted shift (dy, dz) of each observation with its 1-sigma errors; flagged "
+        "observations in red",
+        _alignment_shifts,
+    ),
 }
 """File name → (caption, drawing function) of every figure."""
 
@@ -303,7 +343,11 @@ PLOTS: dict[str, str] = {name: caption for name, (caption, _) in FIGURES.items()
 """File name → caption of every plot the page shows."""
 DISTRIBUTION_PLOTS: tuple[str, ...] = ("dr_cdf.png", "detector_cdf.png", "half_year_cdf.png")
 """The plots of the accuracy window, shown with the statement."""
-HISTORY_PLOTS: tuple[str, ...] = tuple(name for name in FIGURES if name not in DISTRIBUTION_PLOTS)
+ALIGNMENT_PLOTS: tuple[str, ...] = ("alignment_shifts.png",)
+"""The plots of the alignment section (of the first view only)."""
+HISTORY_PLOTS: tuple[str, ...] = tuple(
+    name for name in FIGURES if name not in DISTRIBUTION_PLOTS + ALIGNMENT_PLOTS
+)
 """The plots of all the selected data over time."""
 
 

@@ -36,6 +36,7 @@ from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.resampling import CDF_RESAMPLES
 from astromon.ports.report import MonitoringReport
 from astromon_adapters.report.plots import (
+    ALIGNMENT_PLOTS,
     DISTRIBUTION_PLOTS,
     FIGURES,
     HISTORY_PLOTS,
@@ -282,6 +283,8 @@ class MatplotlibReportRenderer:
     def _draw(self, report: MonitoringReport, outdir: Path, prefix: str) -> None:
         plt = _pyplot()
         for name, (_, draw) in FIGURES.items():
+            if prefix and name in ALIGNMENT_PLOTS:  # the alignment of the first view only
+                continue
             fig = draw(plt, report)
             try:
                 fig.savefig(outdir / f"{prefix}{name}", dpi=self.dpi)
@@ -302,6 +305,7 @@ class MatplotlibReportRenderer:
             plots=PLOTS,
             distributions=DISTRIBUTION_PLOTS,
             histories=HISTORY_PLOTS,
+            alignment_plots=ALIGNMENT_PLOTS,
             reference_prefix=REFERENCE_PREFIX,
             n_matches=len(report.matches),
             now_line=now_line(report.now_date, report.accuracy),

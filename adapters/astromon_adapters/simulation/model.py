@@ -1,6 +1,11 @@
 """The simulated observatory's model: pointings and sources (detectors and injected offsets
 are in :mod:`.detectors`).
 
+Some observations also have an **aspect error** (:func:`aspect_error`): their x-ray positions
+are turned by a roll about the optical axis and shifted, ``x = R(roll) · x₀ + (dy, dz)`` with
+``x₀`` the position without it and ``R`` counter-clockwise from +y towards +z, the model the
+per-observation alignment fits.
+
 Everything here is deterministic given a seed: the plan of observations and of every source
 (catalog star, x-ray counts, injected offset, per-source scatter) is drawn from
 ``numpy.random.default_rng`` seeded with ``(seed, obsid)``, so a plan can be rebuilt for one
@@ -41,6 +46,7 @@ __all__ = [
     "InjectedOffset",
     "LinearStepOffset",
     "PlannedObservation",
+    "aspect_error",
     "plan_observations",
     "plan_sources",
     "propagate",
@@ -64,6 +70,13 @@ SCATTER_FLOOR_ARCSEC: Final = 0.08
 """Per-axis astrometric scatter of bright sources (aspect and catalog errors), arcsec."""
 SCATTER_COUNTS_ARCSEC: Final = 1.0
 """Counts-dependent scatter: ``SCATTER_COUNTS_ARCSEC / sqrt(counts)`` per axis, arcsec."""
+
+ASPECT_EVERY: Final = 5
+"""Observation ``i`` (from 0) has an aspect error when ``i % ASPECT_EVERY == 2``."""
+MAX_ASPECT_SHIFT_ARCSEC: Final = 2.0
+"""Largest shift of an aspect error (arcsec)."""
+MAX_ASPECT_ROLL_ARCSEC: Final = 60.0
+"""Largest roll of an aspect error (arcsec)."""
 
 N_BRIGHT: Final = 24
 """Bright (≥ 150 counts) catalog stars within 110" of the pointing, per observation."""
@@ -102,6 +115,8 @@ class PlannedObservation:
     tstart: float
     exposure: float
     seed: int = field(repr=False)
+    aspect: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Aspect error ``(dy, dz, roll)`` in arcsec (:func:`aspect_error`); zeros: none."""
 
     @property
     def setup(self) -> DetectorSetup:
@@ -171,9 +186,41 @@ def plan_observations(n_observations: int, seed: int) -> list[PlannedObservation
                 tstart=round(tstart, 1),
                 exposure=EXPOSURE_S,
                 seed=seed,
+                aspect=aspect_error(seed, i),
             )
         )
     return plans
+
+
+def aspect_error(seed: int, index: int) -> tuple[float, float, float]:
+    """The aspect error ``(dy, dz, roll)`` (arcsec) of observation ``index`` of a plan.
+
+    Every :data:`ASPECT_EVERY`-th observation has one, with a roll uniform within
+    :data:`MAX_ASPECT_ROLL_ARCSEC`; in turn a large shift (length uniform in 1" to
+    :data:`MAX_ASPECT_SHIFT_ARCSEC`, above the alignment's flag threshold) and a small one
+    (below 0.1"), in a uniform direction. Drawn from its own generator, so the rest of the
+    plan does not depend on it.
+    """
+    if index % ASPECT_EVERY != 2:
+        return (0.0, 0.0, 0.0)
+    rng = np.random.default_rng([seed, index, 1])
+    large = (index // ASPECT_EVERY) % 2 == 0
+    length = rng.uniform(1.0, MAX_ASPECT_SHIFT_ARCSEC) if large else rng.uniform(0.0, 0.1)
+    direction = rng.uniform(0.0, 2.0 * np.pi)
+    roll = rng.uniform(-MAX_ASPECT_ROLL_ARCSEC, MAX_ASPECT_ROLL_ARCSEC)
+    return (
+        float(length * np.cos(direction)),
+        float(length * np.sin(direction)),
+        float(roll),
+    )
+
+
+def _with_aspect(aspect: tuple[float, float, float], y: Float, z: Float) -> tuple[Float, Float]:
+    """Focal-plane positions ``(y, z)`` (arcsec) turned by the roll and shifted."""
+    dy, dz, roll = aspect
+    theta = np.radians(roll / 3600.0)
+    cos, sin = np.cos(theta), np.sin(theta)
+    return cos * y - sin * z + dy, sin * y + cos * z + dz
 
 
 def yz_to_radec(
@@ -231,9 +278,11 @@ def plan_sources(obs: PlannedObservation) -> Table:
 
     Columns: obsid, src_id, kind, name, cat_ra, cat_dec (catalog epoch), pmra, pmdec (mas/yr),
     mag, star_ra, star_dec (at the observation), star_y, star_z (arcsec), inj_dy, inj_dz
-    (injected detector offset, arcsec), scatter_dy, scatter_dz (per-source scatter, arcsec),
-    true_dy, true_dz (their sum), ra, dec (true x-ray position), y_angle, z_angle, r_angle,
-    counts (expected), psf_sigma (arcsec), snr (expected), detector, tstart, year.
+    (injected offset, arcsec: the detector's and the observation's aspect error at the
+    source), scatter_dy, scatter_dz (per-source scatter, arcsec), true_dy, true_dz (the
+    offset of the x-ray position: injected and scatter), ra, dec (true x-ray position),
+    y_angle, z_angle, r_angle, counts (expected), psf_sigma (arcsec), snr (expected), detector,
+    tstart, year.
     """
     rng = np.random.default_rng([obs.seed, obs.obsid])
     setup = obs.setup
@@ -265,13 +314,14 @@ def plan_sources(obs: PlannedObservation) -> Table:
     # recompute the epoch position from the catalog one, exactly as a catalog adapter would
     star_ra, star_dec = propagate(cat_ra, cat_dec, pmra, pmdec, year - CATALOG_EPOCH)
     star_y, star_z = radec_to_yz(star_ra, star_dec, obs.ra, obs.dec, obs.roll)
-    inj_dy, inj_dz = INJECTED_OFFSETS[obs.detector].at(np.full(n, year))
+    det_dy, det_dz = INJECTED_OFFSETS[obs.detector].at(np.full(n, year))
     sigma = np.sqrt(SCATTER_FLOOR_ARCSEC**2 + SCATTER_COUNTS_ARCSEC**2 / np.maximum(counts, 1.0))
     scatter_dy = rng.normal(0.0, 1.0, n) * sigma
     scatter_dz = rng.normal(0.0, 1.0, n) * sigma
-    true_dy = inj_dy + scatter_dy
-    true_dz = inj_dz + scatter_dz
-    x_y, x_z = star_y + true_dy, star_z + true_dz
+    nominal_y, nominal_z = _with_aspect(obs.aspect, star_y + det_dy, star_z + det_dz)
+    inj_dy, inj_dz = nominal_y - star_y, nominal_z - star_z
+    x_y, x_z = _with_aspect(obs.aspect, star_y + det_dy + scatter_dy, star_z + det_dz + scatter_dz)
+    true_dy, true_dz = x_y - star_y, x_z - star_z
     x_ra, x_dec = yz_to_radec(x_y, x_z, obs.ra, obs.dec, obs.roll)
     r_angle = np.hypot(x_y, x_z)
     psf = nominal_psf_sigma_arcsec(setup.instrument, r_angle)

@@ -89,6 +89,30 @@ class SimulatedObservatory:
     def info(self) -> SimulatedObservationInfo:
         return SimulatedObservationInfo(self.observations)
 
+    def injected_alignment(self) -> Table:
+        """The aspect errors: obsid, dy, dz, roll (arcsec) of the observations with one."""
+        rows = [(o.obsid, *o.aspect) for o in self.observations if any(o.aspect)]
+        return Table(rows=rows or None, names=("obsid", "dy", "dz", "roll"),
+                     dtype=(np.int64, np.float64, np.float64, np.float64))  # fmt: skip
+
+    def alignment_truth(self) -> Table:
+        """The expected alignment fit of every observation: obsid, dy, dz (the translation
+        ``R(roll) · o + a`` of the detector's offset ``o`` and the aspect shift ``a``), roll
+        (arcsec) and ``injected`` (whether it has an aspect error)."""
+        rows = []
+        for obs in self.observations:
+            dy, dz, roll = obs.aspect
+            oy, oz = self.injected_offsets(obs.detector, obs.year)
+            theta = np.radians(roll / 3600.0)
+            rows.append((
+                obs.obsid,
+                np.cos(theta) * oy - np.sin(theta) * oz + dy,
+                np.sin(theta) * oy + np.cos(theta) * oz + dz,
+                roll,
+                any(obs.aspect),
+            ))  # fmt: skip
+        return Table(rows=rows, names=("obsid", "dy", "dz", "roll", "injected"))
+
     def injected_offsets(self, detector: str, year: float) -> tuple[float, float]:
         """Injected ``(dy, dz)`` in arcsec for a detector at a decimal year."""
         dy, dz = INJECTED_OFFSETS[detector].at(year)

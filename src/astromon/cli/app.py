@@ -366,6 +366,7 @@ def _options(
 def _register() -> None:
     """Register every command and sub-app (the one place to add a command)."""
     from astromon.cli.commands import (
+        alignment,
         calalign,
         daily,
         db,
@@ -387,6 +388,7 @@ def _register() -> None:
     app.command("daily")(daily.daily)
     app.command("tables")(tables.tables)
     app.command("matches")(match.matches)
+    app.command("alignment")(alignment.alignment)
     app.command("show")(tables.show)
     app.command("cross-match")(match.cross_match)
     app.add_typer(regions.regions_app, name="regions")

@@ -9,6 +9,8 @@ column, row and value, before anything is written:
   NULs, so ``'a\\x00'`` would come back as ``'a'``); a missing (masked) text is refused;
 * integer columns (i32) take integers in [-2**31, 2**31 - 1]: NaN, infinities, fractions
   and larger numbers are refused;
+* boolean columns take booleans, and numbers or text that are exactly 0/1 or
+  ``True``/``False`` (any case): any other value is refused;
 * float32 columns refuse finite values beyond the float32 range (they would become
   infinite); float64 columns refuse integers beyond the float64 range; masked floats are NaN
   (no value);
@@ -35,7 +37,8 @@ __all__ = ["NUL_RULE", "as_table", "convert_column", "has_nul"]
 NUL_RULE: Final = "text must not contain NUL characters"
 """Why text holding a NUL character is refused (it cannot be stored exactly)."""
 
-_NUMPY_TYPES: Final = {"i32": np.int32, "f32": np.float32, "f64": np.float64}
+_NUMPY_TYPES: Final = {"i32": np.int32, "f32": np.float32, "f64": np.float64, "bool": np.bool_}
+_BOOLEAN_TEXT: Final = {"true": True, "false": False, "1": True, "0": False}
 _INT32: Final = np.iinfo(np.int32)
 _FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
 
@@ -150,6 +153,23 @@ def _integers(table: str, column: str, arr: np.ndarray[Any, Any]) -> np.ndarray[
     return arr.astype(np.int32)
 
 
+def _booleans(table: str, column: str, arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Booleans; 0/1 numbers and ``true``/``false``/``0``/``1`` text (any case) as booleans."""
+    if arr.dtype.kind == "b":
+        return arr.astype(np.bool_)
+    out = np.empty(len(arr), dtype=np.bool_)
+    for row, value in enumerate(arr.tolist()):
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        if isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT:
+            out[row] = _BOOLEAN_TEXT[value.strip().lower()]
+        elif isinstance(value, int | float) and value in (0, 1):
+            out[row] = bool(value)
+        else:
+            raise _refused(table, column, row, value, "a boolean (True/False, 1/0) expected")
+    return out
+
+
 def _floats(table: str, column: str, kind: str, arr: np.ndarray[Any, Any]) -> Any:
     as64 = arr.astype(np.float64)
     if kind == "f32":
@@ -186,7 +206,7 @@ def _strip_unit(table: str, column: str, kind: str, target: u.UnitBase, values: 
 def convert_column(
     table: str, column: str, kind: str, values: Any, unit: u.UnitBase
 ) -> np.ndarray[Any, Any]:
-    """``values`` as the stored type ``kind`` ('i32', 'f32', 'f64' or 'str'), exactly.
+    """``values`` as the stored type ``kind`` ('i32', 'f32', 'f64', 'bool' or 'str'), exactly.
 
     Parameters
     ----------
@@ -220,6 +240,8 @@ def convert_column(
         return np.zeros(0, dtype="U1" if kind == "str" else _NUMPY_TYPES[kind])
     if kind == "str":
         return _text(table, column, arr)
+    if kind == "bool":
+        return _booleans(table, column, arr)
     if arr.dtype.kind in "OSU":
         arr = _numbers(table, column, arr)
     if arr.dtype.kind not in "iufb":

@@ -4,7 +4,8 @@
 * a counterpart belongs to a stored x-ray source (same ``obsid``, ``x_id`` = the source's
   ``id``);
 * a cross-match row belongs to a stored observation, counterpart (``obsid``, ``c_id``) and
-  x-ray source (``obsid``, ``x_id``).
+  x-ray source (``obsid``, ``x_id``);
+* an alignment row belongs to a stored observation (same ``obsid``).
 
 A row whose parent is absent is an **orphan**. Every write refuses to leave one (the store
 checks the rows of the obsids it touched); the integrity check lists those found;
@@ -55,6 +56,7 @@ REFERENCES: Final[tuple[Reference, ...]] = (
     Reference(
         "astromon_xcorr", ("obsid", "x_id"), "astromon_xray_src", ("obsid", "id"), "x-ray source"
     ),
+    Reference("astromon_alignment", ("obsid",), "astromon_obs", ("obsid",), "observation"),
 )
 """The rules, parents before children (so one pass of :func:`drop_orphans` is enough)."""
 

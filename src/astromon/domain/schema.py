@@ -1,9 +1,11 @@
-"""The six astromon tables: column names, types, display formats and conversion to the schema.
+"""The seven astromon tables: column names, types, display formats and conversion to the schema.
 
 Units (:data:`UNITS`): ``ra``/``dec``/``roll`` in degrees; ``y_angle``, ``z_angle``,
 ``r_angle``, ``dy``, ``dz``, ``dr``, ``separation``, ``near_neighbor_dist`` and region
-``radius`` in arcsec; ``sim_z`` in mm; ``tstart`` in CXC seconds. Input columns that carry
-an astropy unit are converted to these; an incompatible unit is a SchemaError.
+``radius`` in arcsec; ``sim_z`` in mm; ``tstart`` in CXC seconds. In ``astromon_alignment``
+(:data:`TABLE_UNITS`) the fitted ``roll`` and every shift, error, RMS, limit and spread are
+in arcsec. Input columns that carry an astropy unit are converted to these; an incompatible
+unit is a SchemaError.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from astromon.domain.errors import MissingTableException, SchemaError, Validatio
 __all__ = [
     "CATEGORIES",
     "CATEGORY_IDS",
+    "LEGACY_TABLE_NAMES",
     "TABLES",
     "TABLE_NAMES",
+    "TABLE_UNITS",
     "UNITS",
     "ColumnSpec",
     "TableSpec",
@@ -40,8 +44,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column: name, kind ('i32', 'f32', 'f64' or 'str') and, for strings, the width in
-    bytes of the fixed-width byte strings of the legacy HDF5 file (0 for other kinds)."""
+    """One column: name, kind ('i32', 'f32', 'f64', 'bool' or 'str') and, for strings, the
+    width in bytes of the fixed-width byte strings of the legacy HDF5 file (0 for other
+    kinds)."""
 
     name: str
     kind: str
@@ -87,7 +92,13 @@ class TableSpec:
         return np.dtype([(c.name, c.legacy_dtype) for c in self.columns])
 
 
-_NUMPY_TYPES: Final = {"i32": "int32", "f32": "float32", "f64": "float64", "str": "str"}
+_NUMPY_TYPES: Final = {
+    "i32": "int32",
+    "f32": "float32",
+    "f64": "float64",
+    "bool": "bool",
+    "str": "str",
+}
 
 
 def _column_spec(item: str) -> ColumnSpec:
@@ -134,10 +145,22 @@ TABLES: Final[dict[str, TableSpec]] = {
             ("region_id",),
         ),
         _spec("astromon_meta", "last_region_id:i32", ()),
+        _spec(
+            "astromon_alignment",
+            "select_name:str:14 obsid:i32 n_pairs:i32 n_rejected:i32 dy:f64 dz:f64 roll:f64 "
+            "dy_err:f64 dz_err:f64 roll_err:f64 chi2_dof:f64 rms_before:f64 rms_after:f64 "
+            "shift_chi2:f64 flagged:bool k_sigma:f64 residual_limit:f64 flag_threshold:f64 "
+            "flag_sigma:f64 min_pairs_roll:i32 min_spread:f64 max_iterations:i32 "
+            "pairs_digest:str:16",
+            ("select_name", "obsid"),
+        ),
     )
 }
 
 TABLE_NAMES: Final[list[str]] = list(TABLES)
+
+LEGACY_TABLE_NAMES: Final[list[str]] = [n for n in TABLE_NAMES if n != "astromon_alignment"]
+"""The tables of the legacy HDF5 file of sot/astromon (it has no ``astromon_alignment``)."""
 
 UNITS: Final[dict[str, u.UnitBase]] = {
     **{name: u.deg for name in ("ra", "dec", "roll")},
@@ -158,7 +181,27 @@ UNITS: Final[dict[str, u.UnitBase]] = {
     "sim_z": u.mm,
     "tstart": u.s,
 }
-"""The unit of each float column that has one (the same in every table)."""
+"""The unit of each float column that has one (in every table but those of :data:`TABLE_UNITS`)."""
+
+TABLE_UNITS: Final[dict[str, dict[str, u.UnitBase]]] = {
+    "astromon_alignment": {
+        name: u.arcsec
+        for name in (
+            "dy",
+            "dz",
+            "roll",
+            "dy_err",
+            "dz_err",
+            "roll_err",
+            "rms_before",
+            "rms_after",
+            "residual_limit",
+            "flag_threshold",
+            "min_spread",
+        )
+    },
+}
+"""Tables whose columns have their own units (table → column → unit), instead of :data:`UNITS`."""
 
 CATEGORIES: Final[dict[int, str]] = {
     10: "Normal Stars and WD",
@@ -178,8 +221,9 @@ CATEGORY_IDS: Final[dict[str, int]] = {name.lower(): cid for cid, name in CATEGO
 _FOUR_DECIMALS: Final = frozenset({"ra", "dec", "x_ra", "x_dec", "c_ra", "c_dec", "pileup"})
 
 
-def _unit(column: str) -> u.UnitBase:
-    return UNITS.get(column, u.dimensionless_unscaled)
+def _unit(table: str, column: str) -> u.UnitBase:
+    units = TABLE_UNITS.get(table, UNITS)
+    return units.get(column, u.dimensionless_unscaled)
 
 
 def category_id(name: str) -> int:
@@ -254,7 +298,8 @@ def to_schema(name: str, data: Table | Mapping[str, Any] | Sequence[Any]) -> Tab
     if missing:
         raise SchemaError(f"data for {name} lacks the columns {missing}")
     columns = [
-        convert_column(name, c.name, c.kind, table[c.name], _unit(c.name)) for c in spec.columns
+        convert_column(name, c.name, c.kind, table[c.name], _unit(name, c.name))
+        for c in spec.columns
     ]
     out = Table(
         [Column(v, name=c.name) for v, c in zip(columns, spec.columns, strict=True)], copy=False

@@ -17,7 +17,14 @@ offsets, separations and region radii, mm for ``sim_z``, CXC seconds for ``tstar
 * focal-plane angles (``y_angle``, ``z_angle``, ``r_angle``) and offsets (``dy``, ``dz``) finite;
   ``dr``, ``separation`` finite and >= 0; region ``radius`` in [0, 648000] arcsec;
 * ``region_id_str`` is 10 lower-case hexadecimal characters;
-* ``astromon_meta.last_region_id`` >= 0.
+* ``astromon_meta.last_region_id`` >= 0;
+* ``astromon_alignment``: ``n_pairs`` >= 1, ``n_rejected`` >= 0; ``dy``, ``dz`` finite;
+  their errors, ``rms_before``, ``rms_after`` and ``shift_chi2`` finite and >= 0; ``roll``
+  finite or NaN (no roll fitted), ``roll_err`` and ``chi2_dof`` NaN or finite and >= 0; the
+  options as the fit accepts them (``k_sigma`` > 0, ``residual_limit`` NaN (none) or > 0,
+  ``flag_threshold`` and ``min_spread`` >= 0, ``flag_sigma`` > 0,
+  ``min_pairs_roll`` >= 2, ``max_iterations`` >= 0); ``pairs_digest`` 16 lower-case
+  hexadecimal characters.
 
 Float columns not named here (``net_counts``, ``snr``, ``mag`` ...) may hold NaN (no value).
 """
@@ -181,14 +188,27 @@ def _bad_chandra_date(values: Any) -> Bad:
     return np.asarray(~ok)
 
 
-def _bad_region_id_str(values: Any) -> Bad:
-    """Not 10 characters of ``0-9a-f``."""
-    codes, lengths = _codes(values, 10)
-    if not len(codes):
-        return np.zeros(0, dtype=bool)
-    digit = (codes >= ord("0")) & (codes <= ord("9"))
-    letter = (codes >= ord("a")) & (codes <= ord("f"))
-    return np.asarray(~((lengths == 10) & np.all(digit | letter, axis=1)))
+def _hexadecimal(width: int) -> Callable[[Any], Bad]:
+    """Not ``width`` characters of ``0-9a-f``."""
+
+    def bad(values: Any) -> Bad:
+        codes, lengths = _codes(values, width)
+        if not len(codes):
+            return np.zeros(0, dtype=bool)
+        digit = (codes >= ord("0")) & (codes <= ord("9"))
+        letter = (codes >= ord("a")) & (codes <= ord("f"))
+        return np.asarray(~((lengths == width) & np.all(digit | letter, axis=1)))
+
+    return bad
+
+
+def _nan_or(check: Callable[[Any], Bad]) -> Callable[[Any], Bad]:
+    """``check``, with NaN (no value) allowed."""
+
+    def bad(values: Any) -> Bad:
+        return np.asarray(check(values) & ~np.isnan(_float(values)))
+
+    return bad
 
 
 def _obsid(allow_all: bool) -> Callable[[Any], Bad]:
@@ -211,6 +231,10 @@ _ANGLE = (_finite, "arcsec, must be finite")
 _DISTANCE = (_range(0, np.finfo(np.float64).max), "arcsec, must be finite and >= 0")
 _ID = (_non_negative_int, "must be >= 0")
 _OBSID = (_obsid(False), _OBSID_RULE)
+_NON_NEGATIVE = (_range(0, np.finfo(np.float64).max), "must be finite and >= 0")
+_NAN_OR_NON_NEGATIVE = (_nan_or(_NON_NEGATIVE[0]), "must be NaN or finite and >= 0")
+_POSITIVE = (_range(np.finfo(np.float64).tiny, np.finfo(np.float64).max), "must be > 0")
+_ARCSEC_NAN_OR_NON_NEGATIVE = (_NAN_OR_NON_NEGATIVE[0], "arcsec, must be NaN or finite and >= 0")
 
 _RULES: Final[dict[str, dict[str, tuple[Callable[[Any], Bad], str]]]] = {
     "astromon_obs": {
@@ -258,7 +282,7 @@ _RULES: Final[dict[str, dict[str, tuple[Callable[[Any], Bad], str]]]] = {
     },
     "astromon_regions": {
         "region_id": _ID,
-        "region_id_str": (_bad_region_id_str, "must be 10 hexadecimal characters 0-9a-f"),
+        "region_id_str": (_hexadecimal(10), "must be 10 hexadecimal characters 0-9a-f"),
         "last_modified": (_bad_chandra_date, "must be a Chandra date YYYY:DDD:hh:mm:ss.sss"),
         "ra": _RA,
         "dec": _DEC,
@@ -266,6 +290,32 @@ _RULES: Final[dict[str, dict[str, tuple[Callable[[Any], Bad], str]]]] = {
         "obsid": (_obsid(True), "an observation id, or <= 0 for every observation"),
     },
     "astromon_meta": {"last_region_id": _ID},
+    "astromon_alignment": {
+        "obsid": _OBSID,
+        "n_pairs": (_range(1, MAX_OBSID), "must be >= 1"),
+        "n_rejected": _ID,
+        "dy": _ANGLE,
+        "dz": _ANGLE,
+        "roll": (_nan_or(_finite), "arcsec, must be finite or NaN (no roll)"),
+        "dy_err": _DISTANCE,
+        "dz_err": _DISTANCE,
+        "roll_err": _ARCSEC_NAN_OR_NON_NEGATIVE,
+        "chi2_dof": _NAN_OR_NON_NEGATIVE,
+        "rms_before": _DISTANCE,
+        "rms_after": _DISTANCE,
+        "shift_chi2": _NON_NEGATIVE,
+        "k_sigma": _POSITIVE,
+        "residual_limit": (
+            _nan_or(_POSITIVE[0]),
+            "arcsec, must be NaN (no limit) or > 0",
+        ),
+        "flag_threshold": _DISTANCE,
+        "flag_sigma": _POSITIVE,
+        "min_pairs_roll": (_range(2, MAX_OBSID), "must be >= 2"),
+        "min_spread": _DISTANCE,
+        "max_iterations": _ID,
+        "pairs_digest": (_hexadecimal(16), "must be 16 hexadecimal characters 0-9a-f"),
+    },
 }
 
 

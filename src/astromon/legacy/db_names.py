@@ -1,6 +1,8 @@
 """Legacy names of :mod:`astromon.db`: the numpy row types of the tables and ``connect``.
 
-The row types are derived from :data:`astromon.domain.schema.TABLES`: the schema's numeric
+The row types of the tables of the legacy HDF5 file
+(:data:`astromon.domain.schema.LEGACY_TABLE_NAMES`) are derived from
+:data:`astromon.domain.schema.TABLES`: the schema's numeric
 types and, for text, the fixed-width byte strings (``S{n}``) of the legacy HDF5 file.
 Tables returned by ``db.get_table`` hold unicode strings instead, as they always did.
 """
@@ -16,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 
 from astromon.domain.errors import ValidationError
-from astromon.domain.schema import TABLES
+from astromon.domain.schema import LEGACY_TABLE_NAMES, TABLES
 from astromon.ports.store import Store
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 DTYPES: Final[MappingProxyType[str, np.dtype[Any]]] = MappingProxyType(
-    {name: spec.legacy_dtype for name, spec in TABLES.items()}
+    {name: TABLES[name].legacy_dtype for name in LEGACY_TABLE_NAMES}
 )
 """Table name → structured numpy type of its rows (text as ``S{n}`` byte strings)."""
 

@@ -31,6 +31,7 @@ OUTCOME_TABLES: tuple[str, ...] = (
     "astromon_xray_src",
     "astromon_cat_src",
     "astromon_xcorr",
+    "astromon_alignment",
 )
 """The tables an observation's outcome carries, in the order they are saved."""
 

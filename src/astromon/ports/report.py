@@ -11,6 +11,7 @@ from astropy.table import Table
 
 from astromon.domain.accuracy import AccuracyStatement, SummaryRow
 from astromon.domain.accuracy_text import summary_lines
+from astromon.domain.alignment.history import AlignmentHistory
 from astromon.domain.observation_offsets import WORST_OBSERVATIONS, ObservationFigures
 from astromon.domain.resampling import CdfBand
 from astromon.domain.statistics import BinnedMedians, QuantileHistory
@@ -80,6 +81,9 @@ class MonitoringReport:
         Starts (decimal years) of the last six half-years of the window, oldest first.
     reference : MonitoringReport or None
         The same matches as if reprocessed with the reference CALALIGN, shown on the same page.
+    alignment : AlignmentHistory or None
+        The fitted shift of each observation over time, and the flagged observations (None:
+        the matches do not carry the pairs' columns the fit needs).
     """
 
     title: str
@@ -103,6 +107,7 @@ class MonitoringReport:
     catalogs: tuple[CatalogUse, ...] = ()
     half_years: tuple[float, ...] = ()
     reference: MonitoringReport | None = None
+    alignment: AlignmentHistory | None = None
 
     @property
     def view(self) -> str:
@@ -117,13 +122,15 @@ class MonitoringReport:
         """The report's figures for ``summary.json`` (JSON types; no NaN, missing is None).
 
         The keys of the accuracy statement (:meth:`AccuracyStatement.record`), ``now``,
-        ``view``, ``worst_observations`` and, with a reference view, ``reference_calalign``
-        holding the same keys for it. A new key is one more item here.
+        ``view``, ``worst_observations``, ``flagged_observations`` (:meth:`AlignmentHistory.
+        record`; empty without an alignment) and, with a reference view,
+        ``reference_calalign`` holding the same keys for it. A new key is one more item here.
         """
         record = self.accuracy.record()
         record["now"] = self.now_date
         record["view"] = self.view
         record["worst_observations"] = [o.record() for o in self.worst_observations()]
+        record["flagged_observations"] = [] if self.alignment is None else self.alignment.record()
         if self.reference is not None:
             record["reference_calalign"] = self.reference.record()
         return record

@@ -1,4 +1,4 @@
-"""The storage port: where the six astromon tables live."""
+"""The storage port: where the astromon tables live."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """The demo use case: run the pipeline on a simulated observatory and check what it recovers.
 
 The simulated observatory injects a known, time-dependent astrometric offset ``(dy, dz)`` per
-detector plus a random per-source scatter. After the standard batch
+detector plus a random per-source scatter, and some observations an aspect error (checked by
+:mod:`astromon.services.demo_alignment`). After the standard batch
 (:func:`astromon.services.batch.pipeline.process_observations`) has stored the cross-matches, this
-module compares, for the standard report selection:
+module compares, for the standard report selection and the observations without an aspect
+error:
 
 * the median recovered ``dy``/``dz`` per detector and half-year with the median injected
   offset of the same sources (must agree within :data:`OFFSET_TOLERANCE_ARCSEC`);
@@ -30,6 +32,8 @@ from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
 from astromon.services.batch.pipeline import BatchSummary, ProgressCallback, process_observations
 from astromon.services.calibration.calalign import median_offsets
+from astromon.services.crossmatch.alignment import read_alignment
+from astromon.services.demo_alignment import AlignmentRecovery, recover_alignment
 from astromon.services.report import monitoring as report_service
 
 __all__ = [
@@ -82,8 +86,16 @@ class DemoObservatory(Protocol):
 
     def truth(self) -> Table:
         """Every simulated source: obsid, name (catalog star name, '' when none), detector,
-        year (decimal), inj_dy, inj_dz (injected detector offset, arcsec), true_dy, true_dz
-        (injected offset plus the source's scatter, arcsec)."""
+        year (decimal), inj_dy, inj_dz (injected detector offset and aspect error, arcsec),
+        true_dy, true_dz (injected offset plus the source's scatter, arcsec)."""
+        ...
+
+    def injected_alignment(self) -> Table:
+        """The aspect errors: obsid, dy, dz, roll (arcsec) of the observations with one."""
+        ...
+
+    def alignment_truth(self) -> Table:
+        """Every observation's expected alignment fit (see :mod:`.demo_alignment`)."""
         ...
 
 
@@ -307,6 +319,8 @@ class DemoResult:
     matches: Table
     comparison: DemoComparison
     report: MonitoringReport
+    alignment: AlignmentRecovery | None = None
+    """The stored alignment against the injected aspect errors (None: nothing saved)."""
 
 
 def run_demo(
@@ -344,8 +358,8 @@ def run_demo(
     -------
     DemoResult
         The batch summary, the matches of the report's standard selection, their comparison
-        with the truth and the monitoring report (periods counted back from
-        :data:`REPORT_NOW`).
+        with the truth, the monitoring report (periods counted back from
+        :data:`REPORT_NOW`) and the stored alignment against the injected aspect errors.
 
     Raises
     ------
@@ -368,11 +382,19 @@ def run_demo(
         matches = report_service.select_matches(store, name=select_name)
     else:
         matches = Table(names=["obsid", "name", "detector", "tstart", "dy", "dz", "dr"])
-    comparison = compare_with_truth(matches, observatory.truth())
+    aspect = np.asarray(observatory.injected_alignment()["obsid"])  # compared on their own
+    truth = observatory.truth()
+    comparison = compare_with_truth(
+        matches[~np.isin(np.asarray(matches["obsid"]), aspect)],
+        truth[~np.isin(np.asarray(truth["obsid"]), aspect)],
+    )
+    stored = read_alignment(store, select_name).table if batch.saved else None
     report = report_service.build_report(
         matches,
         now=REPORT_NOW,
         selection=selection,
         title="Chandra absolute astrometry: simulated observatory (astromon demo)",
+        stored_alignment=stored,
     )
-    return DemoResult(batch=batch, matches=matches, comparison=comparison, report=report)
+    recovery = None if stored is None else recover_alignment(stored, observatory.alignment_truth())
+    return DemoResult(batch, matches, comparison, report, alignment=recovery)

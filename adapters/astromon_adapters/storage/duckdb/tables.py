@@ -30,13 +30,21 @@ __all__ = [
     "to_arrow",
 ]
 
-SQL_TYPES: Final = {"i32": "INTEGER", "f32": "FLOAT", "f64": "DOUBLE", "str": "VARCHAR"}
+SQL_TYPES: Final = {
+    "i32": "INTEGER",
+    "f32": "FLOAT",
+    "f64": "DOUBLE",
+    "bool": "BOOLEAN",
+    "str": "VARCHAR",
+}
 ARROW_TYPES: Final = {
     "i32": pa.int32(),
     "f32": pa.float32(),
     "f64": pa.float64(),
+    "bool": pa.bool_(),
     "str": pa.string(),
 }
+_NUMPY_TYPES: Final = {"i32": np.int32, "f32": np.float32, "f64": np.float64, "bool": np.bool_}
 INCOMING: Final = "_astromon_incoming"
 
 # output column -> (table alias, source column) of Store.read_cross_matches
@@ -98,7 +106,7 @@ def column(name: str, kind: str, values: Any) -> Column:
     if kind == "str":
         arr = arr.astype(str) if len(arr) else np.zeros(0, dtype="U1")
     else:
-        arr = arr.astype({"i32": np.int32, "f32": np.float32, "f64": np.float64}[kind], copy=False)
+        arr = arr.astype(_NUMPY_TYPES[kind], copy=False)
     if not arr.flags.writeable:  # Arrow hands out read-only buffers; users sort and edit tables
         arr = arr.copy()
     return Column(arr, name=name, copy=False)

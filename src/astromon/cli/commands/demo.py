@@ -31,6 +31,7 @@ from astromon.services.report import monitoring as report_service
 __all__ = [
     "DEFAULT_DB",
     "DEFAULT_OUT",
+    "INJECTED_ALIGNMENT",
     "INJECTED_OFFSETS",
     "TEMP_PREFIX",
     "demo",
@@ -40,6 +41,7 @@ __all__ = [
 DEFAULT_DB = Path("astromon-demo.duckdb")
 DEFAULT_OUT = Path("astromon-demo-report")
 INJECTED_OFFSETS = "injected_offsets.json"
+INJECTED_ALIGNMENT = "injected_alignment.ecsv"
 """File in the report directory: the injected offsets per detector and half-year."""
 TEMP_PREFIX = "astromon-demo-"
 """Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
@@ -163,8 +165,12 @@ def demo(
     motions, known per-detector offsets) in a temporary directory, processes them with the
     standard batch (archive retrieval, source detection, catalog look-up, cross-matching,
     storage), writes the database and the HTML report, and prints the report summary beside
-    the injected offsets. The injected offsets per detector and half-year are written to
-    OUT/injected_offsets.json (the format of `astromon calalign offsets --output`).
+    the injected offsets. Some observations also get an aspect error (a shift of up to 2" and
+    a roll of up to 60"); the demo prints how many the per-observation alignment recovered
+    (within 3 sigma) and whether exactly those above the flag threshold are flagged. The
+    injected offsets per detector and half-year are written to OUT/injected_offsets.json (the
+    format of `astromon calalign offsets --output`), the aspect errors to
+    OUT/injected_alignment.ecsv (obsid, dy, dz, roll in arcsec).
     """
     console = Console()
     db = (db or state(ctx).db or DEFAULT_DB).expanduser().absolute()
@@ -190,8 +196,14 @@ def demo(
     console.print("\nRecovered against injected offsets (arcsec, medians per half-year):")
     for line in result.comparison.lines():
         console.print(line, markup=False, highlight=False)
+    if result.alignment is not None:
+        console.print("\nPer-observation alignment against the injected aspect errors:")
+        for line in result.alignment.lines():
+            console.print(line, markup=False, highlight=False)
     console.print(
-        f"\nDatabase: {db}\nReport:   {page}\nInjected offsets: {injected}", highlight=False
+        f"\nDatabase: {db}\nReport:   {page}\nInjected offsets: {injected}\n"
+        f"Injected aspect errors: {out / INJECTED_ALIGNMENT}",
+        highlight=False,
     )
     if check and not result.comparison.passed:
         echo_error("the recovered offsets do not match the injected ones")
@@ -260,6 +272,9 @@ def _run(
         out / INJECTED_OFFSETS,
         writer=app.write_text_file,
         overwrite=True,
+    )
+    app.write_table_file(
+        observatory.injected_alignment(), out / INJECTED_ALIGNMENT, format="ecsv", overwrite=True
     )
     _install(work_db, db)
     return result, page, injected

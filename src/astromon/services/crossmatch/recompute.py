@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from astromon.domain.alignment.stored import alignment_rows
 from astromon.domain.crossmatch import CROSS_MATCHES
 from astromon.domain.errors import MissingTableException, ValidationError
 from astromon.domain.schema import empty_table, to_schema
 from astromon.ports.store import Store, TableWrite
 from astromon.services import interrupts
 from astromon.services.crossmatch import matches as cross_matching
+from astromon.services.crossmatch.alignment import alignment_write
 
 __all__ = ["recompute_cross_match"]
 
@@ -31,8 +33,9 @@ def recompute_cross_match(
 ) -> Table:
     """Recompute a standard or custom cross-match over the database and store it.
 
-    The rows of ``astromon_xcorr`` with the cross-match's ``select_name`` are replaced in one
-    transaction; rows of other cross-matches stay.
+    The rows of ``astromon_xcorr`` with the cross-match's ``select_name``, and its
+    per-observation alignment in ``astromon_alignment`` (fitted with the default options),
+    are replaced in one transaction; rows of other cross-matches stay.
 
     Parameters
     ----------
@@ -98,8 +101,9 @@ def recompute_cross_match(
     from astropy.table import vstack
 
     merged = to_schema("astromon_xcorr", vstack([to_schema("astromon_xcorr", keep), rows]))
+    alignment = alignment_write(store, target, alignment_rows(matches, target))
     with interrupts.shielded():
-        store.save_many([TableWrite("astromon_xcorr", merged, ignore_obsid=True)])
+        store.save_many([TableWrite("astromon_xcorr", merged, ignore_obsid=True), alignment])
         if stored is not None:
             stored(rows)
     return rows

@@ -2,7 +2,8 @@
 
 For one obsid: process the observation, build its ``astromon_obs`` row, get its x-ray
 sources, rough-match them against catalogs, number the counterparts (with y/z angles) and
-compute the standard cross-matches on these tables alone.
+compute the standard cross-matches on these tables alone, and fit each cross-match's
+alignment of the observation (default options).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from astropy.table import Table
 
+from astromon.domain.alignment.stored import ALIGNMENT_TABLE, alignment_rows
 from astromon.domain.catalogs import DEFAULT_ROUGH_MATCH_CATALOGS
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.filters import NOMINAL_SIM_Z
@@ -176,12 +178,13 @@ class StandardObservationProcessor:
         obs_row = observation_row(observation.get_info())
         sources = to_schema("astromon_xray_src", observation.get_sources())
         cat_src, failures = self._counterparts(sources, obs_row)
-        xcorr = self._cross_matches(obs_row, sources, cat_src)
+        xcorr, alignment = self._cross_matches(obs_row, sources, cat_src)
         tables = {
             "astromon_obs": obs_row,
             "astromon_xray_src": sources,
             "astromon_cat_src": cat_src,
             "astromon_xcorr": xcorr,
+            ALIGNMENT_TABLE: alignment,
         }
         if failures:
             failed = ", ".join(sorted(failures))
@@ -203,9 +206,10 @@ class StandardObservationProcessor:
         numbered = counterparts.number_counterparts(matches, obs_row[0])
         return to_schema("astromon_cat_src", numbered), failures
 
-    def _cross_matches(self, obs_row: Table, sources: Table, cat_src: Table) -> Table:
-
+    def _cross_matches(self, obs_row: Table, sources: Table, cat_src: Table) -> tuple[Table, Table]:
+        """The rows of ``astromon_xcorr`` and of ``astromon_alignment`` of the observation."""
         parts = []
+        fits = []
         for name in self.cross_matches:
             matches = cross_matching.compute_cross_matches(
                 None,
@@ -216,8 +220,10 @@ class StandardObservationProcessor:
             )
             if len(matches):
                 parts.append(to_schema("astromon_xcorr", matches))
+                fits.append(alignment_rows(matches))
         if not parts:
-            return empty_table("astromon_xcorr")
+            return empty_table("astromon_xcorr"), empty_table(ALIGNMENT_TABLE)
         from astropy.table import vstack
 
-        return to_schema("astromon_xcorr", vstack(parts))
+        xcorr = to_schema("astromon_xcorr", vstack(parts))
+        return xcorr, to_schema(ALIGNMENT_TABLE, vstack(fits))

@@ -21,6 +21,8 @@ from astropy.table import Table
 
 from astromon.domain import accuracy as acc
 from astromon.domain import statistics as stats
+from astromon.domain.alignment.history import alignment_history
+from astromon.domain.alignment.table import INPUT_COLUMNS
 from astromon.domain.calalign import CALALIGN_CALDB
 from astromon.domain.catalogs import CATALOGS
 from astromon.domain.errors import ValidationError
@@ -273,6 +275,7 @@ def build_report(
     reference_offsets: Table | None = None,
     selection: Mapping[str, object] | None = None,
     title: str = "Chandra absolute astrometry",
+    stored_alignment: Table | None = None,
 ) -> MonitoringReport:
     """Compute the report's figures from selected cross-matches.
 
@@ -303,6 +306,11 @@ def build_report(
         The selection that produced ``matches`` (its ``snr`` is recorded; shown in words).
     title : str
         Page title.
+    stored_alignment : Table, optional
+        The stored ``astromon_alignment`` rows of the cross-match, current with its pairs
+        (:func:`astromon.services.crossmatch.alignment.read_alignment`): the report's alignment
+        section shows them for its observations. None: the selected matches are fitted, when they
+        carry the pairs' columns the fit needs (else the report has no alignment).
 
     Raises
     ------
@@ -333,6 +341,8 @@ def build_report(
         offsets = _apply_steps(tstart, offsets[0], offsets[1], detector, offset_steps)
         shifts.append(f"{len(offset_steps)} offset steps removed")
     report = _view(matches, offsets, frame, "; ".join(shifts))
+    if stored_alignment is not None or all(c in matches.colnames for c in INPUT_COLUMNS):
+        report = replace(report, alignment=alignment_history(matches, stored_alignment))
     if reference_offsets is None:
         return report
     shifted, versions = _reference_shift(matches, reference_offsets)

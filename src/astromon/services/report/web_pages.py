@@ -19,6 +19,7 @@ from astromon.domain.accuracy import DEFAULT_YEARS
 from astromon.domain.calalign import calalign_offsets_table
 from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
+from astromon.services.crossmatch.alignment import stored_alignment_of
 from astromon.services.report import monitoring as report_service
 
 __all__ = ["TITLE", "WEB_VIEWS", "build_views", "web_views"]
@@ -49,7 +50,8 @@ def build_views(
     reference_calalign: str | None = None,
     when_empty: Callable[[], None] | None = None,
 ) -> dict[str, MonitoringReport]:
-    """The report of each view of the cross-match ``name``.
+    """The report of each view of the cross-match ``name``, with the stored per-observation
+    alignment when it is current (else each view fits its selected matches).
 
     Parameters
     ----------
@@ -77,6 +79,7 @@ def build_views(
         name that is not stored there); the view is built empty when it returns.
     """
     built: dict[str, MonitoringReport] = {}
+    stored_alignment = stored_alignment_of(store, name)
     for sub, (level, title) in views.items():
         matches = report_service.select_matches(store, snr=level, name=name)
         if not len(matches) and when_empty is not None:
@@ -94,5 +97,6 @@ def build_views(
             reference_offsets=reference,
             selection=report_service.standard_selection(level),
             title=title,
+            stored_alignment=stored_alignment,
         )
     return built

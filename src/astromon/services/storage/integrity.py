@@ -88,7 +88,7 @@ def _check_schema(name: str, table: Any) -> list[IntegrityProblem]:
         if col.name not in colnames:
             continue
         kind = np.asarray(table[col.name]).dtype.kind
-        expected = {"i32": "iu", "f32": "f", "f64": "f", "str": "U"}[col.kind]
+        expected = {"i32": "iu", "f32": "f", "f64": "f", "bool": "b", "str": "U"}[col.kind]
         if kind not in expected:
             problems.append(
                 IntegrityProblem(
