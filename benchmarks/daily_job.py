@@ -43,8 +43,9 @@ class DailyJob(Case):
     title = "the daily job end to end (simulated observatory), serial and 2 workers"
 
     def setup(self, ctx: Context, side: str) -> Timed:
+        from astromon_adapters.simulation import SimulatedArchive
+
         from astromon.bootstrap import bootstrap
-        from astromon.bootstrap.application import make_adapter
         from astromon.config import Settings
         from astromon.ports.observation import ArchiveRetriever
         from astromon.services.daily import DailyPlan, DailyPorts, run_daily
@@ -56,9 +57,7 @@ class DailyJob(Case):
         app = bootstrap(Settings(), clock=_Clock(REPORT_NOW))
         observatory, processor = app.demo_setup(root / "observatory", n_obs, ctx.seed)
         planned: Any = observatory  # the simulated observatory: its planned observations
-        archive = make_adapter("simulation.archive", list(planned.observations))
-        if not isinstance(archive, ArchiveRetriever):
-            raise TypeError(f"the simulated archive is not an ArchiveRetriever: {archive!r}")
+        archive: ArchiveRetriever = SimulatedArchive(list(planned.observations))
         database = root / "astromon.duckdb"
 
         def call() -> Summary:
@@ -83,6 +82,7 @@ class DailyJob(Case):
                 "observations": n_obs,
                 "processed": len(record.processed),
                 "exit_code": record.exit_code,
+                "alarms": sorted({str(alarm.kind) for alarm in record.alarms}),
                 "workers": WORKERS[side],
             }
 
@@ -94,14 +94,18 @@ class DailyJob(Case):
             n_obs = int(result.summary.get("observations", 0))
             per_obs = result.seconds / max(n_obs, 1)
             workers = result.summary.get("workers")
+            alarms = list(result.summary.get("alarms", []))
+            expected = 3 if alarms else 0  # the simulation injects aspect errors: flagged
             checks.append(
                 Check(
-                    f"every observation processed, exit code 0 ({workers} worker(s), "
-                    f"{n_obs} observations)",
+                    f"every observation processed, no alarm but the flagged observations "
+                    f"({workers} worker(s), {n_obs} observations)",
                     f"{result.summary.get('processed')} processed, exit code "
-                    f"{result.summary.get('exit_code')}, {per_obs:.3f} s/observation",
+                    f"{result.summary.get('exit_code')}, alarms {alarms or 'none'}, "
+                    f"{per_obs:.3f} s/observation",
                     result.summary.get("processed") == n_obs
-                    and result.summary.get("exit_code") == 0,
+                    and set(alarms) <= {"flagged_observations"}
+                    and result.summary.get("exit_code") == expected,
                 )
             )
         return checks

@@ -22,12 +22,12 @@ from astromon.domain.alignment.stored import (
 from astromon.domain.errors import ValidationError
 from astromon.domain.value_rules import check_values
 from astromon.ports.store import TableWrite
-from astromon.services import processing
 from astromon.services.crossmatch.alignment import (
     AlignmentSource,
     read_alignment,
     stored_alignment_of,
 )
+from astromon.services.crossmatch.recompute import recompute_cross_match
 from tests.unit.alignment_support import simulate
 from tests.unit.fake_store import InMemoryStore
 from tests.unit.fuzz_strategies import FUZZ
@@ -163,7 +163,7 @@ def test_a_cross_match_stores_its_alignment_in_the_same_transaction(
 ) -> None:
     store = InMemoryStore.from_directory(reference_dir)
     before = store.transactions
-    rows = processing.recompute_cross_match(store, "astromon_21")
+    rows = recompute_cross_match(store, "astromon_21")
     assert store.transactions == before + 1  # xcorr and alignment: one save_many
     stored = store.read_table(ALIGNMENT_TABLE)
     assert sorted(stored["obsid"].tolist()) == sorted(set(rows["obsid"].tolist()))
@@ -171,7 +171,7 @@ def test_a_cross_match_stores_its_alignment_in_the_same_transaction(
     other = stored.copy()
     other["select_name"] = "other"
     store.save_many([TableWrite(ALIGNMENT_TABLE, other, obsids=())])
-    processing.recompute_cross_match(store, "astromon_21")  # keeps other cross-matches' rows
+    recompute_cross_match(store, "astromon_21")  # keeps other cross-matches' rows
     names = store.read_table(ALIGNMENT_TABLE)["select_name"].tolist()
     assert names.count("other") == len(other) and names.count("astromon_21") == len(other)
 
@@ -181,7 +181,7 @@ def test_a_failed_cross_match_save_stores_neither(reference_dir: Path) -> None:
     store.fail_after = 1  # the alignment write fails after the cross-match write
     before = store.snapshot()
     with pytest.raises(Exception, match="injected failure"):
-        processing.recompute_cross_match(store, "astromon_21", select_name=None)
+        recompute_cross_match(store, "astromon_21", select_name=None)
     after = store.snapshot()
     assert set(after) == set(before)
     for name, table in before.items():

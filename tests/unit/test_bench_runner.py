@@ -112,6 +112,8 @@ def test_the_daily_job_case_runs_serial_and_with_two_workers(tmp_path: Path) -> 
     assert {name: s["workers"] for name, s in sides.items()} == {"reference": 1, "astromon": 2}
     for summary in sides.values():
         assert summary["processed"] == summary["observations"] == 8
-        assert summary["exit_code"] == 0
+        # the simulated observatory injects aspect errors: only the flagged alarm may fire
+        assert set(summary["alarms"]) <= {"flagged_observations"}
+        assert summary["exit_code"] == (3 if summary["alarms"] else 0)
     assert row["ratio"] > 0
     assert all(check["met"] for check in row["checks"]), row["checks"]

@@ -122,8 +122,8 @@ def test_overrides_replace_the_ports() -> None:
     assert astromon.clock() is clock
     assert set(PORTS) == {
         "store", "catalogs", "archive", "ciao", "detector", "observation_info", "executor",
-        "renderer", "clock", "parameter_files", "toolchain", "calalign_files", "notifier",
-        "run_log", "run_lock",
+        "renderer", "clock", "parameter_files", "observation_files", "toolchain",
+        "calalign_files", "notifier", "run_log", "run_lock",
     }  # fmt: skip
     with pytest.raises(ValidationError, match=r"unknown override\(s\) \['stores'\]"):
         bootstrap(stores=opener)  # type: ignore[call-arg]
@@ -153,14 +153,27 @@ def test_unknown_sources_are_named() -> None:
 
 PORT_METHODS = {"toolchain": "toolchain_probe"}
 """Port roles whose method has another name than the role."""
+PATH_FACTORIES = ("run_log", "run_lock")
+"""Port roles whose override is a factory called with a path (the method's argument)."""
 
 
 def test_every_port_method_returns_the_override_of_its_role() -> None:
-    fakes: dict[str, Any] = {role: object() for role in PORTS if role != "store"}
-    astromon = bootstrap(Settings(), **fakes)
+    fakes: dict[str, Any] = {
+        role: object() for role in PORTS if role != "store" and role not in PATH_FACTORIES
+    }
+    built: dict[str, list[Path]] = {role: [] for role in PATH_FACTORIES}
+    made = {role: object() for role in PATH_FACTORIES}
+    factories = {
+        role: (lambda path, role=role: built[role].append(path) or made[role])
+        for role in PATH_FACTORIES
+    }
+    astromon = bootstrap(Settings(), **fakes, **factories)
     for role, fake in fakes.items():
         method = getattr(astromon, PORT_METHODS.get(role, role))
         assert method() is fake, role
+    for role in PATH_FACTORIES:
+        assert getattr(astromon, role)("some/where") is made[role], role
+        assert built[role] == [Path("some/where")], role
     assert astromon.catalogs("local") is fakes["catalogs"]  # the source needs no adapter then
     assert astromon.archive("https") is fakes["archive"]
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from astromon.domain.alarms import AlarmKind
 from astromon.domain.daily_run import ObservationNote
 from astromon.domain.errors import MissingTableException, ValidationError
+from astromon.domain.schema import empty_table
 from astromon.domain.time import CxoTime
 from astromon.ports.run_lock import RunHolder, RunLockedError
 from astromon.services.batch.pipeline import outcome_writes
@@ -206,8 +207,8 @@ def test_a_failed_email_or_record_is_a_warning_and_changes_nothing_saved() -> No
 
 
 class AlignedStore(InMemoryStore):
-    """An in-memory store that also holds the per-observation alignment table (columns
-    ``select_name``, ``obsid``, ``flagged``, as the alignment solutions are stored)."""
+    """An in-memory store that also holds a per-observation alignment table (in the schema of
+    ``astromon_alignment``: its ``select_name``, ``obsid`` and ``flagged`` are what counts)."""
 
     def __init__(self, alignment: Table) -> None:
         super().__init__()
@@ -221,20 +222,18 @@ class AlignedStore(InMemoryStore):
 
 
 def test_flagged_observations_raise_an_alarm_when_the_alignment_table_exists() -> None:
-    alignment = Table(
-        {
-            "select_name": ["astromon_21", "astromon_21", "astromon_22", "astromon_21"],
-            "obsid": [11, 12, 13, 14],
-            "flagged": [True, False, True, True],
-        }
-    )
+    schema = empty_table(ALIGNMENT_TABLE)
+    alignment = Table({name: np.zeros(4, dtype=schema[name].dtype) for name in schema.colnames})
+    alignment["select_name"] = ["astromon_21", "astromon_21", "astromon_22", "astromon_21"]
+    alignment["obsid"] = [1, 2, 3, 4]  # the observations the run processes
+    alignment["flagged"] = [True, False, True, True]
     store = AlignedStore(alignment)
-    assert flagged_observations(store, "astromon_21") == [11, 14]
+    assert flagged_observations(store, "astromon_21") == [1, 4]
     assert flagged_observations(InMemoryStore(), "astromon_21") is None
     result = run_daily(plan(), DailyPorts(**ports(store=store)))
     [alarm] = result.record.alarms
     assert (alarm.kind, alarm.value, alarm.limit) == ("flagged_observations", 2, 0)
-    assert "11, 14" in alarm.message
+    assert "1, 4" in alarm.message
     assert result.exit_code == 3
 
 

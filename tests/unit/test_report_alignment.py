@@ -15,7 +15,7 @@ from matplotlib.colors import to_rgba
 from astromon.domain.alignment import AlignmentOptions
 from astromon.domain.alignment.history import FITTED_SOURCE, STORED_SOURCE
 from astromon.domain.time import CxoTime
-from astromon.services import report as report_service
+from astromon.services.report import monitoring as report_service
 from benchmarks import reference_alignment
 from tests.unit.alignment_support import simulate
 

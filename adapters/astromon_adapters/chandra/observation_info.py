@@ -47,6 +47,11 @@ class _H4Text(HTMLParser):
             self.nodes.append("".join(self._current))
         self._current = None
 
+    def close(self) -> None:
+        """Finish the page: the text of an ``<h4>`` left open at its end is a node too."""
+        super().close()
+        self._flush()
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._flush()
         if tag not in ("br", "hr", "img", "input", "meta", "link"):
@@ -75,7 +80,6 @@ def parse_sequence_summary(page: str) -> dict[str, str]:
     parser = _H4Text()
     parser.feed(page)
     parser.close()
-    parser._flush()
     wanted = set(SUMMARY_KEYS)
     result: dict[str, str] = {}
     for node in parser.nodes:
