@@ -241,4 +241,55 @@ class Demo(Scenario):
         return problems
 
 
-SCENARIOS: dict[str, type[Scenario]] = {s.name: s for s in (Process, CrossMatch, Report, Demo)}
+DAILY_OBSIDS = 6
+
+
+class Daily(Scenario):
+    """``daily --workers 2`` (a fake arc5gl lists 6 recent observations, 50 ms of scripted
+    work each) into a new database, writing its web pages and its run record."""
+
+    name = "daily"
+
+    def setup(self) -> None:
+        from tests.integration.daily_cli import daily_env
+
+        self.daily = daily_env(self.base, list(range(1, DAILY_OBSIDS + 1)))
+        return None
+
+    def prepare(self, rundir: Path, index: int) -> tuple[list[str], dict[str, str]]:
+        from tests.integration.daily_cli import FAKE_WORK
+
+        args = ["--db", str(rundir / "d.duckdb"), "daily", "--web-dir", str(rundir / "www"),
+                "--log-dir", str(rundir / "logs"), "--workers", "2", *FAKE_WORK]  # fmt: skip
+        return args, self.daily.environment("*:slow")
+
+    def check(self, rundir: Path, code: int, out: str) -> list[str]:
+        from astromon_adapters.operations.run_log import JsonLinesRunLog
+
+        rows = obsid_rows(rundir / "d.duckdb")
+        stored = sorted(rows.get("astromon_obs", {}))
+        problems = []
+        for table in ("astromon_xray_src", "astromon_cat_src"):
+            counts = rows.get(table, {})
+            for obsid in sorted(set(counts) | set(stored)):
+                wanted = ROWS_PER_OBSID[table] if obsid in stored else 0
+                if counts.get(obsid, 0) != wanted:
+                    problems.append(f"{table} has {counts.get(obsid, 0)} rows of obsid {obsid}")
+        if code == 0 and stored != list(range(1, DAILY_OBSIDS + 1)):
+            problems.append(f"finished with the observations {stored}")
+        history = JsonLinesRunLog(rundir / "logs").history()
+        if history.damaged:
+            problems.append(f"a torn run record: {history.damaged}")
+        if code == 0 and len(history.runs) != 1:
+            problems.append(f"finished with {len(history.runs)} run records")
+        staging = sorted(p.name for p in rundir.iterdir() if p.name.startswith(".www"))
+        if staging:
+            problems.append(f"staging directories left: {staging}")
+        if code == 0 and not (rundir / "www" / "index.html").exists():
+            problems.append("finished without its web pages")
+        return problems
+
+
+SCENARIOS: dict[str, type[Scenario]] = {
+    s.name: s for s in (Process, CrossMatch, Report, Demo, Daily)
+}

@@ -188,7 +188,7 @@ HARNESS = Path(__file__).with_name("signal_harness.py")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signame", ["INT", "TERM"])
-@pytest.mark.parametrize("command", ["process", "demo", "report", "cross-match"])
+@pytest.mark.parametrize("command", ["process", "demo", "report", "cross-match", "daily"])
 def test_signals_at_random_moments(tmp_path: Path, command: str, signame: str) -> None:
     """25 rounds of each signal per long command (50 per command): after every one the exit
     code and the one stderr line, no process or staging left, the database as reported
