@@ -128,6 +128,8 @@ def test_a_second_run_is_refused_naming_the_first(ports: Ports) -> None:
         (["--web-dir", "/w", *MAIL, "--mail-to", "nobody"], "--mail-to: 'nobody' is not an e-mail"),
         (["--web-dir", "/w", "--last", "2"], "--last is used with --history"),
         (["--web-dir", "/w", "--source", "ftp"], "unknown --source 'ftp': must be one of"),
+        (["--web-dir", "/w", "--scheduler", "no such"], "--scheduler 'no such' is not a Dask"),
+        (["--web-dir", "/w", "--scheduler", "tcp://h:99999"], "'tcp://h:99999' is not a Dask"),
         (["--web-dir", "/w", "--max-q90", "0"], "max_q90 must be a positive number"),
     ],
 )

@@ -118,6 +118,32 @@ def check_sources(source: str, catalog_source: str, catalog_file: Path | None) -
         raise ValidationError("--catalog-source local needs --catalog-file")
 
 
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+"""The protocols of a Dask scheduler address (``PROTOCOL://HOST:PORT``; tcp when omitted)."""
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse a ``--scheduler`` that is not a Dask address before any work starts: an
+    optional protocol of :data:`SCHEDULER_PROTOCOLS`, a host and an optional port from 1 to
+    65535 (a usage error naming the value).
+    """
+    if address is None:
+        return
+    protocol, sep, rest = address.partition("://")
+    if not sep:
+        protocol, rest = "tcp", address
+    host, colon, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    good = (
+        protocol in SCHEDULER_PROTOCOLS
+        and (protocol == "inproc" or (bool(host.strip("[]")) and " " not in host))
+        and (not colon or (port.isdigit() and 1 <= int(port) <= 65535))
+    )
+    if not good:
+        raise ValidationError(
+            f"--scheduler {address!r} is not a Dask scheduler address (tcp://HOST:PORT)"
+        )
+
+
 def batch_processor(
     app: Astromon,
     *,

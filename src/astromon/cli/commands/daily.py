@@ -24,6 +24,7 @@ from astromon.cli.batch_options import (
     WorkdirOption,
     WorkersOption,
     batch_processor,
+    check_scheduler,
     check_sources,
 )
 from astromon.cli.commands.process import progress_bar
@@ -233,6 +234,7 @@ def daily(
     if pages is None:
         raise ValidationError("no directory for the web pages: give --web-dir or $ASTROMON_WEB_DIR")
     check_sources(source, catalog_source, catalog_file)
+    check_scheduler(scheduler)
     if smtp is not None:
         parse_smtp_server(smtp, "--smtp")
     if mail_from is not None:

@@ -30,6 +30,7 @@ from astromon.cli.batch_options import (
     WorkdirOption,
     WorkersOption,
     batch_processor,
+    check_scheduler,
     check_sources,
 )
 from astromon.cli.common import ExitCode, handle_errors, parse_time_option, state
@@ -134,6 +135,7 @@ def process(
     Exit code 3 when some obsids failed.
     """
     check_sources(source, catalog_source, catalog_file)
+    check_scheduler(scheduler)
     app = state(ctx).app
     todo = _obsids(app, obsids or [], obsid_file, start, stop, source)
     work = batch_processor(
