@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import numpy as np
 import typer
@@ -31,8 +31,11 @@ from astromon.services import interrupts
 __all__ = [
     "INT32_RANGE",
     "ExitCode",
+    "FormatOpt",
     "LogFormat",
     "OutputFormat",
+    "OutputOpt",
+    "OverwriteOpt",
     "State",
     "configure_logging",
     "cross_match_counts",
@@ -72,6 +75,16 @@ class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
+"""``--format`` of the table commands (default ``table``)."""
+OutputOpt = Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")]
+"""``--output`` of the table commands (default: standard output)."""
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
+"""``--overwrite`` of the table commands: the one overwrite rule."""
 
 
 class State:

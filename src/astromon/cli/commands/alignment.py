@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from astromon.cli.common import (
     INT32_RANGE,
+    FormatOpt,
     OutputFormat,
+    OutputOpt,
+    OverwriteOpt,
     handle_errors,
     require_cross_match,
     state,
@@ -53,15 +55,9 @@ def alignment(
             "--min-pairs", metavar="K", help="Only observations with at least K pairs.", min=1
         ),
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of stdout.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-    ] = False,
+    fmt: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Show the shift (dy, dz) and roll of each observation against its catalog stars.
 

@@ -16,7 +16,15 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from astromon.cli.common import OutputFormat, handle_errors, parse_where, state, write_table
+from astromon.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    OutputOpt,
+    handle_errors,
+    parse_where,
+    state,
+    write_table,
+)
 from astromon.domain.errors import ValidationError
 from astromon.domain.time import CxoTime
 from astromon.services.calibration import calalign as calibration
@@ -38,8 +46,6 @@ DirOpt = Annotated[
         "else $CALDB/data/chandra/pcad/align)."
     ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
-OutputOpt = Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")]
 ListOverwriteOpt = Annotated[
     bool, typer.Option("--overwrite", help="Replace an existing --output file.")
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from astromon.cli.common import (
+    FormatOpt,
     OutputFormat,
+    OutputOpt,
+    OverwriteOpt,
     handle_errors,
     parse_time_option,
     parse_where,
@@ -57,9 +59,6 @@ def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-]
 WhereOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -186,12 +185,8 @@ def matches(
     all_columns: Annotated[
         bool, typer.Option("--all-columns", help="Output every column (table format).")
     ] = False,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of stdout.")
-    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Show stored cross-matches, filtered like astromon.db.get_cross_matches.

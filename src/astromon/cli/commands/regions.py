@@ -9,7 +9,15 @@ import numpy as np
 import typer
 from astropy.table import Table
 
-from astromon.cli.common import INT32_RANGE, OutputFormat, handle_errors, state, write_table
+from astromon.cli.common import (
+    INT32_RANGE,
+    OutputFormat,
+    OutputOpt,
+    OverwriteOpt,
+    handle_errors,
+    state,
+    write_table,
+)
 from astromon.cli.region_inputs import (
     DEFAULT_RADIUS_ARCSEC,
     checked_options,
@@ -215,12 +223,8 @@ def list_regions(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
-    output: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of stdout.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-    ] = False,
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """List excluded regions (radii in arcsec)."""
     search = radius_to_arcsec(radius, "--radius")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -11,6 +10,8 @@ import typer
 from astromon.cli.common import (
     INT32_RANGE,
     OutputFormat,
+    OutputOpt,
+    OverwriteOpt,
     cross_match_counts,
     handle_errors,
     require_table,
@@ -61,12 +62,8 @@ def show(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
-    output: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of stdout.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-    ] = False,
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Show a whole table (or the rows of some obsids).
 
