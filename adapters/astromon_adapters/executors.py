@@ -71,6 +71,28 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+_TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+"""The warning filter the resource tracker starts with: a batch stopped by a signal ends
+while its queues' semaphores are registered, and the tracker, which removes them as it is
+meant to, would otherwise print its cleanup warnings after the one line of the signal."""
+
+
+def _start_quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (it sets and clears the signal mask itself as
+    it starts) with :data:`_TRACKER_QUIET` in its environment; ours is left as it was."""
+    from multiprocessing import resource_tracker
+
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [before, _TRACKER_QUIET]))
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = before
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM back while worker processes are started (main thread only).
@@ -88,9 +110,7 @@ def _signals_held() -> Iterator[None]:
     ):
         yield
         return
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()  # it sets and clears the mask itself as it starts
+    _start_quiet_resource_tracker()
     pressed: list[int] = []
     held = (signal.SIGINT, signal.SIGTERM)
     previous = [signal.signal(s, lambda signum, frame: pressed.append(signum)) for s in held]
