@@ -139,6 +139,8 @@ ENVIRONMENT_READERS = {
     "src/astromon/utils.py": "set_ciao_context sets PFILES and ASCDS_WORK_PATH, its purpose",
     "adapters/astromon_adapters/chandra/toolchain_probe.py": "looks tools up on the PATH of the "
     "environment ciao.sh gives",
+    "adapters/astromon_adapters/executors.py": "starts multiprocessing's resource tracker with "
+    "a warning filter in its environment (restored after)",
 }
 """Files other than astromon/config.py that touch ``os.environ``, and why they must."""
 
