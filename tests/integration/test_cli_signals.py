@@ -151,6 +151,57 @@ def test_ctrl_c_while_the_application_is_imported(tmp_path: Path) -> None:
     assert err.strip() == "error: interrupted", err
 
 
+CTRL_C_IN_DUCKDB_INIT = """
+import os, signal, sys
+from pathlib import Path
+marker = Path(sys.argv.pop(1))
+
+def loading(frame):
+    # The name of the compiled module whose loader runs below this frame, if any.
+    while frame is not None:
+        if frame.f_code.co_name in ("create_module", "exec_module"):
+            owner = frame.f_locals.get("spec") or frame.f_locals.get("module")
+            return getattr(owner, "name", None) or getattr(owner, "__name__", None)
+        frame = frame.f_back
+    return None
+
+def profile(frame, event, arg):
+    # The first enum function that DuckDB's compiled module calls while it initialises
+    # (it creates Python enums): Ctrl-C right there, once.
+    if event == "call" and frame.f_code.co_filename.endswith("enum.py"):
+        if not marker.exists() and loading(frame) == "_duckdb":
+            marker.write_text(frame.f_code.co_name)
+            os.kill(os.getpid(), signal.SIGINT)
+
+sys.setprofile(profile)
+from astromon.cli.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["db", "check"], ["regions", "add", "--ra", "10", "--dec", "20"]])
+def test_ctrl_c_while_duckdb_initialises(tmp_path: Path, args: list[str]) -> None:
+    """Ctrl-C inside the initialisation of DuckDB's compiled module (imported at the first
+    database access): exit 130 and one line, the database as it was. Raised there, the
+    interruption aborted the process ("Critical nanobind error", exit code 134; 1 round in 25
+    of the signal loop)."""
+    db = tmp_path / "x.duckdb"
+    made = run("--db", str(db), "regions", "add", "--ra", "1", "--dec", "2", "--user", "t")
+    assert made.returncode == 0, made.stderr
+    before = db.read_bytes()
+    marker = tmp_path / "sent"
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_IN_DUCKDB_INIT, str(marker), "--db", str(db), *args],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert marker.exists(), "DuckDB's initialisation ran no Python code: nothing was sent"
+    no_traceback(result.stderr)
+    assert "nanobind" not in result.stderr, result.stderr
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "error: interrupted\n"
+    assert db.read_bytes() == before
+
+
 def test_ctrl_c_as_the_demo_starts_its_workers(tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     proc = start_demo(tmp_path, temp)

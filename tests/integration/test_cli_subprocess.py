@@ -137,6 +137,21 @@ def test_missing_database_is_one_error_line(tmp_path: Path) -> None:
         assert not missing.exists()  # never created by a read
 
 
+@pytest.mark.parametrize("date", ["2300:001", "1900:001:00:00:00", "2400-01-01T00:00:00"])
+def test_a_date_beyond_the_leap_second_table_is_a_bound_without_warnings(
+    tmp_path: Path, date: str
+) -> None:
+    """ERFA warns "dubious year" for each such date; the command's stderr stays its own."""
+    db = tmp_path / "r.duckdb"
+    assert run("--db", str(db), "regions", "add", "--ra", "1", "--dec", "2").returncode == 0
+    result = run("--db", str(db), "matches", "--start", date)
+    assert result.returncode == 1  # no cross-matches stored: one error line, nothing else
+    assert result.stderr.splitlines() == [
+        f"error: table 'astromon_xcorr' is not in {db}; "
+        "available tables: astromon_regions, astromon_meta"
+    ]
+
+
 def test_process_partial_failure_then_rerun(tmp_path: Path) -> None:
     db = tmp_path / "batch.duckdb"
     script = {"ASTROMON_TEST_SCRIPT": "2:error,3:skip"}

@@ -166,3 +166,45 @@ def test_a_stop_that_is_stuck_is_ended_by_a_later_signal() -> None:
     assert result.returncode == 143  # the code of the first signal
     assert result.stdout == "still stopping\n"
     assert result.stderr == "error: terminated (SIGTERM)\n"
+
+
+def test_a_compiled_module_loads_whole_then_the_interruption_comes() -> None:
+    """A signal while a compiled module initialises (here the standard library's ``mmap``,
+    whose loader is made to send one and run Python code, as DuckDB's does when it creates
+    its enums) is raised once the module is loaded, not inside its initialisation."""
+    result = run("""
+        import importlib.machinery
+        assert "mmap" not in sys.modules
+        steps = []
+        real = importlib.machinery.ExtensionFileLoader.create_module
+        def create_module(self, spec):
+            steps.append("start")
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # Python code runs here: without the shield it raises here
+            module = real(self, spec)
+            steps.append("initialised")
+            return module
+        importlib.machinery.ExtensionFileLoader.create_module = create_module
+        interrupts.install()
+        try:
+            import mmap
+            print("not interrupted", steps)
+        except KeyboardInterrupt as exc:
+            print(steps, type(exc).__name__, exc.signum)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['start', 'initialised'] Interrupted 2\n"
+
+
+def test_only_compiled_modules_get_the_shielded_loader_and_uninstall_removes_it() -> None:
+    result = run("""
+        import importlib.util
+        interrupts.install()
+        compiled = type(importlib.util.find_spec("mmap").loader).__name__
+        source = type(importlib.util.find_spec("textwrap").loader).__name__
+        interrupts.uninstall()
+        after = type(importlib.util.find_spec("mmap").loader).__name__
+        print(compiled, source, after)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ShieldedExtensionLoader SourceFileLoader ExtensionFileLoader\n"

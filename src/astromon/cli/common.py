@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -192,6 +193,10 @@ def configure_logging(log_format: LogFormat | None, verbose: int = 0) -> None:
     _configure(None if log_format is None else log_format.value, level)
     quiet_third_party(show=verbose >= 3)
     logging.captureWarnings(True)  # Python warnings are log events too, one line each
+    # A date before 1960 or past the leap-second table (--start 2300:001, --now 1900:001) is
+    # converted with the table's last offset, and ERFA warns "dubious year" at each use. Such a
+    # bound needs no leap second to the second: the warning would only bury the output.
+    warnings.filterwarnings("ignore", message=r".*dubious year", category=Warning)
 
 
 def _value(text: str) -> Any:

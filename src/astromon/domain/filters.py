@@ -194,6 +194,43 @@ def _time_secs(value: Any, name: str) -> float:
         raise ValidationError(f"{name}={value!r} is not a valid time ({exc})") from None
 
 
+def _threshold_criteria(
+    matches: Table,
+    mask: BoolArray,
+    dr: float | None,
+    near_neighbor_dist: float | None,
+    snr: float | None,
+    r_angle: float | None,
+    r_angle_grating: float | None,
+    sim_z: float | None,
+) -> None:
+    """Apply the numeric thresholds of :func:`filter_matches` to ``mask`` (in place)."""
+    upper = {"dr": dr, "near_neighbor_dist": near_neighbor_dist}
+    for name, value in upper.items():
+        if value is not None:
+            limit = validate_threshold(name, value)
+            mask &= _column(matches, name, f"filter on {name}") <= limit
+    if snr is not None:
+        mask &= _column(matches, "snr", "filter on snr") >= validate_threshold("snr", snr)
+    if r_angle is not None or r_angle_grating is not None:
+        no_grating = _column(matches, "grating", "filter on r_angle") == "NONE"
+        off_axis = _column(matches, "r_angle", "filter on r_angle")
+        if r_angle is not None:
+            limit = validate_threshold("r_angle", r_angle)
+            mask &= ~no_grating | (off_axis <= limit)
+        if r_angle_grating is not None:
+            limit = validate_threshold("r_angle_grating", r_angle_grating)
+            mask &= no_grating | (off_axis <= limit)
+    if sim_z is not None:
+        limit = validate_threshold("sim_z", sim_z)
+        detectors, index = per_distinct(_column(matches, "detector", "filter on sim_z"))
+        values = _column(matches, "sim_z", "filter on sim_z")
+        # in the column's precision, so that a stored nominal value has offset 0
+        nominal = np.array([NOMINAL_SIM_Z.get(str(d), 0.0) for d in detectors], values.dtype)
+        offset = values - nominal[index]
+        mask &= np.abs(offset) <= limit
+
+
 def filter_matches(
     matches: Table,
     snr: float | None = None,
@@ -258,36 +295,18 @@ def filter_matches(
     """
     n = len(matches)
     mask: BoolArray = np.ones(n, dtype=np.bool_)
-    upper = {"dr": dr, "near_neighbor_dist": near_neighbor_dist}
-    for name, value in upper.items():
-        if value is not None:
-            limit = validate_threshold(name, value)
-            mask &= _column(matches, name, f"filter on {name}") <= limit
-    if snr is not None:
-        mask &= _column(matches, "snr", "filter on snr") >= validate_threshold("snr", snr)
+    # A threshold is compared in the column's precision (float32 for offsets and S/N): one
+    # beyond its range becomes infinity, which orders exactly as the threshold does.
+    with np.errstate(over="ignore"):
+        _threshold_criteria(
+            matches, mask, dr, near_neighbor_dist, snr, r_angle, r_angle_grating, sim_z
+        )
     if start is not None:
         tstart = _column(matches, "tstart", "filter on start").astype(np.float64)
         mask &= tstart >= _time_secs(start, "start")
     if stop is not None:
         tstart = _column(matches, "tstart", "filter on stop").astype(np.float64)
         mask &= tstart <= _time_secs(stop, "stop")
-    if r_angle is not None or r_angle_grating is not None:
-        no_grating = _column(matches, "grating", "filter on r_angle") == "NONE"
-        off_axis = _column(matches, "r_angle", "filter on r_angle")
-        if r_angle is not None:
-            limit = validate_threshold("r_angle", r_angle)
-            mask &= ~no_grating | (off_axis <= limit)
-        if r_angle_grating is not None:
-            limit = validate_threshold("r_angle_grating", r_angle_grating)
-            mask &= no_grating | (off_axis <= limit)
-    if sim_z is not None:
-        limit = validate_threshold("sim_z", sim_z)
-        detectors, index = per_distinct(_column(matches, "detector", "filter on sim_z"))
-        values = _column(matches, "sim_z", "filter on sim_z")
-        # in the column's precision, so that a stored nominal value has offset 0
-        nominal = np.array([NOMINAL_SIM_Z.get(str(d), 0.0) for d in detectors], values.dtype)
-        offset = values - nominal[index]
-        mask &= np.abs(offset) <= limit
     excluded = _category_ids(exclude_categories) if exclude_categories is not None else []
     if excluded:
         if "category_id" in matches.colnames:

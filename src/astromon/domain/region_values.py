@@ -107,7 +107,9 @@ def _arcsec(radius: Any) -> float:
         if radius.unit == u.dimensionless_unscaled:
             raise ValueError("no unit")
     if isinstance(radius, u.Quantity):
-        return float(radius.to_value(u.arcsec))
+        # an angle beyond float range in arcsec is infinite: larger than the sky, as it was
+        with np.errstate(over="ignore"):
+            return float(radius.to_value(u.arcsec))
     return float(radius)
 
 

@@ -15,6 +15,10 @@ SIGTERM both raise :class:`Interrupted`, a ``KeyboardInterrupt``, in the main th
 * **Shielded sections finish first.** Code that must not stop half-way — a save together
   with the record that it was saved — runs in :func:`shielded`; a signal arriving inside
   interrupts at its end (or, after :data:`GRACE_SECONDS`, another signal ends the program).
+* **Compiled modules load whole.** Importing a compiled (extension) module is a shielded
+  section: its initialisation may run Python code (DuckDB's creates Python enums), and an
+  exception raised there can abort the whole process ("Critical nanobind error", exit code
+  134) instead of stopping it. The interruption is raised when the module is loaded.
 * **After the command** (:func:`finish`), a signal ends the process at once with its exit
   code and one line on stderr instead of raising in the interpreter's shutdown (where Python
   would print "Exception ignored in threading" and a traceback).
@@ -28,14 +32,16 @@ applies and :func:`shielded` only marks sections.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.machinery
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any, Final, NoReturn
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "REASONS",
     "SIGNALS",
     "Interrupted",
+    "ShieldedExtensionLoader",
     "exit_code",
     "finish",
     "install",
@@ -141,8 +148,46 @@ def _unraisable(unraisable: Any) -> None:
     _state.previous_hook(unraisable)
 
 
+class ShieldedExtensionLoader(importlib.machinery.ExtensionFileLoader):
+    """The loader of a compiled module whose initialisation runs as a :func:`shielded`
+    section (a signal during it interrupts when the module is loaded)."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        with shielded():
+            return super().create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        with shielded():
+            super().exec_module(module)
+
+
+class _ShieldedExtensions(importlib.abc.MetaPathFinder):
+    """First on ``sys.meta_path``: asks the finders after it, and gives the spec of a
+    compiled module a :class:`ShieldedExtensionLoader` (other specs are returned as found)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
+            if spec is None:
+                continue
+            loader = spec.loader
+            if type(loader) is importlib.machinery.ExtensionFileLoader:
+                spec.loader = ShieldedExtensionLoader(loader.name, loader.path)
+            return spec
+        return None
+
+
+_extensions = _ShieldedExtensions()
+
+
 def install() -> None:
-    """Make SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; else nothing).
+    """Make SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; else nothing),
+    and load compiled modules in shielded sections.
 
     Safe to call again: the state of an earlier signal is kept.
     """
@@ -150,6 +195,8 @@ def install() -> None:
         return
     _state.previous = tuple(signal.getsignal(s) for s in SIGNALS)
     _state.previous_hook = sys.unraisablehook
+    if _extensions not in sys.meta_path:
+        sys.meta_path.insert(0, _extensions)
     for number in SIGNALS:
         signal.signal(number, _handle)
     sys.unraisablehook = _unraisable
@@ -166,6 +213,8 @@ def uninstall() -> None:
         for number, handler in zip(SIGNALS, _state.previous, strict=True):
             signal.signal(number, handler)
         sys.unraisablehook = _state.previous_hook
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(_extensions)
     _state = _State()
 
 

@@ -204,9 +204,11 @@ def simple_cross_match(
         "astromon_xray_src",
     )
     c_rows, x_rows = c_sel[x_found], x_pos[x_found]
-    x_ok = (x_col("snr")[x_rows] > args.snr) & (
-        x_col("near_neighbor_dist")[x_rows] > args.near_neighbor_dist
-    )
+    # thresholds compare in the columns' float32: one beyond its range is infinity (exact)
+    with np.errstate(over="ignore"):
+        x_ok = (x_col("snr")[x_rows] > args.snr) & (
+            x_col("near_neighbor_dist")[x_rows] > args.near_neighbor_dist
+        )
     c_rows, x_rows = c_rows[x_ok], x_rows[x_ok]
     obs_obsid = o_col("obsid")
     o_pos, o_found = lookup(
@@ -222,7 +224,8 @@ def simple_cross_match(
     # 6: off-axis angle limit by grating, then the offset limit
     no_grating = o_col("grating") == "NONE"
     limit = np.where(no_grating, args.r_angle, args.r_angle_grating)[o_rows]
-    good = np.flatnonzero((x_col("r_angle")[x_rows] < limit) & (dr < args.dr))
+    with np.errstate(over="ignore"):
+        good = np.flatnonzero((x_col("r_angle")[x_rows] < limit) & (dr < args.dr))
     c_rows, x_rows, o_rows = c_rows[good], x_rows[good], o_rows[good]
     dy, dz, dr = dy[good], dz[good], dr[good]
     cat_order = cat_order_all[c_rows].astype(np.int64)

@@ -87,15 +87,51 @@ def column_values(table: Table, name: str, dtype: np.dtype[Any] | None = None) -
 
 
 def conform(values: NDArray[Any], name: str, dtype: np.dtype[Any]) -> NDArray[Any]:
+    """``values`` as ``dtype``: text decoded, numbers converted only when no value changes
+    meaning (an integer column takes whole numbers within its range; a float column rounds,
+    and a value beyond its range is infinite).
+
+    Raises
+    ------
+    SchemaError
+        Text where numbers are expected, or a value an integer column cannot hold (NaN,
+        infinite, fractional, out of range), named with its row.
+    """
     if values.dtype.kind == "S":
         values = np.char.decode(values, "utf-8")
     if dtype.kind == "U":
         return values if values.dtype.kind == "U" else values.astype(str)
-    if values.dtype != dtype:
-        if values.dtype.kind in "SUO":
-            raise SchemaError(f"column {name!r} must be numeric, got {values.dtype}")
-        values = values.astype(dtype)
-    return values
+    if values.dtype == dtype:
+        return values
+    if values.dtype.kind in "SUO":
+        raise SchemaError(f"column {name!r} must be numeric, got {values.dtype}")
+    if dtype.kind in "iu":
+        _check_integers(values, name, dtype)
+    with np.errstate(over="ignore"):  # float64 -> float32: beyond its range is infinite
+        return values.astype(dtype)
+
+
+def _check_integers(values: NDArray[Any], name: str, dtype: np.dtype[Any]) -> None:
+    if values.dtype.kind == "b":
+        return
+    info = np.iinfo(dtype)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values != np.round(values))
+            # the float bounds are exact powers of two: -2**(b-1) <= v < 2**(b-1)
+            bad |= (values < float(info.min)) | (values >= float(info.max) + 1)
+    elif values.dtype.kind in "iu":
+        if np.can_cast(values.dtype, dtype):
+            return
+        bad = (values < info.min) | (values > info.max)
+    else:  # complex, dates...: not an integer column's values
+        raise SchemaError(f"column {name!r} must hold integers ({dtype}), got {values.dtype}")
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise SchemaError(
+            f"column {name!r} must hold whole numbers within [{info.min}, {info.max}] "
+            f"({dtype}), got {values[row].item()!r} in row {row}"
+        )
 
 
 def build_table(
