@@ -159,6 +159,36 @@ def test_remove_ignores_unknown_ids_and_rejects_non_integers() -> None:
         rules.remove_regions(base, ["eleven"])
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    ids=st.lists(
+        st.floats() | st.integers(-(2**64), 2**64) | st.sampled_from([2.0**63, -(2.0**63), 11.0]),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_remove_takes_only_ids_that_are_whole_int64_numbers(ids: list[float | int]) -> None:
+    """NaN, infinities and numbers beyond int64 were cast to some other id (inf to -2**63)
+    and silently removed nothing; they are refused, named. Reference: Python's integers."""
+    base, _ = base_regions()
+
+    def whole(v: float | int) -> bool:
+        if isinstance(v, float) and not (np.isfinite(v) and v.is_integer()):
+            return False
+        return -(2**63) <= int(v) < 2**63
+
+    try:
+        array = np.asarray(ids)  # what the caller's list becomes (object beyond 64 bits)
+    except OverflowError:
+        array = None
+    if array is not None and all(whole(v) for v in ids):
+        _, removed = rules.remove_regions(base, ids)
+        assert sorted(removed["region_id"]) == sorted({int(v) for v in ids} & {9, 11, 12, 13})
+    else:
+        with pytest.raises(ValidationError, match="region ids must be integers"):
+            rules.remove_regions(base, ids)
+
+
 def test_update_replaces_only_rows_that_differ() -> None:
     base, _ = base_regions()
     ids = list(base["region_id_str"])

@@ -164,9 +164,16 @@ def remove_regions(regions: Table | None, ids: Any) -> tuple[Table, Table]:
     stored = _stored(regions)
     try:
         wanted = np.atleast_1d(np.asarray(ids))
-        integral = wanted.dtype.kind in "iu" or (
-            wanted.dtype.kind == "f" and bool(np.all(wanted == np.round(wanted)))
-        )
+        with np.errstate(invalid="ignore"):  # NaN, infinities: not integers
+            integral = (
+                wanted.dtype.kind == "i"
+                or (wanted.dtype.kind == "u" and bool(np.all(wanted <= np.iinfo(np.int64).max)))
+                or (
+                    wanted.dtype.kind == "f"
+                    and bool(np.all(np.isfinite(wanted) & (wanted == np.round(wanted))))
+                    and bool(np.all((wanted >= -(2.0**63)) & (wanted < 2.0**63)))
+                )
+            )
         if wanted.size and not integral:
             raise TypeError
         wanted = wanted.astype(np.int64)
