@@ -222,11 +222,14 @@ class ProcessPoolExecutor:
         After an early stop the workers are terminated first: the pool, broken, fails its
         pending items itself. (Cancelling them first made the pool's manager thread of
         Python 3.11 print an ``InvalidStateError`` traceback as it failed the cancelled ones.)
+        Then the pool's manager thread is waited for, so that nothing of the pool runs when
+        the interpreter exits.
         """
         if not self._stopped_early:
             self._pool.shutdown(wait=True, cancel_futures=True)
             return
         processes = list(getattr(self._pool, "_processes", {}).values())
+        manager = getattr(self._pool, "_executor_manager_thread", None)  # None after shutdown
         for process in processes:
             if process.is_alive():
                 process.terminate()
@@ -236,6 +239,12 @@ class ProcessPoolExecutor:
             if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
                 process.kill()
                 process.join(timeout=5)
+        # The pool's manager thread closes its wake-up pipe as it ends. Left running, it races
+        # the hook that Python 3.11 runs at exit to wake it: that hook then writes to the
+        # closed pipe and prints an OSError traceback (Bad file descriptor) after the
+        # command's last line. Waiting for it here leaves the hook nothing to wake.
+        if manager is not None:
+            manager.join(timeout=10)
 
 
 class DaskExecutor:

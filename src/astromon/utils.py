@@ -69,7 +69,7 @@ def communicate(
     level : str
         Log level of the lines.
     text : bool
-        Whether the pipe is in text mode.
+        Whether the pipe is in text mode (bytes are decoded as UTF-8 either way).
     logging_tag : str
         Added to each log event.
     """

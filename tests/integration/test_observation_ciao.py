@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -99,3 +101,17 @@ def test_communicate_streams_lines() -> None:
         ("info", "one", "t1"),
         ("info", "two", "t1"),
     ]
+
+
+@pytest.mark.parametrize("text_pipe", [False, True])
+@pytest.mark.parametrize("text", [False, True])
+def test_communicate_reads_a_pipe_in_either_mode(text_pipe: bool, text: bool) -> None:
+    """``text`` describes the pipe; told wrong, the lines are read all the same (the pipe was
+    read with a sentinel of the wrong type: a TypeError, or a loop that never ended)."""
+    code = "import sys; sys.stdout.buffer.write(b'caf\\xc3\\xa9\\n\\xff bad\\n\\nlast')"
+    mode: dict[str, Any] = {"text": True, "errors": "replace"} if text_pipe else {}
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, **mode)
+    assert isinstance(process.stdout, io.TextIOWrapper) == text_pipe
+    with capture_logs():
+        lines = communicate(process, text=text)
+    assert lines == ["café", "\ufffd bad", "", "last"] and process.returncode == 0

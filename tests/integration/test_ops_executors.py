@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import process as pool_internals
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,26 @@ def test_a_dead_worker_keeps_finished_observations_and_rerun_completes(
     assert sorted(second.saved) == [105, 106]
     assert second.skipped == {"already in database": [101, 103], "not selected": [104]}
     assert contents(path) == serial_contents
+
+
+def test_an_early_stop_leaves_nothing_of_the_pool_for_the_exit_hook() -> None:
+    """Python 3.11 wakes each pool's manager thread at exit through a pipe that the thread
+    closes as it ends; a thread still ending then made the hook write to a closed pipe and
+    print an OSError traceback after ``error: terminated (SIGTERM)`` (the daily job's signal
+    loop, 1 round in 25). After :meth:`close` the thread has ended and its pipe is closed,
+    so the hook writes nothing."""
+    executor = ProcessPoolExecutor(2)
+    manager = executor._pool._executor_manager_thread
+    results = executor.map_unordered(time.sleep, [0.0, 30.0, 30.0, 30.0])
+    assert next(results) == (0.0, None)
+    results.close()  # the batch stops early (Ctrl-C, an error)
+    manager = manager or executor._pool._executor_manager_thread
+    started = time.monotonic()
+    executor.close()
+    assert time.monotonic() - started < 20  # the sleeping workers were stopped, not awaited
+    assert manager is not None and not manager.is_alive()
+    wakeups = [w for t, w in pool_internals._threads_wakeups.items() if t is manager]
+    assert all(w._closed for w in wakeups)
 
 
 def test_executor_arguments_are_checked() -> None:

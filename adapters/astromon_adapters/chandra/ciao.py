@@ -50,7 +50,8 @@ def communicate(
     level : str
         Log level of the lines (DEBUG, INFO, WARNING, ERROR).
     text : bool
-        Whether the pipe is in text mode (else bytes are decoded as UTF-8).
+        Whether the pipe is in text mode; bytes are decoded as UTF-8 (invalid bytes replaced)
+        whatever it says, so a pipe in the other mode is read all the same.
     logging_tag : str
         Added to every event as ``tag``.
 
@@ -63,12 +64,15 @@ def communicate(
     method = getattr(log, _LEVELS.get(str(level).upper(), "warning"))
     lines: list[str] = []
     stream: IO[Any] | None = process.stdout
-    if stream is not None:
-        for raw in iter(stream.readline, "" if text else b""):
-            line = raw if text else raw.decode("utf-8", errors="replace")
-            line = line.rstrip("\n")
-            lines.append(line)
-            method("tool output", line=line, pid=process.pid, tag=logging_tag)
+    while stream is not None:
+        raw = stream.readline()
+        if not raw:  # end of the output ("" or b"", whatever the pipe's mode)
+            break
+        # ``text`` says what the pipe gives; a pipe in the other mode is read all the same
+        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+        line = line.rstrip("\n")
+        lines.append(line)
+        method("tool output", line=line, pid=process.pid, tag=logging_tag)
     process.wait()
     return lines
 
