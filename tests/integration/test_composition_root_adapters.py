@@ -20,6 +20,7 @@ from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
 from astromon.ports.executor import Executor
+from astromon.ports.input_files import InputFiles
 from astromon.ports.notifier import Notifier
 from astromon.ports.observation import (
     ArchiveRetriever,
@@ -60,6 +61,7 @@ def test_every_port_method_builds_an_adapter_of_its_port(tmp_path: Path) -> None
         "renderer": (astromon.renderer(), ReportRenderer),
         "clock": (astromon.clock(), Clock),
         "notifier": (astromon.notifier(), Notifier),
+        "input_files": (astromon.input_files(), InputFiles),
     }
     for name, (adapter, port) in built.items():
         assert isinstance(adapter, port), name

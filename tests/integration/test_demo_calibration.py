@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.storage.input_files import LocalInputFiles
 from typer.testing import CliRunner
 
 from astromon import bootstrap
@@ -64,7 +65,7 @@ def test_demo_offsets_are_recovered_and_removed(default_demo: DefaultDemo, tmp_p
     report = report_service.build_report(
         matches[np.isin(np.asarray(matches["obsid"]), kept)],
         now="2026:001",
-        offset_steps=report_service.read_offset_steps(recovered_file),
+        offset_steps=report_service.read_offset_steps(recovered_file, LocalInputFiles()),
     )
     assert len(report.detector_medians) == 4
     for detector, (medians_dy, medians_dz) in report.detector_medians.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.storage.input_files import LocalInputFiles
 from astropy.table import Table, vstack
 
 from astromon.bootstrap import bootstrap
@@ -117,7 +118,7 @@ def test_json_and_ecsv_round_trip(tmp_path: Path) -> None:
     }  # fmt: skip
     for name in ("offsets.json", "offsets.ecsv"):
         write_offsets(table, tmp_path / name, writer=WRITER, overwrite=True)
-        back = read_offsets(tmp_path / name)
+        back = read_offsets(tmp_path / name, LocalInputFiles())
         assert list(back["detector"]) == list(table["detector"])
         np.testing.assert_allclose(back["tstart"], table["tstart"], atol=1e-3)
         np.testing.assert_allclose(back["dy"], table["dy"], atol=1e-6)
@@ -137,12 +138,12 @@ def test_the_production_json_and_csv_are_read(tmp_path: Path) -> None:
         json.dumps([{"tstart": "2013-07-01T00:00:00.000", "tstop": "2014-01-01T00:00:00.000",
                      "dy": 0.12, "dz": -0.05}])
     )  # fmt: skip
-    steps = read_offset_steps(legacy)
+    steps = read_offset_steps(legacy, LocalInputFiles())
     assert steps["detector"][0] == "all" and steps["n"][0] == -1
     assert steps["tstart"][0] == pytest.approx(CxoTime("2013-07-01T00:00:00").secs)
     csv = tmp_path / "steps.csv"
     csv.write_text("tstart,dy,dz\n2013:001,0.5,-0.5\n500000000.0,0.1,0.2\n")
-    steps = read_offset_steps(csv)
+    steps = read_offset_steps(csv, LocalInputFiles())
     assert steps["tstart"][1] == 500000000.0 and steps["dz"][0] == -0.5
 
 
@@ -169,17 +170,17 @@ def test_bad_json_files_name_the_option_and_value(
     path = tmp_path / "bad.json"
     path.write_text(content)
     with pytest.raises(ValidationError, match=rf"--offsets-file '.*bad.json': .*{message}"):
-        read_offset_steps(path)
+        read_offset_steps(path, LocalInputFiles())
 
 
 def test_bad_table_files(tmp_path: Path) -> None:
     csv = tmp_path / "bad.csv"
     csv.write_text("tstart,dx,dz\n2013:001,1,2\n")
     with pytest.raises(ValidationError, match=r"--offsets .*lacks the columns \['dy'\]"):
-        read_offsets(csv, option="--offsets")
+        read_offsets(csv, LocalInputFiles(), option="--offsets")
     with pytest.raises(ValidationError, match=r"--offsets-file .*none\.ecsv.: no such file"):
-        read_offset_steps(tmp_path / "none.ecsv")
+        read_offset_steps(tmp_path / "none.ecsv", LocalInputFiles())
     nan = tmp_path / "nan.csv"
     nan.write_text("tstart,dy,dz\n2013:001,nan,2\n")
     with pytest.raises(ValidationError, match="row 0: dy is not finite"):
-        read_offset_steps(nan)
+        read_offset_steps(nan, LocalInputFiles())

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astromon_adapters.chandra.calalign_files import FitsCalalignFiles
+from astromon_adapters.storage.input_files import LocalInputFiles
 from astropy.io import fits
 from astropy.table import Table
 
@@ -69,7 +70,7 @@ def test_correction_rotation_follows_the_production_convention() -> None:
 def test_write_and_read_back_the_applied_offsets(tmp_path: Path) -> None:
     current_dir = tmp_path / "current"
     base = write_calalign_file(current_dir)
-    steps = read_offsets(offsets_file(tmp_path), option="--offsets")
+    steps = read_offsets(offsets_file(tmp_path), LocalInputFiles(), option="--offsets")
     out = tmp_path / "new"
     written = calibration.write_calalign_files(
         steps, base, out, FitsCalalignFiles(), now="2026:100:12:00:00", source="offsets.json",
@@ -118,7 +119,7 @@ def test_write_and_read_back_the_applied_offsets(tmp_path: Path) -> None:
 
 def test_get_calalign_offsets_on_the_new_files_gives_the_applied_offsets(tmp_path: Path) -> None:
     base = write_calalign_file(tmp_path / "current")
-    steps = read_offsets(offsets_file(tmp_path), option="--offsets")
+    steps = read_offsets(offsets_file(tmp_path), LocalInputFiles(), option="--offsets")
     out = tmp_path / "new"
     calibration.write_calalign_files(
         steps, base, out, FitsCalalignFiles(), now="2026:100", per_detector=True
@@ -153,7 +154,7 @@ def test_the_default_is_one_common_correction_for_every_instr_id(tmp_path: Path)
     correct every INSTR_ID row; detector rows of the file are used only when asked for."""
     current_dir = tmp_path / "current"
     base = write_calalign_file(current_dir)
-    steps = read_offsets(offsets_file(tmp_path), option="--offsets")
+    steps = read_offsets(offsets_file(tmp_path), LocalInputFiles(), option="--offsets")
     out = tmp_path / "new"
     written = calibration.write_calalign_files(steps, base, out, FitsCalalignFiles())
     old, new = calalign_from_files(current_dir), calalign_from_files(out)
@@ -173,7 +174,7 @@ def test_the_default_is_one_common_correction_for_every_instr_id(tmp_path: Path)
 
 def test_write_never_overwrites_and_rejects_bad_input(tmp_path: Path) -> None:
     base = write_calalign_file(tmp_path / "current")
-    steps = read_offsets(offsets_file(tmp_path), option="--offsets")
+    steps = read_offsets(offsets_file(tmp_path), LocalInputFiles(), option="--offsets")
     out = tmp_path / "new"
     files = FitsCalalignFiles()
     calibration.write_calalign_files(steps, base, out, files, now="2026:100")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from astromon_adapters.storage.input_files import LocalInputFiles
 from typer.testing import CliRunner
 
 from astromon.cli.app import app
@@ -204,7 +205,7 @@ def test_offset_steps_in_other_angular_units_are_converted(tmp_path: Path) -> No
         "# schema: astropy-2.0\ntstart dy dz\n5e8 250 0.01\n",
         encoding="utf-8",
     )
-    steps = read_offsets(path)
+    steps = read_offsets(path, LocalInputFiles())
     assert (float(steps["dy"][0]), float(steps["dz"][0])) == pytest.approx((0.25, 0.6))
 
 

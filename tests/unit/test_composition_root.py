@@ -123,7 +123,7 @@ def test_overrides_replace_the_ports() -> None:
     assert set(PORTS) == {
         "store", "catalogs", "archive", "ciao", "detector", "observation_info", "executor",
         "renderer", "clock", "parameter_files", "observation_files", "toolchain",
-        "calalign_files", "notifier", "run_log", "run_lock",
+        "calalign_files", "notifier", "input_files", "run_log", "run_lock",
     }  # fmt: skip
     with pytest.raises(ValidationError, match=r"unknown override\(s\) \['stores'\]"):
         bootstrap(stores=opener)  # type: ignore[call-arg]

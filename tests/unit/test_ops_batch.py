@@ -20,6 +20,7 @@ from astromon.services.batch.pipeline import (
     process_observations,
 )
 from tests.unit.fake_store import InMemoryStore
+from tests.unit.input_files_fake import MemoryInputFiles
 from tests.unit.ops_fakes import ScriptedProcessor, fake_tables
 
 TABLES = (
@@ -67,15 +68,17 @@ def test_parse_obsids_rejects_bad_input(spec: object, message: str) -> None:
         parse_obsids([spec])  # type: ignore[list-item]
 
 
-def test_read_obsid_file(tmp_path: Path) -> None:
-    path = tmp_path / "obsids.txt"
-    path.write_text("# my batch\n14530 14531\n14535-14537, 14531  # dup\n\n")
-    assert read_obsid_file(path) == [14530, 14531, 14535, 14536, 14537]
-    path.write_text("14530\nfoo\n")
+def test_read_obsid_file() -> None:
+    """The service parses what the input-files port reads; it opens nothing itself."""
+    files = MemoryInputFiles()
+    path = files.add("/batch/obsids.txt", "# my batch\n14530 14531\n14535-14537, 14531  # dup\n\n")
+    assert read_obsid_file(path, files) == [14530, 14531, 14535, 14536, 14537]
+    files.add(path, "14530\nfoo\n")
     with pytest.raises(ValidationError, match=r"obsids.txt:2: 'foo' is not an obsid"):
-        read_obsid_file(path)
-    with pytest.raises(ValidationError, match="cannot read the obsid file"):
-        read_obsid_file(tmp_path / "missing.txt")
+        read_obsid_file(path, files)
+    with pytest.raises(ValidationError, match=r"^--obsid-file '/batch/none.txt': no such file$"):
+        read_obsid_file("/batch/none.txt", files, "--obsid-file")
+    assert files.reads == ["/batch/obsids.txt", "/batch/obsids.txt", "/batch/none.txt"]
 
 
 class FakeArchive:

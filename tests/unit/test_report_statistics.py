@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from astromon_adapters.storage.input_files import LocalInputFiles
 from astropy.table import Table
 
 from astromon.domain import accuracy as acc
@@ -156,10 +157,10 @@ def test_report_service_validates_input(tmp_path: Path) -> None:
     bad = tmp_path / "steps.ecsv"
     Table({"tstart": [1.0], "dy": [0.1]}).write(bad)
     with pytest.raises(ValidationError, match=r"lacks the columns \['dz'\]"):
-        report_service.read_offset_steps(bad)
+        report_service.read_offset_steps(bad, LocalInputFiles())
     good = tmp_path / "steps.csv"
     good.write_text("tstart,dy,dz\n2014:001,0.1,0.2\n")
-    steps = report_service.read_offset_steps(good)
+    steps = report_service.read_offset_steps(good, LocalInputFiles())
     assert steps["tstart"][0] == pytest.approx(CxoTime("2014:001").secs)
     with pytest.raises(ValidationError, match="snr"):
         report_service.standard_selection(-1)

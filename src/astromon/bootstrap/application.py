@@ -32,6 +32,7 @@ from astromon.ports.calalign import CalalignFiles
 from astromon.ports.catalog import CatalogService
 from astromon.ports.clock import Clock
 from astromon.ports.executor import Executor
+from astromon.ports.input_files import InputFiles
 from astromon.ports.notifier import Notifier
 from astromon.ports.observation import (
     OBSERVATION_SOURCES,
@@ -100,6 +101,7 @@ class Overrides(TypedDict, total=False):
     toolchain: ToolchainProbe
     calalign_files: CalalignFiles
     notifier: Notifier
+    input_files: InputFiles
     run_log: Callable[[Path], RunLog]
     run_lock: Callable[[Path], RunLock]
 
@@ -248,6 +250,16 @@ class Astromon:
 
         error = ValidationError if usage else DatabaseError
         return check_input_path(path, what, directory=directory, missing_ok=missing_ok, error=error)
+
+    def input_files(self) -> InputFiles:
+        """The input files a user names (an obsid list, offset steps, a regions table), read
+        whole or refused in one line; the local file system by default."""
+        override = self.overrides.get("input_files")
+        if override is not None:
+            return override
+        from astromon_adapters.storage.input_files import LocalInputFiles
+
+        return LocalInputFiles()
 
     def read_table_directory(self, directory: PathArg) -> dict[str, Table]:
         """The ``astromon_*.ecsv`` tables of ``directory``."""

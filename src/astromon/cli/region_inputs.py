@@ -26,7 +26,7 @@ from astropy.table import Table
 
 from astromon.domain.errors import ValidationError
 from astromon.domain.region_values import radius_to_arcsec, validate_region_values
-from astromon.services.storage.table_inputs import read_table_file
+from astromon.ports.input_files import InputFiles
 
 __all__ = [
     "DEFAULT_RADIUS_ARCSEC",
@@ -139,13 +139,15 @@ def _radius(value: Any, unit: Any, where: str) -> float:
     return radius_to_arcsec(value, where)
 
 
-def file_regions(path: Path, *, new: bool) -> Table:
+def file_regions(path: Path, files: InputFiles, *, new: bool) -> Table:
     """The regions of a table file, with RA/Dec in degrees and radii in arcsec.
 
     Parameters
     ----------
     path : pathlib.Path
         The file (``--file``).
+    files : InputFiles
+        Reads it (the input-files port).
     new : bool
         Regions to add: missing columns and empty cells take :func:`region_defaults`
         (as ``regions add`` does). Otherwise (an update) other columns are kept as they are.
@@ -156,7 +158,7 @@ def file_regions(path: Path, *, new: bool) -> Table:
         The file cannot be read, or a value is not what its column holds (the message names
         the file, the column, the row and the value).
     """
-    table = read_table_file(path, "--file")
+    table = files.read_table(path, "--file")
     columns: dict[str, Any] = {name: table[name] for name in table.colnames}
     defaults = region_defaults() if new else {}
     out: dict[str, list[Any]] = {}

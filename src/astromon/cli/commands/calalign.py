@@ -299,7 +299,9 @@ def write(
     CVSD0001/CVST0001) and has DATE and HISTORY lines; the current file is re-issued under
     the new version, valid until the first step. Existing files are never overwritten.
     """
-    steps = report_service.read_offset_steps(offsets_file, option="--offsets")
+    steps = report_service.read_offset_steps(
+        offsets_file, state(ctx).app.input_files(), option="--offsets"
+    )
     if not calalign_file.is_file():
         raise ValidationError(f"--calalign-file {str(calalign_file)!r}: no such file")
     written = calibration.write_calalign_files(

@@ -75,7 +75,7 @@ def _obsids(
 ) -> list[int]:
     found = parse_obsids(obsids)
     if obsid_file is not None:
-        found += read_obsid_file(app.input_path(obsid_file, "--obsid-file", usage=True))
+        found += read_obsid_file(obsid_file, app.input_files(), "--obsid-file")
     first = parse_time_option("--start", start)
     last = parse_time_option("--stop", stop)
     if first is not None or last is not None or not found:

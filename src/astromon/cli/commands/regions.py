@@ -84,7 +84,7 @@ def add(
     if file is not None:
         if ra is not None or dec is not None:
             raise ValidationError("give either --file or --ra/--dec, not both")
-        regions: Any = file_regions(file, new=True)
+        regions: Any = file_regions(file, state(ctx).app.input_files(), new=True)
     else:
         if ra is None or dec is None:
             raise ValidationError("--ra and --dec are required (or --file)")
@@ -160,9 +160,8 @@ def update(
     if file is not None:
         if region_id_str is not None:
             raise ValidationError("give either REGION_ID_STR or --file, not both")
-        region_service.update_regions(
-            state(ctx).store(write=True), file_regions(file, new=False), clock
-        )
+        updates = file_regions(file, state(ctx).app.input_files(), new=False)
+        region_service.update_regions(state(ctx).store(write=True), updates, clock)
         typer.echo(f"updated regions from {file}")
         return
     if region_id_str is None:

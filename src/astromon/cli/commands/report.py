@@ -146,7 +146,8 @@ def report(
         raise ValidationError(f"--years must be a positive number of years, got {years!r}")
     when = parse_time_option("--now", now)
     moment = when if when is not None else state(ctx).app.clock().now_date()
-    steps = report_service.read_offset_steps(offsets_file) if offsets_file else None
+    files = state(ctx).app.input_files()
+    steps = report_service.read_offset_steps(offsets_file, files) if offsets_file else None
     store = state(ctx).store()
     views = (
         web_views()

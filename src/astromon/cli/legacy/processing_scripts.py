@@ -166,12 +166,13 @@ def process_obs_parser() -> LegacyParser:
 
 
 def _obsids(items: Sequence[str]) -> list[int]:
+    from astromon.bootstrap import current
     from astromon.services.batch import obsids
 
     found: list[int] = []
     for item in items:
         if Path(item).is_file():
-            found += obsids.read_obsid_file(item)
+            found += obsids.read_obsid_file(item, current().input_files())
         else:
             found += obsids.parse_obsids([item])
     return obsids.parse_obsids(found)

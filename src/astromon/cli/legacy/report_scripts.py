@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from astromon.cli.legacy.common import (
     verbosity,
 )
 from astromon.domain.errors import AstromonError
+from astromon.ports.input_files import InputFiles
 
 __all__ = [
     "calc_rms_main",
@@ -127,21 +127,21 @@ def calc_rms_parser() -> LegacyParser:
     return parser
 
 
-def _offset_steps(path: Path) -> Table:
-    """The offset steps of a legacy JSON file (a list of {tstart, dy, dz}) or a table file."""
+def _offset_steps(path: Path, files: InputFiles) -> Table:
+    """The offset steps of a legacy JSON file (a list of {tstart, dy, dz}: other keys are
+    ignored) or a table file."""
+    from astromon.services.calibration.offset_files import offsets_from_rows
     from astromon.services.report import monitoring as report_service
 
     if path.suffix.lower() != ".json":
-        return report_service.read_offset_steps(path)
+        return report_service.read_offset_steps(path, files)
+    text = files.read_text(path, "--offsets-file")
     try:
-        rows: Any = json.loads(path.read_text())
+        rows: Any = json.loads(text)
         table = Table(rows=[{k: row[k] for k in ("tstart", "dy", "dz")} for row in rows])
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         fail(CALC_RMS, f"--offsets-file {path}: not a JSON list of {{tstart, dy, dz}}: {exc}")
-    with tempfile.TemporaryDirectory() as tmp:
-        converted = Path(tmp) / f"{path.stem}.ecsv"
-        table.write(converted, format="ascii.ecsv")
-        return report_service.read_offset_steps(converted)
+    return offsets_from_rows(table, path)
 
 
 @console_script(CALC_RMS)
@@ -171,7 +171,8 @@ def calc_rms_main(argv: Sequence[str] | None = None) -> None:
             if latest is not None
             else None
         )
-        steps = _offset_steps(args.offsets_file) if latest is None and args.offsets_file else None
+        offsets = args.offsets_file if latest is None else None
+        steps = _offset_steps(offsets, app.input_files()) if offsets else None
         built = report_service.build_report(
             matches,
             offset_steps=steps,

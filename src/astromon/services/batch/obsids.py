@@ -13,6 +13,7 @@ import numpy as np
 from astromon.domain.errors import ValidationError
 from astromon.domain.observation_rules import MAX_OBSID, MIN_OBSID, obsid_in_range
 from astromon.domain.time import CxoTime
+from astromon.ports.input_files import InputFiles
 from astromon.ports.observation import ArchiveRetriever
 
 __all__ = [
@@ -87,25 +88,21 @@ def parse_obsids(specs: Iterable[str | int]) -> list[int]:
     return list(out)
 
 
-def read_obsid_file(path: str | os.PathLike[str]) -> list[int]:
+def read_obsid_file(
+    path: str | os.PathLike[str], files: InputFiles, what: str = "obsid file"
+) -> list[int]:
     """Read obsids from a text file: obsids or ranges separated by spaces, commas or lines.
 
-    Text after ``#`` on a line is a comment.
+    Text after ``#`` on a line is a comment. ``files`` reads the file (the input-files port);
+    ``what`` names it in messages (``'--obsid-file'``).
 
     Raises
     ------
     ValidationError
-        The file does not exist, is not a regular file, cannot be read, or holds something
-        that is not an obsid (the message names the file and line).
+        The file cannot be read (nothing there, not a regular file, not UTF-8 text), or holds
+        something that is not an obsid (the message names the file and line).
     """
-    file = Path(path)
-    if not file.is_file():  # a FIFO or a device would block or never end
-        why = "not a regular file" if file.exists() else "no such file"
-        raise ValidationError(f"cannot read the obsid file {str(file)!r}: {why}")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read the obsid file {str(file)!r}: {exc}") from exc
+    text = files.read_text(path, what)
     specs: list[str] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0]
@@ -113,7 +110,7 @@ def read_obsid_file(path: str | os.PathLike[str]) -> list[int]:
         try:
             parse_obsids(tokens)
         except ValidationError as exc:
-            raise ValidationError(f"{file}:{lineno}: {exc}") from None
+            raise ValidationError(f"{Path(path)}:{lineno}: {exc}") from None
         specs.extend(tokens)
     return parse_obsids(specs)
 

@@ -22,9 +22,9 @@ from astropy.table import Table
 from astromon.domain.errors import AstromonError, ValidationError
 from astromon.domain.region_values import MAX_RADIUS_ARCSEC
 from astromon.domain.time import CxoTime
-from astromon.services.storage.table_inputs import read_table_file
+from astromon.ports.input_files import InputFiles
 
-__all__ = ["OFFSET_COLUMNS", "TextWriter", "read_offsets", "write_offsets"]
+__all__ = ["OFFSET_COLUMNS", "TextWriter", "offsets_from_rows", "read_offsets", "write_offsets"]
 
 OFFSET_COLUMNS: Final = (
     "tstart", "tstop", "detector", "n", "n_obs", "dy", "dz", "dy_err", "dz_err",
@@ -39,11 +39,10 @@ def _fail(option: str, path: Path, why: str) -> ValidationError:
     return ValidationError(f"{option} {str(path)!r}: {why}")
 
 
-def _json_rows(path: Path, option: str) -> Table:
+def _json_rows(path: Path, option: str, files: InputFiles) -> Table:
+    text = files.read_text(path, option)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(option, path, f"cannot read: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(option, path, f"not valid JSON: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -65,8 +64,8 @@ def _json_rows(path: Path, option: str) -> Table:
     return Table({k: np.array(v, dtype=object) for k, v in columns.items()})
 
 
-def _table_rows(path: Path, option: str) -> Table:
-    table = read_table_file(path, option)
+def _table_rows(path: Path, option: str, files: InputFiles) -> Table:
+    table = files.read_table(path, option)
     for column in ("tstart", "tstop", "dy", "dz", "dy_err", "dz_err"):
         unit = getattr(table[column], "unit", None) if column in table.colnames else None
         if unit is None:
@@ -132,13 +131,17 @@ def _floats(values: Any, option: str, path: Path, column: str) -> np.ndarray[Any
     return out
 
 
-def read_offsets(path: str | os.PathLike[str], option: str = "--offsets-file") -> Table:
+def read_offsets(
+    path: str | os.PathLike[str], files: InputFiles, option: str = "--offsets-file"
+) -> Table:
     """Read offset steps from JSON (``.json``), ECSV, CSV or another astropy table format.
 
     Parameters
     ----------
     path : path-like
         The file.
+    files : InputFiles
+        Reads it (the input-files port).
     option : str
         The command-line option that named the file (used in error messages).
 
@@ -155,9 +158,21 @@ def read_offsets(path: str | os.PathLike[str], option: str = "--offsets-file") -
         option, the file and the row.
     """
     file = Path(path)
-    if not file.is_file():  # a FIFO or a device would block or never end
-        raise _fail(option, file, "not a regular file" if file.exists() else "no such file")
-    raw = _json_rows(file, option) if file.suffix.lower() == ".json" else _table_rows(file, option)
+    json_form = file.suffix.lower() == ".json"
+    raw = _json_rows(file, option, files) if json_form else _table_rows(file, option, files)
+    return offsets_from_rows(raw, file, option)
+
+
+def offsets_from_rows(raw: Table, file: Path, option: str = "--offsets-file") -> Table:
+    """The offset steps of ``raw``, the rows of a file as read (columns as in the file,
+    values as text or numbers), checked and converted as :func:`read_offsets` returns them;
+    ``file`` and ``option`` are named in messages.
+
+    Raises
+    ------
+    ValidationError
+        Missing columns or a bad value (the message names the option, the file and the row).
+    """
     missing = [c for c in ("tstart", "dy", "dz") if c not in raw.colnames]
     if missing:
         raise _fail(option, file, f"lacks the columns {missing} (has {raw.colnames})")

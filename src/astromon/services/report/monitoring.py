@@ -29,6 +29,7 @@ from astromon.domain.errors import ValidationError
 from astromon.domain.observation_offsets import observation_figures
 from astromon.domain.resampling import CdfBand, cdf_band
 from astromon.domain.time import CxoTime
+from astromon.ports.input_files import InputFiles
 from astromon.ports.report import CatalogUse, MonitoringReport, ReportRenderer
 from astromon.services.calibration.offset_files import read_offsets
 from astromon.services.report.selection import (
@@ -57,13 +58,15 @@ _CDF_MAX_ARCSEC: Final = 3.0
 Array = np.ndarray[Any, Any]
 
 
-def read_offset_steps(path: str | os.PathLike[str], option: str = "--offsets-file") -> Table:
+def read_offset_steps(
+    path: str | os.PathLike[str], files: InputFiles, option: str = "--offsets-file"
+) -> Table:
     """Read a file of offset steps: the JSON list of ``{tstart, dy, dz}`` (as written by
     ``astromon calalign offsets``), ECSV, CSV or another astropy table format.
 
     ``tstart`` may be a Chandra date, an ISO date or CXC seconds; it is returned in CXC
     seconds, with the columns of :func:`astromon.services.calibration.offset_files.read_offsets`
-    (``detector`` is ``all`` when the file has none).
+    (``detector`` is ``all`` when the file has none). ``files`` reads it (the input-files port).
 
     Raises
     ------
@@ -71,7 +74,7 @@ def read_offset_steps(path: str | os.PathLike[str], option: str = "--offsets-fil
         The file is missing or unreadable, lacks columns, or holds bad values (the message
         names ``option``, the file and the bad value).
     """
-    return read_offsets(path, option=option)
+    return read_offsets(path, files, option=option)
 
 
 def _apply_steps(
