@@ -32,14 +32,15 @@ from astropy.table import Table
 
 from astromon.domain.errors import SchemaError
 
-__all__ = ["NUL_RULE", "as_table", "convert_column", "has_nul"]
+__all__ = [
+    "NUL_RULE", "as_table", "convert_column", "has_nul", "not_whole", "outside_integers",
+]  # fmt: skip
 
 NUL_RULE: Final = "text must not contain NUL characters"
 """Why text holding a NUL character is refused (it cannot be stored exactly)."""
 
 _NUMPY_TYPES: Final = {"i32": np.int32, "f32": np.float32, "f64": np.float64, "bool": np.bool_}
 _BOOLEAN_TEXT: Final = {"true": True, "false": False, "1": True, "0": False}
-_INT32: Final = np.iinfo(np.int32)
 _FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
 
 
@@ -140,13 +141,38 @@ def _numbers(table: str, column: str, arr: np.ndarray[Any, Any]) -> np.ndarray[A
     return out
 
 
+def not_whole(values: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """For each number, whether it is not a whole number (NaN, infinite or fractional)."""
+    if values.dtype.kind != "f":
+        return np.zeros(values.shape, dtype=np.bool_)
+    finite = np.isfinite(values)
+    return np.asarray(~finite | (values != np.round(np.where(finite, values, 0))))
+
+
+def outside_integers(
+    values: np.ndarray[Any, Any], dtype: type[np.integer[Any]] | np.dtype[Any]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """For each number, whether it lies outside the range of the integer type ``dtype``.
+
+    Floats are compared with the exact bounds ``-2**(b-1) <= v < 2**(b-1)`` (the upper bound
+    of int64 as a float would be rounded up to 2**63 and let 2**63 through); NaN is not
+    outside (see :func:`not_whole`).
+    """
+    info = np.iinfo(dtype)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return np.asarray((values < float(info.min)) | (values >= float(info.max) + 1))
+    if values.dtype.kind == "b" or np.can_cast(values.dtype, dtype):
+        return np.zeros(values.shape, dtype=np.bool_)
+    return np.asarray((values < info.min) | (values > info.max))
+
+
 def _integers(table: str, column: str, arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(np.where(np.isfinite(arr), arr, 0)))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise _refused(table, column, row, arr[row], "an integer expected")
-    outside = (arr < _INT32.min) | (arr > _INT32.max)
+    bad = not_whole(arr)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise _refused(table, column, row, arr[row], "an integer expected")
+    outside = outside_integers(arr, np.int32)
     if outside.any():
         row = int(np.flatnonzero(outside)[0])
         raise _refused(table, column, row, arr[row], "outside the int32 range")

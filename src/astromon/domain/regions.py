@@ -29,6 +29,7 @@ import numpy as np
 from astropy.table import Table, vstack
 from numpy.typing import NDArray
 
+from astromon.domain.column_conversion import not_whole, outside_integers
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.geometry import angular_separation_arcsec
 from astromon.domain.region_values import (
@@ -164,16 +165,9 @@ def remove_regions(regions: Table | None, ids: Any) -> tuple[Table, Table]:
     stored = _stored(regions)
     try:
         wanted = np.atleast_1d(np.asarray(ids))
-        with np.errstate(invalid="ignore"):  # NaN, infinities: not integers
-            integral = (
-                wanted.dtype.kind == "i"
-                or (wanted.dtype.kind == "u" and bool(np.all(wanted <= np.iinfo(np.int64).max)))
-                or (
-                    wanted.dtype.kind == "f"
-                    and bool(np.all(np.isfinite(wanted) & (wanted == np.round(wanted))))
-                    and bool(np.all((wanted >= -(2.0**63)) & (wanted < 2.0**63)))
-                )
-            )
+        integral = wanted.dtype.kind in "iuf" and not bool(
+            np.any(not_whole(wanted) | outside_integers(wanted, np.int64))
+        )
         if wanted.size and not integral:
             raise TypeError
         wanted = wanted.astype(np.int64)

@@ -16,6 +16,7 @@ import numpy as np
 from astropy.table import Column, Table
 from numpy.typing import NDArray
 
+from astromon.domain.column_conversion import not_whole, outside_integers
 from astromon.domain.crossmatch.columns import JOINED_COLUMNS
 from astromon.domain.crossmatch.keys import composite_key, lookup
 from astromon.domain.errors import SchemaError
@@ -112,21 +113,11 @@ def conform(values: NDArray[Any], name: str, dtype: np.dtype[Any]) -> NDArray[An
 
 
 def _check_integers(values: NDArray[Any], name: str, dtype: np.dtype[Any]) -> None:
-    if values.dtype.kind == "b":
-        return
-    info = np.iinfo(dtype)
-    if values.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(values) | (values != np.round(values))
-            # the float bounds are exact powers of two: -2**(b-1) <= v < 2**(b-1)
-            bad |= (values < float(info.min)) | (values >= float(info.max) + 1)
-    elif values.dtype.kind in "iu":
-        if np.can_cast(values.dtype, dtype):
-            return
-        bad = (values < info.min) | (values > info.max)
-    else:  # complex, dates...: not an integer column's values
+    if values.dtype.kind not in "biuf":  # complex, dates...: not an integer column's values
         raise SchemaError(f"column {name!r} must hold integers ({dtype}), got {values.dtype}")
+    bad = not_whole(values) | outside_integers(values, dtype)
     if bad.any():
+        info = np.iinfo(dtype)
         row = int(np.flatnonzero(bad)[0])
         raise SchemaError(
             f"column {name!r} must hold whole numbers within [{info.min}, {info.max}] "
