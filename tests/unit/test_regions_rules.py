@@ -375,3 +375,20 @@ def test_absurd_radius_is_rejected_not_overflowed() -> None:
     with pytest.raises(_ValidationError, match=r"radius=1e\+300"):
         validate_region_values(_Table({"ra": [1.0], "dec": [2.0], "radius": [1e300]}))
     validate_region_values(_Table({"ra": [1.0], "dec": [2.0], "radius": [648000.0]}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    obsid=st.integers(-(2**40), 2**40)
+    | st.floats()
+    | st.sampled_from([2**31, 2**31 - 1, -(2**31), -(2**31) - 1, 2.0**31, -(2.0**31), 7.0])
+)
+def test_obsids_are_whole_int32_numbers(obsid: float | int) -> None:
+    """``as_obsids`` (the obsid of region lookups and alignment filters) against Python's
+    integers: 2**31 passed before (the bound was |obsid| <= 2**31)."""
+    whole = not isinstance(obsid, float) or (np.isfinite(obsid) and obsid.is_integer())
+    if whole and -(2**31) <= int(obsid) < 2**31:
+        assert rules.as_obsids(obsid) == int(obsid)
+    else:
+        with pytest.raises(ValidationError, match="obsid must be an integer"):
+            rules.as_obsids(obsid)

@@ -17,7 +17,7 @@ from astropy import units as u
 from astropy.table import Table
 from numpy.typing import NDArray
 
-from astromon.domain.column_conversion import as_table
+from astromon.domain.column_conversion import as_table, not_whole, outside_integers
 from astromon.domain.errors import SchemaError, ValidationError
 from astromon.domain.schema import to_schema, validate_text
 
@@ -153,10 +153,7 @@ def as_obsids(obsid: Any) -> Any:
         arr = np.asarray(obsid)
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise TypeError
-        values = arr.astype(np.float64)
-        if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))):
-            raise ValueError
-        if np.any(np.abs(values) > np.iinfo(np.int32).max + 1):
+        if np.any(not_whole(arr) | outside_integers(arr, np.int32)):
             raise ValueError
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"obsid must be an integer (or integers), got {obsid!r}") from None
