@@ -194,3 +194,22 @@ def test_choices_are_shown() -> None:
     assert "--catalog-source [vizier|local]" in text
     daily = runner.invoke(app, ["daily", "--help"], env={"COLUMNS": "200"}).stdout
     assert "--smtp HOST[:PORT]" in daily and "--mail-to ADDR" in daily
+
+
+def test_the_progress_callback_moves_the_bar_and_names_the_last_observation() -> None:
+    """One callback for ``process`` and ``daily``: the count, the total the batch gives (the
+    daily job knows it only once it has listed the observations) and the last obsid."""
+    import io
+
+    from rich.console import Console
+
+    from astromon.cli.commands.process import progress_advance, progress_bar
+    from astromon.ports.processing import ObservationOutcome, OutcomeStatus
+
+    bar = progress_bar(Console(file=io.StringIO()))
+    task = bar.add_task("processing", total=None, last="")
+    advance = progress_advance(bar, task)
+    advance(ObservationOutcome(14530, OutcomeStatus.OK), 1, 3)
+    advance(ObservationOutcome(14531, OutcomeStatus.ERROR, "ProcessingError"), 2, 3)
+    state = bar.tasks[0]
+    assert (state.completed, state.total, state.fields["last"]) == (2, 3, "14531 ERROR")

@@ -27,14 +27,13 @@ from astromon.cli.batch_options import (
     check_scheduler,
     check_sources,
 )
-from astromon.cli.commands.process import progress_bar
+from astromon.cli.commands.process import progress_advance, progress_bar
 from astromon.cli.common import echo_error, handle_errors, state
 from astromon.domain.alarms import DEFAULT_MAX_Q90
 from astromon.domain.daily_message import outcome
 from astromon.domain.errors import ValidationError
 from astromon.domain.mail import check_address, check_addresses, parse_smtp_server
 from astromon.ports.notifier import Notifier
-from astromon.ports.processing import ObservationOutcome
 from astromon.services.daily import (
     DEFAULT_DAILY_DAYS,
     MAX_DAYS,
@@ -297,16 +296,7 @@ def daily(
     )
     with progress_bar() as bar:
         task = bar.add_task("processing", total=None, last="")
-
-        def advance(done_outcome: ObservationOutcome, done: int, total: int) -> None:
-            bar.update(
-                task,
-                completed=done,
-                total=total,
-                last=f"{done_outcome.obsid} {done_outcome.status.value}",
-            )
-
-        result = run_daily(plan, ports, progress=advance)
+        result = run_daily(plan, ports, progress=progress_advance(bar, task))
     record = result.record
     if result.summary is not None:
         for line in result.summary.lines():

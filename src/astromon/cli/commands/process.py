@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -46,7 +47,7 @@ from astromon.services.batch.obsids import (
     read_obsid_file,
 )
 
-__all__ = ["process", "progress_bar", "run_and_summarize"]
+__all__ = ["process", "progress_advance", "progress_bar", "run_and_summarize"]
 
 
 def progress_bar(console: Console | None = None) -> Progress:
@@ -63,6 +64,18 @@ def progress_bar(console: Console | None = None) -> Progress:
         disable=not console.is_terminal,
         transient=False,
     )
+
+
+def progress_advance(bar: Progress, task: TaskID) -> Callable[[ObservationOutcome, int, int], None]:
+    """The ``progress`` callback of a batch: moves ``task`` of ``bar`` to ``done`` of ``total``
+    and shows the obsid and status of the observation that just ended."""
+
+    def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
+        bar.update(
+            task, completed=done, total=total, last=f"{outcome.obsid} {outcome.status.value}"
+        )
+
+    return advance
 
 
 def _obsids(
@@ -157,17 +170,13 @@ def process(
         try:
             with progress_bar() as bar:
                 task = bar.add_task("processing", total=len(todo), last="")
-
-                def advance(outcome: ObservationOutcome, done: int, total: int) -> None:
-                    bar.update(task, completed=done, last=f"{outcome.obsid} {outcome.status.value}")
-
                 processing.process_observations(
                     todo,
                     store=store,
                     processor=work,
                     executor=executor,
                     force=force,
-                    progress=advance,
+                    progress=progress_advance(bar, task),
                     summary=summary,
                 )
         finally:
