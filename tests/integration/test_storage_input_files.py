@@ -81,14 +81,14 @@ def test_messages_name_the_option_the_file_and_why(tmp_path: Path) -> None:
     table = files.read_table(tmp_path / "regions.csv", "--file")
     assert table.colnames == ["ra", "dec", "radius"] and list(table["ra"]) == [10.0]
     expected = {
-        ("missing.txt", "read_text"): "no such file",
-        ("latin1.txt", "read_text"): "not UTF-8 text (invalid continuation byte at byte 3)",
-        ("twice.csv", "read_table"): "the columns ['ra'] appear twice",
+        ("missing.txt", "read_text"): " does not exist",
+        ("latin1.txt", "read_text"): ": not UTF-8 text (invalid continuation byte at byte 3)",
+        ("twice.csv", "read_table"): ": the columns ['ra'] appear twice",
     }
     for (name, method), why in expected.items():
         with pytest.raises(ValidationError) as info:
             getattr(files, method)(tmp_path / name, "--file")
-        assert str(info.value) == f"--file {str(tmp_path / name)!r}: {why}"
+        assert str(info.value) == f"--file {str(tmp_path / name)!r}{why}"
     errors = files.read_table(tmp_path / "errors.csv", "--file")  # not renamed repeats
     assert errors.colnames == ["ra", "ra_err", "dec", "dec_2000"]
     with pytest.raises(ValidationError, match=r"ragged.csv': cannot read as a table \("):
@@ -120,10 +120,12 @@ def test_what_is_not_a_regular_file_is_refused_without_opening_it(tmp_path: Path
     reader.join(timeout=30)  # a ceiling that tells a blocked open from a slow machine
     assert not reader.is_alive(), "reading a FIFO blocked"
     assert answers["fifo"] == (
-        f"refused: --obsid-file {str(fifo)!r}: a FIFO (named pipe), not a regular file"
+        f"refused: --obsid-file {str(fifo)!r} is a FIFO (named pipe), not a regular file"
     )
     assert answers["fifo table"].endswith("a FIFO (named pipe), not a regular file")
-    assert answers["dangling"] == f"refused: --obsid-file {str(dangling)!r}: no such file"
-    assert answers["device"].endswith("'/dev/zero': a character device, not a regular file")
+    assert answers["dangling"] == (
+        f"refused: --obsid-file {str(dangling)!r} does not exist (a dangling symbolic link)"
+    )
+    assert answers["device"].endswith("'/dev/zero' is a character device, not a regular file")
     assert answers["directory"].endswith("a directory, not a regular file")
     assert answers["linked"].startswith("read: ") and "1   2" in answers["linked"]

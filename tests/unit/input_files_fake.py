@@ -1,7 +1,8 @@
 """An in-memory model of the input-files port, for services tested without a file system.
 
 Modelled on the port's contract (``astromon.ports.input_files``) and on the adapter that
-implements it on the local file system (``astromon_adapters.storage.input_files``): the same
+implements it on the local file system (``astromon_adapters.storage.input_files``, whose
+paths pass the input rule of ``astromon_adapters.storage.file_rules``): the same
 refusals, with the same messages — nothing at a path, something that is not a regular file,
 bytes that are not UTF-8, a file that is not a table, a column name given twice. Tables are
 text (CSV, ECSV, other ASCII formats); the adapter also reads binary formats by their content.
@@ -37,9 +38,9 @@ class MemoryInputFiles:
         key = str(Path(path))
         self.reads.append(key)
         if key in self.special:
-            raise ValidationError(f"{what} {key!r}: {self.special[key]}, not a regular file")
+            raise ValidationError(f"{what} {key!r} is {self.special[key]}, not a regular file")
         if key not in self.files:
-            raise ValidationError(f"{what} {key!r}: no such file")
+            raise ValidationError(f"{what} {key!r} does not exist")
         return self.files[key]
 
     def read_text(self, path: str | os.PathLike[str], what: str) -> str:

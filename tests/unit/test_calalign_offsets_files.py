@@ -178,7 +178,7 @@ def test_bad_table_files(tmp_path: Path) -> None:
     csv.write_text("tstart,dx,dz\n2013:001,1,2\n")
     with pytest.raises(ValidationError, match=r"--offsets .*lacks the columns \['dy'\]"):
         read_offsets(csv, LocalInputFiles(), option="--offsets")
-    with pytest.raises(ValidationError, match=r"--offsets-file .*none\.ecsv.: no such file"):
+    with pytest.raises(ValidationError, match=r"--offsets-file .*none\.ecsv. does not exist"):
         read_offset_steps(tmp_path / "none.ecsv", LocalInputFiles())
     nan = tmp_path / "nan.csv"
     nan.write_text("tstart,dy,dz\n2013:001,nan,2\n")

@@ -264,7 +264,7 @@ def test_report_command(use_store: Any, reference_store: InMemoryStore, tmp_path
     assert shifted.exit_code == 0, shifted.output
     assert shifted.stdout != result.stdout
     bad = runner.invoke(app, ["report", "--offsets-file", str(tmp_path / "none.csv")])
-    assert bad.exit_code == 2 and "--offsets-file" in bad.stderr and "no such file" in bad.stderr
+    assert bad.exit_code == 2 and "--offsets-file" in bad.stderr and "does not exist" in bad.stderr
 
 
 def test_regions_and_db_commands_call_the_storage_services(

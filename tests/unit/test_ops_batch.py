@@ -76,7 +76,7 @@ def test_read_obsid_file() -> None:
     files.add(path, "14530\nfoo\n")
     with pytest.raises(ValidationError, match=r"obsids.txt:2: 'foo' is not an obsid"):
         read_obsid_file(path, files)
-    with pytest.raises(ValidationError, match=r"^--obsid-file '/batch/none.txt': no such file$"):
+    with pytest.raises(ValidationError, match=r"^--obsid-file '/batch/none.txt' does not exist$"):
         read_obsid_file("/batch/none.txt", files, "--obsid-file")
     assert files.reads == ["/batch/obsids.txt", "/batch/obsids.txt", "/batch/none.txt"]
 

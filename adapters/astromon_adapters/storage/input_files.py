@@ -1,7 +1,8 @@
 """The input files a user names, read from the local file system (the ``InputFiles`` port).
 
-The path is checked with ``os.stat`` before it is opened (symbolic links followed): only a
-regular file is read, so that a FIFO or a device never blocks the command. Text is UTF-8.
+The path is checked by the input rule (``file_rules.check_input_path``, symbolic links
+followed) before it is opened: only a regular file is read, so that a FIFO or a device never
+blocks the command. Text is UTF-8.
 Tables are read by astropy (format from the suffix for ``.ecsv`` and ``.csv``, otherwise
 astropy's own detection). Astropy renames the repeats of a column ``x`` to ``x_1``, ``x_2``...
 (numbered from 1); a table where ``x`` and such a ``x_N`` both appear (N below the number of
@@ -13,14 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Final
 
 from astropy.table import Table
 
-from astromon.domain.errors import DatabaseError, ValidationError
-from astromon_adapters.storage.file_rules import path_kind
+from astromon.domain.errors import ValidationError
+from astromon_adapters.storage.file_rules import check_input_path
 
 __all__ = ["LocalInputFiles"]
 
@@ -35,25 +35,9 @@ def _refused(what: str, file: Path, why: str) -> ValidationError:
 class LocalInputFiles:
     """:class:`astromon.ports.input_files.InputFiles` on the local file system."""
 
-    def _regular(self, path: str | os.PathLike[str], what: str) -> Path:
-        file = Path(path)
-        try:
-            mode = os.stat(file).st_mode
-        except (FileNotFoundError, NotADirectoryError):
-            raise _refused(what, file, "no such file") from None
-        except OSError as exc:
-            raise _refused(what, file, f"cannot read: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(mode):
-            try:
-                kind = path_kind(file) or "nothing"
-            except DatabaseError:
-                kind = "something that cannot be examined"
-            raise _refused(what, file, f"{kind}, not a regular file")
-        return file
-
     def read_text(self, path: str | os.PathLike[str], what: str) -> str:
         """See :meth:`astromon.ports.input_files.InputFiles.read_text`."""
-        file = self._regular(path, what)
+        file = check_input_path(path, what, error=ValidationError)
         try:
             return file.read_text(encoding="utf-8")
         except OSError as exc:
@@ -65,7 +49,7 @@ class LocalInputFiles:
 
     def read_table(self, path: str | os.PathLike[str], what: str) -> Table:
         """See :meth:`astromon.ports.input_files.InputFiles.read_table`."""
-        file = self._regular(path, what)
+        file = check_input_path(path, what, error=ValidationError)
         try:
             fmt = _FORMATS.get(file.suffix.lower())
             table = Table.read(file, format=fmt) if fmt else Table.read(file)
