@@ -7,7 +7,7 @@ The adapter is ``astromon_adapters.storage.input_files.LocalInputFiles``.
 
 Every refusal is a :class:`~astromon.domain.errors.ValidationError` (a bad value of the
 option) whose message starts with what the file is for and its path (``--obsid-file
-'batch.txt': no such file``): nothing there, something that is not a regular file (a FIFO
+'batch.txt' does not exist``): nothing there, something that is not a regular file (a FIFO
 or a device would block or never end), a file that cannot be read or is not UTF-8 text, a
 file that is not a table, or a table naming a column twice (the second would be renamed
 and silently ignored).
