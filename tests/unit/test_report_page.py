@@ -223,3 +223,18 @@ def test_the_web_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert clash.exit_code == 2 and "--snr, --operations does not apply" in clash.stderr
     years = cli_report(tables, ["report", "--years", "nan", "--out", str(tmp_path / "r")])
     assert years.exit_code == 2 and "--years must be a positive number" in years.stderr
+
+
+def test_each_web_view_holds_the_matches_of_its_own_selection() -> None:
+    """The views are built from one read of the cross-match; each must hold exactly the rows
+    that the standard selection at its own S/N gives when read on its own."""
+    from astromon.services.report.web_pages import build_views, web_views
+
+    store = InMemoryStore(generated_record(seed=9, n_obs=200).tables)
+    built = build_views(store, web_views(), now=NOW)
+    for sub, (level, _) in web_views().items():
+        alone = report_service.select_matches(store, snr=level)
+        shown = built[sub].matches
+        assert len(alone) > 0 and len(shown) == len(alone), sub
+        for column in ("obsid", "tstart", "snr", "dy", "dz", "dr"):
+            assert np.array_equal(np.asarray(shown[column]), np.asarray(alone[column])), column

@@ -17,6 +17,7 @@ from astropy.table import Table
 
 from astromon.domain.accuracy import DEFAULT_YEARS
 from astromon.domain.calalign import calalign_offsets_table
+from astromon.domain.filters import filter_matches
 from astromon.ports.report import MonitoringReport
 from astromon.ports.store import Store
 from astromon.services.crossmatch.alignment import stored_alignment_of
@@ -80,8 +81,11 @@ def build_views(
     """
     built: dict[str, MonitoringReport] = {}
     stored_alignment = stored_alignment_of(store, name)
+    # one read of the stored cross-match, at the lowest S/N; each view keeps its own S/N
+    lowest = min((level for level, _ in views.values()), default=0.0)
+    selected = report_service.select_matches(store, snr=lowest, name=name)
     for sub, (level, title) in views.items():
-        matches = report_service.select_matches(store, snr=level, name=name)
+        matches = selected[filter_matches(selected, snr=level)]
         if not len(matches) and when_empty is not None:
             when_empty()
         reference = (
