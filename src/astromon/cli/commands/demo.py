@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from astromon.bootstrap import Astromon
+from astromon.cli.commands.process import progress_advance
 from astromon.cli.common import ExitCode, echo_error, handle_errors, state
 from astromon.domain.errors import AstromonError, MissingTableException, ValidationError
 from astromon.ports.executor import MAX_WORKERS
-from astromon.ports.processing import ObservationOutcome
 from astromon.services import demo as demo_service
 from astromon.services.batch.pipeline import BatchSummary
 from astromon.services.calibration import offset_files
@@ -237,27 +237,18 @@ def _run(
             TextColumn("[bold]processing"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.fields[last]}"),
             TimeElapsedColumn(),
             console=console,
             transient=False,
         ) as bar:
-            task = bar.add_task("", total=observations)
-
-            def progress(outcome: ObservationOutcome, done: int, total: int) -> None:
-                bar.update(
-                    task,
-                    completed=done,
-                    total=total,
-                    description=f"obsid {outcome.obsid} {outcome.status.value}",
-                )
-
+            task = bar.add_task("", total=observations, last="")
             result = demo_service.run_demo(
                 observatory,
                 store=store,
                 processor=processor,
                 executor=executor,
-                progress=progress,
+                progress=progress_advance(bar, task),
                 summary=summary,
             )
     finally:
