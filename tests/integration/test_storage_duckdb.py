@@ -477,3 +477,36 @@ def test_sql_join_equals_the_pure_join(built: dict[str, Path]) -> None:
             assert sql[name].dtype == pure[name].dtype
         np.testing.assert_array_equal(sql[name], pure[name])
         assert sql[name].format == pure[name].format
+
+
+def test_release_database_puts_the_kept_session_into_the_file_now(tmp_path: Path) -> None:
+    """A save keeps its write session (and lock) open for a while; until it closes, a new
+    file is still staged and the last commits are in the write-ahead log. The demo copies its
+    database alone and then removes its directory: both need the session closed first."""
+    from astromon.domain.time import CxoTime
+    from astromon.services.storage import regions as region_service
+
+    class Clock:
+        def now_date(self) -> str:
+            return str(CxoTime("2024:001").date)
+
+    path = tmp_path / "work" / "kept.duckdb"
+    path.parent.mkdir()
+    store = DuckDBStore(path, linger=60.0)  # kept far longer than this test
+    for ra in (10.0, 30.0):  # the first save creates the file, the second is kept open
+        region_service.add_regions(store, {"ra": [ra], "dec": [20.0], "radius": [5.0]}, Clock())
+    alone = tmp_path / "alone.duckdb"
+
+    def copied_regions() -> int:
+        alone.write_bytes(path.read_bytes())
+        with duckdb.connect(str(alone), read_only=True) as con:
+            tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+            if "astromon_regions" not in tables:
+                return 0
+            return int(con.execute("SELECT count(*) FROM astromon_regions").fetchone()[0])
+
+    assert copied_regions() == 1  # the kept session holds the second row outside the file
+    assert (path.parent / "kept.duckdb.wal").exists()  # its write-ahead log
+    bootstrap().release_database(path)
+    assert copied_regions() == 2
+    assert sorted(p.name for p in path.parent.iterdir()) == ["kept.duckdb", "kept.duckdb.lock"]

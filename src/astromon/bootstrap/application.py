@@ -251,6 +251,18 @@ class Astromon:
         error = ValidationError if usage else DatabaseError
         return check_input_path(path, what, directory=directory, missing_ok=missing_ok, error=error)
 
+    def release_database(self, dbfile: DBPath) -> None:
+        """Close the write session a DuckDB file keeps open for a moment after a save, now.
+
+        Closing it checkpoints the write-ahead log into the file and releases the file's
+        lock. Left to expire, it is closed by a background thread: do this before the file is
+        copied alone, or before its directory is removed (that thread writing there meanwhile
+        would leave the directory behind). Nothing happens for a file with no kept session.
+        """
+        from astromon_adapters.storage.duckdb.store import release_connections
+
+        release_connections(self.db_file(dbfile))
+
     def input_files(self) -> InputFiles:
         """The input files a user names (an obsid list, offset steps, a regions table), read
         whole or refused in one line; the local file system by default."""

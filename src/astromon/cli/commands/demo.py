@@ -5,6 +5,7 @@ Registered in the Typer app by :mod:`astromon.cli.app` (``app.command("demo")(de
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ __all__ = [
     "INJECTED_ALIGNMENT",
     "INJECTED_OFFSETS",
     "TEMP_PREFIX",
+    "WORK_DB",
     "demo",
     "remove_stale_temporary_directories",
 ]
@@ -44,6 +46,8 @@ INJECTED_OFFSETS = "injected_offsets.json"
 INJECTED_ALIGNMENT = "injected_alignment.ecsv"
 """File in the report directory: the injected offsets per detector and half-year."""
 TEMP_PREFIX = "astromon-demo-"
+WORK_DB = "astromon-demo.duckdb"
+"""The database the demo builds in its temporary directory, installed at --db when done."""
 """Temporary directories of the demo are ``astromon-demo-<pid>-<random>`` in the temp dir."""
 
 
@@ -183,9 +187,9 @@ def demo(
         result, page, injected = _run(app, console, root, db, out, observations, seed, workers)
     finally:
         try:  # only the first signal is raised: a removal it cuts is done again
-            shutil.rmtree(root, ignore_errors=True)
+            _remove_directory(app, root)
         except KeyboardInterrupt:
-            shutil.rmtree(root, ignore_errors=True)
+            _remove_directory(app, root)
             raise
     console.print(
         "\nReport summary (standard selection; now is the end of the simulated span, "
@@ -210,6 +214,15 @@ def demo(
         raise typer.Exit(ExitCode.ERROR)
 
 
+def _remove_directory(app: Astromon, root: Path) -> None:
+    """Remove the demo's temporary directory, after closing the database session kept in it
+    (closed later by a background thread, it wrote into the directory while it was being
+    removed, and the directory stayed)."""
+    with contextlib.suppress(AstromonError):  # a failed checkpoint: the file goes anyway
+        app.release_database(root / WORK_DB)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def _run(
     app: Astromon,
     console: Console,
@@ -224,7 +237,7 @@ def _run(
     database at ``db``; returns the result, the report page and the injected-offsets file."""
     observatory, processor = app.demo_setup(root / "observatory", observations, seed)
     _check_target(app, db, min(observatory.obsids))
-    work_db = root / "astromon-demo.duckdb"
+    work_db = root / WORK_DB
     store = app.store(work_db, write=True)
     console.print(
         f"Simulated observatory: {observations} observations, seed {seed} "
@@ -267,5 +280,6 @@ def _run(
     app.write_table_file(
         observatory.injected_alignment(), out / INJECTED_ALIGNMENT, format="ecsv", overwrite=True
     )
+    app.release_database(work_db)  # its last commits into the file, before it is copied
     _install(work_db, db)
     return result, page, injected
